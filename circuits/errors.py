@@ -1,0 +1,65 @@
+"""Exceptions of the proving side: one root, specific subclasses that say what went wrong."""
+
+from __future__ import annotations
+
+
+class CircuitError(Exception):
+    """Root of every error raised by the `circuits` package."""
+
+
+class FieldRangeError(CircuitError):
+    """A value does not fit the range it must be encoded in (it would wrap modulo r)."""
+
+
+class BuildError(CircuitError):
+    """The circuit description is invalid: a violated gadget precondition, a bad input name."""
+
+
+class UnconstrainedHintError(BuildError):
+    """A hint produced a wire that no constraint of the same gadget pins down."""
+
+    def __init__(self, gadget: str, wires: list[int]) -> None:
+        shown = ", ".join(str(w) for w in wires[:8])
+        more = "" if len(wires) <= 8 else f" (+{len(wires) - 8} more)"
+        super().__init__(
+            f"gadget {gadget!r}: hint output wire(s) {shown}{more} appear in no constraint "
+            "of the gadget; every hint output must be pinned by constraints"
+        )
+        self.gadget = gadget
+        self.wires = wires
+
+
+class WitnessError(CircuitError):
+    """A witness could not be computed (a missing input, a hint that failed)."""
+
+
+class UnsatisfiedConstraintError(WitnessError):
+    """A witness violates a constraint. Carries the constraint index and its gadget."""
+
+    def __init__(self, index: int, gadget: str, a: int, b: int, c: int) -> None:
+        super().__init__(
+            f"constraint #{index} (gadget {gadget!r}) is not satisfied: "
+            f"<A,w>*<B,w> = {a}*{b} != {c} = <C,w> (mod r)"
+        )
+        self.index = index
+        self.gadget = gadget
+
+
+class FormatError(CircuitError):
+    """A file does not follow the binary or JSON layout it claims to have."""
+
+    def __init__(self, path: str, what: str) -> None:
+        super().__init__(f"{path}: {what}")
+        self.path = path
+
+
+class BackendError(CircuitError):
+    """A Groth16 backend failed (setup, prove, key import, external tool)."""
+
+
+class VerificationInputError(CircuitError):
+    """Verification was called with a malformed key or the wrong number of public inputs."""
+
+
+class SolidityRenderError(CircuitError):
+    """The Solidity verifier cannot be rendered: a malformed key, header or contract name."""

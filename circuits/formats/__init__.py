@@ -1,0 +1,1 @@
+"""File formats, one module each, byte-compatible with the circom / snarkjs ecosystem."""

@@ -1,0 +1,158 @@
+"""iden3 ``.r1cs`` files (version 1), as written by circom and read by snarkjs.
+
+Binary layout, little-endian, field elements in standard (not Montgomery) form:
+
+    "r1cs"  u32 version = 1  u32 n_sections
+    section: u32 type  u64 size  payload
+      type 1, header: u32 n8 = 32, n8 bytes prime r, u32 n_wires, u32 n_pub_out,
+                      u32 n_pub_in, u32 n_prv_in, u64 n_labels, u32 n_constraints
+      type 2, constraints: for each constraint, A then B then C, each
+                      u32 n_terms followed by n_terms x (u32 wire, n8 bytes coefficient)
+      type 3, wire -> label: n_wires x u64 label id
+
+We write every public input as a public *input* (n_pub_out = 0), in declaration order, and
+the private inputs of the builder as n_prv_in. Labels are the wire ids.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+
+from circuits.errors import FormatError
+from circuits.field import R
+from circuits.lc import Terms
+from circuits.r1cs import ConstraintSystem
+
+MAGIC = b"r1cs"
+N8 = 32
+_U32 = struct.Struct("<I")
+_PRIME = R.to_bytes(N8, "little")
+
+
+def _constraints_payload(cs: ConstraintSystem) -> bytes:
+    coef_cache: dict[int, bytes] = {}
+    pack = _U32.pack
+    parts: list[bytes] = []
+    add = parts.append
+    for lcs in zip(cs.a, cs.b, cs.c, strict=True):
+        for terms in lcs:
+            add(pack(len(terms)))
+            for w in sorted(terms):
+                k = terms[w]
+                kb = coef_cache.get(k)
+                if kb is None:
+                    kb = coef_cache[k] = k.to_bytes(N8, "little")
+                add(pack(w))
+                add(kb)
+    return b"".join(parts)
+
+
+def encode(cs: ConstraintSystem) -> bytes:
+    """The bytes of the ``.r1cs`` file of `cs`."""
+    header = (
+        _U32.pack(N8)
+        + _PRIME
+        + struct.pack(
+            "<IIIIQI",
+            cs.n_wires,
+            0,
+            cs.n_public,
+            len(cs.private_input_names),
+            cs.n_wires,
+            cs.n_constraints,
+        )
+    )
+    constraints = _constraints_payload(cs)
+    labels = struct.pack(f"<{cs.n_wires}Q", *range(cs.n_wires))
+    out = [MAGIC, struct.pack("<II", 1, 3)]
+    for kind, payload in ((1, header), (2, constraints), (3, labels)):
+        out.append(struct.pack("<IQ", kind, len(payload)))
+        out.append(payload)
+    return b"".join(out)
+
+
+def write(path: str | Path, cs: ConstraintSystem) -> None:
+    Path(path).write_bytes(encode(cs))
+
+
+@dataclass(frozen=True)
+class R1csFile:
+    """The content of a ``.r1cs`` file."""
+
+    n_wires: int
+    n_pub_out: int
+    n_pub_in: int
+    n_prv_in: int
+    n_labels: int
+    constraints: list[tuple[Terms, Terms, Terms]]
+
+    @property
+    def n_public(self) -> int:
+        return self.n_pub_out + self.n_pub_in
+
+
+class _Reader:
+    def __init__(self, data: bytes, path: str) -> None:
+        self.data, self.pos, self.path = data, 0, path
+
+    def take(self, n: int) -> bytes:
+        if self.pos + n > len(self.data):
+            raise FormatError(self.path, f"truncated at byte {self.pos} (wanted {n} more bytes)")
+        b = self.data[self.pos : self.pos + n]
+        self.pos += n
+        return b
+
+    def u32(self) -> int:
+        return int(_U32.unpack(self.take(4))[0])
+
+    def u64(self) -> int:
+        return int(struct.unpack("<Q", self.take(8))[0])
+
+
+def sections(data: bytes, magic: bytes, path: str) -> dict[int, bytes]:
+    """Split an iden3 binary container into {section type: payload}."""
+    rd = _Reader(data, path)
+    if rd.take(4) != magic:
+        raise FormatError(path, f"not a {magic.decode()} file (bad magic)")
+    rd.u32()
+    out: dict[int, bytes] = {}
+    for _ in range(rd.u32()):
+        kind, size = rd.u32(), rd.u64()
+        if kind in out:
+            raise FormatError(path, f"section {kind} appears twice")
+        out[kind] = rd.take(size)
+    return out
+
+
+def decode(data: bytes, path: str = "<r1cs>") -> R1csFile:
+    secs = sections(data, MAGIC, path)
+    if 1 not in secs or 2 not in secs:
+        raise FormatError(path, "missing header (1) or constraints (2) section")
+    hd = _Reader(secs[1], path)
+    n8 = hd.u32()
+    if n8 != N8 or int.from_bytes(hd.take(n8), "little") != R:
+        raise FormatError(path, "the field is not the BN254 scalar field")
+    n_wires, n_out, n_in, n_prv = hd.u32(), hd.u32(), hd.u32(), hd.u32()
+    n_labels, m = hd.u64(), hd.u32()
+    rd = _Reader(secs[2], path)
+    constraints: list[tuple[Terms, Terms, Terms]] = []
+    for _ in range(m):
+        lcs = []
+        for _ in range(3):
+            terms: Terms = {}
+            for _ in range(rd.u32()):
+                w = rd.u32()
+                if w >= n_wires:
+                    raise FormatError(
+                        path, f"constraint {len(constraints)} uses wire {w} >= n_wires {n_wires}"
+                    )
+                terms[w] = int.from_bytes(rd.take(N8), "little")
+            lcs.append(terms)
+        constraints.append((lcs[0], lcs[1], lcs[2]))
+    return R1csFile(n_wires, n_out, n_in, n_prv, n_labels, constraints)
+
+
+def read(path: str | Path) -> R1csFile:
+    return decode(Path(path).read_bytes(), str(path))
