@@ -67,6 +67,7 @@ class Builder:
         self._gadget_names: list[str] = [""]
         self._gadget_index: dict[str, int] = {"": 0}
         self._scopes: list[_Scope] = [_Scope("", 0)]
+        self._gid = 0
         self._program: list[Op] = []
         self._private_allocated = False
         self._in_order = True
@@ -144,10 +145,6 @@ class Builder:
         self._c.append(c)
         self._gids.append(self._gid)
 
-    @property
-    def _gid(self) -> int:
-        return self._gadget_index[self._scopes[-1].name]
-
     def mul(self, x: Operand, y: Operand) -> LinearCombination:
         """x * y. Constrains out = x*y (1 constraint); free when x or y is constant."""
         x, y = _lc(x), _lc(y)
@@ -155,10 +152,21 @@ class Builder:
             return y.scale(x.constant_value())
         if y.is_constant():
             return x.scale(y.constant_value())
-        out = self._internal()
-        self._emit(x.terms, y.terms, {out: 1})
-        self._record((MUL, out, x.terms, y.terms))
-        return LinearCombination.wire(out)
+        # The hot path of every circuit: wire allocation and recording inlined.
+        out = self._n_wires
+        self._n_wires = out + 1
+        self._private_allocated = True
+        tx, ty, tout = x.terms, y.terms, {out: 1}
+        self._a.append(tx)
+        self._b.append(ty)
+        self._c.append(tout)
+        self._gids.append(self._gid)
+        op = (MUL, out, tx, ty)
+        self._program.append(op)
+        if self._values is not None:
+            self._values.append(0)
+            run_op(op, self._values)
+        return LinearCombination(tout)
 
     def assert_mul(self, x: Operand, y: Operand, z: Operand) -> None:
         """Constrains x * y = z (1 constraint; folded to `assert_equal` if x or y is constant)."""
@@ -241,10 +249,12 @@ class Builder:
             self._gadget_names.append(path)
         scope = _Scope(path, len(self._a))
         self._scopes.append(scope)
+        outer_gid, self._gid = self._gid, self._gadget_index[path]
         try:
             yield
         finally:
             self._scopes.pop()
+            self._gid = outer_gid
         self._check_hints(scope)
 
     def _check_hints(self, scope: _Scope) -> None:

@@ -37,7 +37,7 @@ class LinearCombination:
     def is_constant(self) -> bool:
         """True when the combination involves no wire but the constant one."""
         t = self.terms
-        return not t or (len(t) == 1 and 0 in t)
+        return len(t) <= 1 and (not t or 0 in t)
 
     def constant_value(self) -> int:
         """The value of a constant combination (see `is_constant`)."""

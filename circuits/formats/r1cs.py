@@ -32,20 +32,35 @@ _PRIME = R.to_bytes(N8, "little")
 
 
 def _constraints_payload(cs: ConstraintSystem) -> bytes:
+    # Builders share term maps between constraints (x*x, a chain of products), so each
+    # distinct map is encoded once; the id() keys stay valid while `cs` holds the maps.
     coef_cache: dict[int, bytes] = {}
+    lc_cache: dict[int, bytes] = {}
+    pack1 = struct.Struct("<II").pack
     pack = _U32.pack
+
+    def coef(k: int) -> bytes:
+        kb = coef_cache.get(k)
+        if kb is None:
+            kb = coef_cache[k] = k.to_bytes(N8, "little")
+        return kb
+
+    def encode_lc(terms: Terms) -> bytes:
+        if len(terms) == 1:
+            for w, k in terms.items():
+                return pack1(1, w) + coef(k)
+        return pack(len(terms)) + b"".join(pack(w) + coef(terms[w]) for w in sorted(terms))
+
     parts: list[bytes] = []
     add = parts.append
+    get = lc_cache.get
     for lcs in zip(cs.a, cs.b, cs.c, strict=True):
         for terms in lcs:
-            add(pack(len(terms)))
-            for w in sorted(terms):
-                k = terms[w]
-                kb = coef_cache.get(k)
-                if kb is None:
-                    kb = coef_cache[k] = k.to_bytes(N8, "little")
-                add(pack(w))
-                add(kb)
+            key = id(terms)
+            enc = get(key)
+            if enc is None:
+                enc = lc_cache[key] = encode_lc(terms)
+            add(enc)
     return b"".join(parts)
 
 
