@@ -198,7 +198,9 @@ class Builder:
             if x.constant_value() not in (0, 1):
                 raise BuildError(f"assert_bool on the constant {x.constant_value()}")
             return
-        self._emit(x.terms, (x - 1).terms, {})
+        w = x.single_wire()
+        minus_one = {w: 1, 0: R - 1} if w is not None else (x - 1).terms
+        self._emit(x.terms, minus_one, {})
 
     # hints -----------------------------------------------------------------------------
     def hint(

@@ -77,3 +77,11 @@ def floor_divmod_pow2_hint(x: int, *, k: int) -> list[int]:
     """Floor division of signed(x) by 2^k: [quotient mod r, remainder] with 0 <= rem < 2^k."""
     v = from_field(x)
     return [(v >> k) % R, v & ((1 << k) - 1)]
+
+
+@register_hint("floor_div_const")
+def floor_div_const_hint(x: int, *, d: int) -> list[int]:
+    """floor(signed(x) / d) mod r for a positive integer constant d."""
+    if d <= 0:
+        raise ValueError(f"divisor d = {d} must be positive")
+    return [(from_field(x) // d) % R]

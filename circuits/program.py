@@ -19,7 +19,7 @@ from typing import Any
 from circuits.errors import FieldRangeError, WitnessError
 from circuits.field import R
 from circuits.hints import get_hint
-from circuits.lc import Terms
+from circuits.lc import LinearCombination, Terms
 from circuits.r1cs import ConstraintSystem
 
 MUL = 0
@@ -92,6 +92,15 @@ class Circuit:
     program: tuple[Op, ...]
     derived_public: frozenset[str]
     input_wires: tuple[int, ...]
+    #: old wire -> new wire when `build()` had to move public inputs forward, else None.
+    wire_map: tuple[int, ...] | None = None
+
+    def translate(self, x: LinearCombination) -> LinearCombination:
+        """A linear combination taken from the builder, in this circuit's wire numbering."""
+        if self.wire_map is None:
+            return x
+        m = self.wire_map
+        return LinearCombination({m[w]: k for w, k in x.terms.items()})
 
     def solve(
         self, assignment: Mapping[str, int | Sequence[int]], *, check: bool = True
@@ -167,4 +176,5 @@ def renumber(circuit: Circuit) -> Circuit:
         program=tuple(op(o) for o in circuit.program),
         derived_public=circuit.derived_public,
         input_wires=tuple(range(1, n_inputs + 1)),
+        wire_map=tuple(perm),
     )

@@ -176,6 +176,8 @@ def test_late_public_input_is_moved_before_private_wires() -> None:
     assert w.values[:3] == [1, 9, 3]
     assert b.witness() == w.values
     c.cs.check(w.values)
+    assert c.translate(sq).evaluate(w.values) == 9
+    assert sq.evaluate(b.witness()) != 9  # builder numbering differs from the circuit's
 
 
 def test_assign_public_lets_the_solver_compute_outputs() -> None:
