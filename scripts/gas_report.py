@@ -1,0 +1,260 @@
+"""Gas report: what verifying (and, as rows are added, using) a proof costs on-chain.
+
+Every row is measured on a fresh local Anvil node from a real transaction receipt and set
+against its EIP-1108 floor where one exists:
+
+    floor(k) = 21000 + 45000 + 4 * 34000 + 6150 * k + calldata gas
+
+(transaction base cost, a four-pair pairing check, one ECMUL + ECADD per public input, and
+16 gas per non-zero / 4 per zero calldata byte). The verifiers use trapdoor keys and forged
+proofs: they verify exactly like real ones and need no prover.
+
+The ``model`` rows run the whole on-chain life of a real model, the 8 -> 16 -> 1 MLP of
+`circuits.onnx.examples` (compiled, arkworks setup, a real proof): deploying the hub and
+the model's verifier, registering the model, a request placed (with a fee) by the
+RiskGatedLendingPool consumer and its fulfilment with the pool's callback. The fulfilment's
+floor is the bare verification's, so its overhead is what the hub adds; its target is
+`FULFIL_TARGET`.
+
+Usage::
+
+    python scripts/gas_report.py                 # k = 1..16 and the model rows
+    python scripts/gas_report.py --ks 1,2,4,8,16 --json gas-report.json
+    python scripts/gas_report.py --only model
+
+A new kind of row is a function ``(chain, args) -> list[GasRow]`` added to `MEASUREMENTS`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from web3.types import RPCEndpoint
+
+from circuits import compile_model, prove, setup
+from circuits.field import R
+from circuits.groth16.trapdoor import make_trapdoor
+from circuits.onnx.examples import mlp, save
+from circuits.solidity import render_verifier, verifier_calldata
+from oracle import chain as chains
+from oracle.artifacts import ModelArtifacts
+from oracle.chain import Chain
+from oracle.contracts import Hub, compile_model_verifier, deploy_contract, hub_contracts
+from oracle.deploy import deploy_model
+from oracle.hub_types import Sent
+from oracle.solc import compile_sources
+
+TX_BASE = 21000
+PAIRING_BASE, PAIRING_PER_PAIR, GROTH16_PAIRS = 45000, 34000, 4
+ECMUL, ECADD = 6000, 150
+#: Most gas a fulfilment of the test model with the lending-pool callback should use.
+FULFIL_TARGET = 300_000
+#: The lending pool of the model rows: score limit 1.0 at scale 2^-16, 1 ether of credit.
+POOL_REFUSE_AT, POOL_MAX_CREDIT, POOL_CALLBACK_GAS = 1 << 16, 10**18, 200_000
+FEATURES = [0.5, -0.25, 0.1, 0.9, -0.7, 0.3, 0.0, 0.2]
+#: The request pays a fee, so the fulfilment's gas includes paying the submitter.
+FEE = 10**15
+
+
+def calldata_gas(data: bytes) -> int:
+    """EIP-2028 calldata cost: 16 per non-zero byte, 4 per zero byte."""
+    zeros = data.count(0)
+    return 4 * zeros + 16 * (len(data) - zeros)
+
+
+def verifier_floor(k: int, data: bytes) -> int:
+    """The least a Groth16 verification with `k` public inputs can cost in a transaction."""
+    pairing = PAIRING_BASE + PAIRING_PER_PAIR * GROTH16_PAIRS
+    return TX_BASE + pairing + (ECMUL + ECADD) * k + calldata_gas(data)
+
+
+@dataclass(frozen=True)
+class GasRow:
+    """One measured transaction; `floor` is None where no protocol floor applies."""
+
+    name: str
+    public_inputs: int
+    gas_used: int
+    floor: int | None
+    calldata_gas: int
+    code_size: int | None = None
+
+    @property
+    def overhead_percent(self) -> float | None:
+        if self.floor is None:
+            return None
+        return 100.0 * (self.gas_used - self.floor) / self.floor
+
+
+Measurement = Callable[[Chain, argparse.Namespace], list[GasRow]]
+
+
+def measure_verifier(chain: Chain, args: argparse.Namespace) -> list[GasRow]:
+    """verifyProof of the rendered verifier on a valid proof, for every k asked for."""
+    rows = []
+    rng = random.Random(1)
+    for k in args.ks:
+        trapdoor = make_trapdoor(k, seed=k)
+        compiled = compile_sources({"Verifier.sol": render_verifier(trapdoor.verifying_key())})
+        verifier = compiled["Groth16Verifier"]
+        contract = chain.contract(chain.deploy(verifier), verifier)
+        inputs = [rng.randrange(R) for _ in range(k)]
+        proof, public = verifier_calldata(trapdoor.forge(inputs, rng), inputs)
+        call = contract.functions.verifyProof(proof, public)
+        receipt = chain.transact(call)
+        data = bytes.fromhex(call._encode_transaction_data().removeprefix("0x"))
+        rows.append(
+            GasRow(
+                name="verifyProof",
+                public_inputs=k,
+                gas_used=receipt["gasUsed"],
+                floor=verifier_floor(k, data),
+                calldata_gas=calldata_gas(data),
+                code_size=verifier.deployed_size,
+            )
+        )
+    return rows
+
+
+def _tx_row(
+    chain: Chain, name: str, k: int, tx: Sent, code_size: int | None = None, verifies: bool = False
+) -> GasRow:
+    """A row for a sent transaction; one that `verifies` a proof is set against the floor."""
+    data = bytes(chain.w3.eth.get_transaction(tx.tx_hash)["input"])  # type: ignore[arg-type]
+    floor = verifier_floor(k, data) if verifies else None
+    return GasRow(name, k, tx.gas_used, floor, calldata_gas(data), code_size)
+
+
+def _test_model(root: Path) -> Path:
+    """The 8 -> 16 -> 1 MLP compiled and set up (arkworks) in `root`."""
+    onnx_path = save(mlp((8, 16, 1), seed=0), root / "mlp.onnx")
+    compile_model(onnx_path, root / "model")
+    setup(root / "model", "arkworks")
+    return root / "model"
+
+
+def measure_model(chain: Chain, args: argparse.Namespace) -> list[GasRow]:
+    """The test model's deployment, a consumer's request and its fulfilment."""
+    with tempfile.TemporaryDirectory(prefix="zkoracle-gas-") as tmp:
+        model_dir = _test_model(Path(tmp))
+        art = ModelArtifacts.load(model_dir)
+        k = art.layout.n_public
+        dep = deploy_model(chain, model_dir)
+        hub = Hub(chain, dep.hub)
+        pool_code = hub_contracts()["RiskGatedLendingPool"]
+        pool_args = (dep.hub, dep.model_id, 3600, POOL_REFUSE_AT, POOL_MAX_CREDIT)
+        pool_address, _ = deploy_contract(
+            chain, pool_code, *pool_args, POOL_CALLBACK_GAS, value=POOL_MAX_CREDIT
+        )
+        pool = chain.contract(pool_address, pool_code)
+        borrower, submitter = chain.accounts[1], chain.accounts[2]
+        features = hub.quantize_inputs(dep.model_id, FEATURES)
+        score = pool.functions.requestScore(features)
+        request = chain.transact(score, value=FEE, sender=borrower)
+        (event,) = hub.requested_in(request)
+        binding = hub.request_binding(event["request_id"], submitter)
+        result = prove(model_dir, {"x": [FEATURES]}, binding=binding)
+        outputs = art.quantized_outputs(result.public)
+        done = hub.fulfill(event["request_id"], outputs, result.proof, sender=submitter)
+        if done.callback_failure is not None:
+            raise RuntimeError(f"the pool's callback failed: {done.callback_failure}")
+        _, verifier = compile_model_verifier(art)
+    assert dep.hub_tx is not None
+    txs = dep.transactions
+    return [
+        _tx_row(chain, "hub deploy", k, dep.hub_tx, hub_contracts()["ZkOracle"].deployed_size),
+        _tx_row(chain, "verifier deploy", k, txs["verifier"], verifier.deployed_size),
+        _tx_row(chain, "registerModel", k, txs["register"]),
+        _tx_row(chain, "request (pool)", k, Sent.of(request)),
+        _tx_row(chain, "fulfill+callback", k, done.tx, verifies=True),
+    ]
+
+
+#: Every kind of row the report measures, in the order printed.
+MEASUREMENTS: list[tuple[str, Measurement]] = [
+    ("verifier", measure_verifier),
+    ("model", measure_model),
+]
+
+
+def format_table(rows: Sequence[GasRow]) -> str:
+    head = (
+        f"{'row':<18} {'k':>3} {'gas used':>10} {'floor':>10} {'over':>7} "
+        f"{'calldata':>9} {'code':>6}"
+    )
+    lines = [head, "-" * len(head)]
+    for r in rows:
+        floor = f"{r.floor:>10}" if r.floor is not None else f"{'-':>10}"
+        over = r.overhead_percent
+        over_s = f"{over:>6.2f}%" if over is not None else f"{'-':>7}"
+        code = f"{r.code_size:>6}" if r.code_size is not None else f"{'-':>6}"
+        lines.append(
+            f"{r.name:<18} {r.public_inputs:>3} {r.gas_used:>10} {floor} {over_s} "
+            f"{r.calldata_gas:>9} {code}"
+        )
+    return "\n".join(lines)
+
+
+def _parse_ks(text: str) -> list[int]:
+    ks: list[int] = []
+    for part in text.split(","):
+        lo, _, hi = part.partition("-")
+        ks.extend(range(int(lo), int(hi or lo) + 1))
+    if not ks or min(ks) < 1:
+        raise argparse.ArgumentTypeError(f"bad list of k: {text!r} (e.g. 1-16 or 1,2,4)")
+    return ks
+
+
+def _hardfork(chain: Chain) -> str:
+    info: dict[str, Any] = dict(chain.w3.provider.make_request(RPCEndpoint("anvil_nodeInfo"), []))
+    result = info.get("result")
+    return str(result.get("hardFork", "unknown")) if isinstance(result, dict) else "unknown"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--ks",
+        type=_parse_ks,
+        default=list(range(1, 17)),
+        help="public-input counts, e.g. 1-16 or 1,2,4,8,16 (default 1-16)",
+    )
+    parser.add_argument("--json", type=Path, help="also write the rows to this JSON file")
+    parser.add_argument("--only", choices=[n for n, _ in MEASUREMENTS], action="append",
+                        help="measure only these kinds of row")  # fmt: skip
+    args = parser.parse_args(argv)
+    rows: list[GasRow] = []
+    with chains.anvil(signer=None) as chain:
+        hardfork = _hardfork(chain)
+        for name, measure in MEASUREMENTS:
+            if args.only is None or name in args.only:
+                rows.extend(measure(chain, args))
+    print(format_table(rows))
+    print(f"Anvil, hardfork {hardfork}; floor = 21000 + 45000 + 4*34000 + 6150*k + calldata")
+    fulfil = [r for r in rows if r.name == "fulfill+callback"]
+    if fulfil:
+        verdict = "met" if fulfil[0].gas_used < FULFIL_TARGET else "MISSED"
+        print(f"fulfil target < {FULFIL_TARGET}: {verdict} ({fulfil[0].gas_used})")
+    if args.json:
+        payload = [asdict(r) | {"overhead_percent": r.overhead_percent} for r in rows]
+        doc = {
+            "chain": "anvil",
+            "hardfork": hardfork,
+            "fulfil_target": FULFIL_TARGET,
+            "rows": payload,
+        }
+        args.json.write_text(json.dumps(doc, indent=2) + "\n")
+        print(f"wrote {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
