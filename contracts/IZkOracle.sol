@@ -1,0 +1,182 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+/// @title Types, events, errors and the consumer-facing functions of the oracle hub
+/// @notice Quantization: a value q of a model with scale s stands for the real number
+/// q / 2^s (s fractional bits). Packing and binding are described in `Statement`.
+interface IZkOracle {
+    /// @notice What a registrant declares about a model (see `ZkOracle.registerModel`).
+    struct ModelSpec {
+        address verifier; // generated Groth16 verifier with nPublic inputs
+        bytes32 onnxSha256; // sha256 of the ONNX file the circuit was compiled from
+        bytes32 r1csSha256; // sha256 of the .r1cs file the keys were set up for
+        bytes32 manifestHash; // hash of the artifact manifest (public-input layout, quantization)
+        uint16 nInputs; // number of model input values
+        uint16 nOutputs; // number of model output values
+        uint8 inputBits; // signed bit width of every input value, 1..253
+        uint8 inputsPerWord; // 1 = unpacked (v mod r); >= 2 = packed, inputsPerWord * inputBits <= 253
+        uint8 outputBits; // signed bit width of every output value, 1..253
+        uint8 outputsPerWord; // as inputsPerWord, for the outputs
+        uint8 inputScale; // fractional bits of an input: real = q / 2^inputScale
+        uint8 outputScale; // fractional bits of an output: real = q / 2^outputScale
+    }
+
+    /// @notice A registered model. The first slot holds everything a fulfilment reads.
+    struct Model {
+        address verifier;
+        bytes4 selector; // verifyProof(uint256[8],uint256[nPublic])
+        uint16 nInputs;
+        uint16 nOutputs;
+        uint8 inputsPerWord;
+        uint8 outputBits;
+        uint8 outputsPerWord;
+        bool retired;
+        address owner;
+        uint8 inputBits;
+        uint8 inputScale;
+        uint8 outputScale;
+        uint16 nPublic; // 1 + input words + output words
+        bytes32 onnxSha256;
+        bytes32 r1csSha256;
+        bytes32 manifestHash;
+    }
+
+    enum Status {
+        None,
+        Pending,
+        Fulfilled,
+        Cancelled
+    }
+
+    /// @notice An inference request; three storage slots.
+    struct Request {
+        bytes32 modelId;
+        address requester;
+        uint88 fee; // escrowed wei, paid to the submitter of a valid proof
+        Status status;
+        address callback; // address(0): no callback
+        uint32 callbackGasLimit;
+        uint64 expiry; // unix time after which the request can no longer be fulfilled
+    }
+
+    /// @notice A push feed: outputs of one model, updated in strictly increasing rounds.
+    struct Feed {
+        bytes32 modelId;
+        address owner;
+        uint64 round; // latest round, 0 before the first update
+        address updater; // who may update; address(0) = anyone
+        uint64 updatedAt; // block time of the latest update, 0 before the first
+    }
+
+    /// @notice A model was registered; `owner` may retire it.
+    event ModelRegistered(
+        bytes32 indexed modelId,
+        address indexed owner,
+        address verifier,
+        bytes32 onnxSha256,
+        bytes32 r1csSha256,
+        bytes32 manifestHash
+    );
+    /// @notice A model was retired: no new requests or feed updates, pending requests cancellable.
+    event ModelRetired(bytes32 indexed modelId);
+    /// @notice A request to answer: prove `modelId` on `inputs` and call `fulfill` before `expiry`.
+    event InferenceRequested(
+        uint256 indexed requestId,
+        bytes32 indexed modelId,
+        address indexed requester,
+        int256[] inputs,
+        address callback,
+        uint32 callbackGasLimit,
+        uint256 fee,
+        uint64 expiry
+    );
+    /// @notice A verified answer was stored and `submitter` was paid the fee.
+    event InferenceFulfilled(
+        uint256 indexed requestId,
+        bytes32 indexed modelId,
+        address indexed submitter,
+        int256[] outputs
+    );
+    /// @notice The consumer callback reverted or ran out of gas; `reason` is its revert data
+    /// cut to 256 bytes. The fulfilment stands.
+    event CallbackFailed(uint256 indexed requestId, bytes reason);
+    /// @notice A pending request was cancelled and `refund` wei went back to the requester.
+    event RequestCancelled(uint256 indexed requestId, uint256 refund);
+    /// @notice A feed of `modelId` was created by `owner`.
+    event FeedCreated(bytes32 indexed feedId, bytes32 indexed modelId, address indexed owner);
+    /// @notice Who may post rounds of a feed (address(0): anyone).
+    event FeedUpdaterSet(bytes32 indexed feedId, address updater);
+    /// @notice A proven round of a feed was published.
+    event FeedUpdated(bytes32 indexed feedId, uint64 round, address indexed updater, int256[] inputs, int256[] outputs);
+
+    // Registry.
+    error ModelExists(bytes32 modelId);
+    error UnknownModel(bytes32 modelId);
+    error ModelIsRetired(bytes32 modelId);
+    error NotModelOwner(bytes32 modelId, address caller);
+    error NoVerifierCode(address verifier);
+    error BadModelShape(string what);
+    // Statement shape (a value outside its bit width reverts `Statement.ValueOutOfRange`).
+    error WrongInputCount(uint256 expected, uint256 got);
+    error WrongOutputCount(uint256 expected, uint256 got);
+    // Request parameters.
+    error FeeTooLarge(uint256 fee);
+    error CallbackGasTooHigh(uint32 gasLimit, uint32 max);
+    error CallbackNotContract(address callback);
+    error BadExpiry(uint64 expiry);
+    // Request life cycle.
+    error UnknownRequest(uint256 requestId);
+    error AlreadyFulfilled(uint256 requestId);
+    error RequestNotPending(uint256 requestId, Status status);
+    error RequestExpired(uint256 requestId, uint64 expiry);
+    error NotRequester(uint256 requestId, address caller);
+    error NotCancellable(uint256 requestId, uint64 expiry);
+    /// @notice The model's verifier rejected the proof for the statement the hub built.
+    error InvalidProof();
+    /// @notice The transaction lacks the gas the callback is owed (EIP-150 63/64 rule).
+    error InsufficientGasForCallback(uint256 available, uint256 needed);
+    error PaymentFailed(address to, uint256 amount);
+    error Reentrancy();
+    // Feeds.
+    error FeedExists(bytes32 feedId);
+    error UnknownFeed(bytes32 feedId);
+    error NotFeedOwner(bytes32 feedId, address caller);
+    error NotFeedUpdater(bytes32 feedId, address caller);
+    error RoundNotIncreasing(bytes32 feedId, uint64 round, uint64 latestRound);
+    error StaleFeed(bytes32 feedId, uint64 updatedAt, uint256 maxAge);
+
+    /// @notice Ask for an inference of `modelId` on `inputs`; msg.value is the fee.
+    function request(
+        bytes32 modelId,
+        int256[] calldata inputs,
+        address callback,
+        uint32 callbackGasLimit,
+        uint64 expiry
+    ) external payable returns (uint256 requestId);
+
+    /// @notice Cancel an expired request (or one whose model was retired) and refund its fee
+    /// to the requester, who alone may call this.
+    function cancel(uint256 requestId) external;
+
+    /// @notice Status and verified outputs of a request (outputs empty unless fulfilled).
+    function result(uint256 requestId) external view returns (Status status, int256[] memory outputs);
+
+    /// @notice The stored record of a request.
+    function getRequest(uint256 requestId) external view returns (Request memory);
+
+    /// @notice The registered model `modelId`.
+    function getModel(bytes32 modelId) external view returns (Model memory);
+
+    /// @notice The stored record of feed `feedId`.
+    function getFeed(bytes32 feedId) external view returns (Feed memory);
+
+    /// @notice Latest verified outputs of a feed, its round and the time it was updated.
+    function latest(bytes32 feedId) external view returns (int256[] memory outputs, uint64 round, uint64 updatedAt);
+
+    /// @notice As `latest`, reverting `StaleFeed` when the update is older than `maxAge`
+    /// seconds (or the feed was never updated).
+    function latestNoOlderThan(bytes32 feedId, uint256 maxAge)
+        external
+        view
+        returns (int256[] memory outputs, uint64 round, uint64 updatedAt);
+}

@@ -1,0 +1,140 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {IZkOracle} from "./IZkOracle.sol";
+import {Groth16VerifierABI} from "./IGroth16Verifier.sol";
+import {Statement} from "./Statement.sol";
+
+/// @title Model registry and proof checking shared by requests and feeds
+/// @notice Anyone may register a model under an unused id and becomes its owner; only the
+/// owner may retire it. A retired model takes no new requests or feed updates and its
+/// pending requests can be cancelled at once (retiring is how a broken verifier or model is
+/// withdrawn). Records are never deleted, so an id cannot be registered twice.
+abstract contract ModelRegistry is IZkOracle {
+    mapping(bytes32 modelId => Model) internal _models;
+
+    uint256 private constant _UNLOCKED = 1;
+    uint256 private constant _LOCKED = 2;
+    uint256 private _lock = _UNLOCKED;
+
+    /// @dev Held by the functions that move ether or call foreign code (`fulfill`,
+    /// `cancel`), so none of them can be re-entered from a payment or a consumer callback.
+    modifier nonReentrant() {
+        if (_lock != _UNLOCKED) revert Reentrancy();
+        _lock = _LOCKED;
+        _;
+        _lock = _UNLOCKED;
+    }
+
+    /// @notice Register model `modelId` with the verifier and layout in `spec`; the caller
+    /// becomes its owner. Reverts `ModelExists` for a used id, `NoVerifierCode` if the
+    /// verifier has no code, `BadModelShape` for an invalid count or packing.
+    /// @return selector The verifier selector the hub will call for this model.
+    function registerModel(bytes32 modelId, ModelSpec calldata spec) external returns (bytes4 selector) {
+        if (_models[modelId].verifier != address(0)) revert ModelExists(modelId);
+        if (spec.verifier.code.length == 0) revert NoVerifierCode(spec.verifier);
+        uint256 nPublic = _checkShape(spec);
+        selector = Groth16VerifierABI.selectorFor(nPublic);
+        _models[modelId] = Model({
+            verifier: spec.verifier,
+            selector: selector,
+            nInputs: spec.nInputs,
+            nOutputs: spec.nOutputs,
+            inputsPerWord: spec.inputsPerWord,
+            outputBits: spec.outputBits,
+            outputsPerWord: spec.outputsPerWord,
+            retired: false,
+            owner: msg.sender,
+            inputBits: spec.inputBits,
+            inputScale: spec.inputScale,
+            outputScale: spec.outputScale,
+            nPublic: uint16(nPublic),
+            onnxSha256: spec.onnxSha256,
+            r1csSha256: spec.r1csSha256,
+            manifestHash: spec.manifestHash
+        });
+        emit ModelRegistered(modelId, msg.sender, spec.verifier, spec.onnxSha256, spec.r1csSha256, spec.manifestHash);
+    }
+
+    /// @notice Retire model `modelId` for good (owner only). Pending requests for it can no
+    /// longer be fulfilled and their requesters may cancel them immediately.
+    function retireModel(bytes32 modelId) external {
+        Model storage m = _liveModel(modelId);
+        if (m.owner != msg.sender) revert NotModelOwner(modelId, msg.sender);
+        m.retired = true;
+        emit ModelRetired(modelId);
+    }
+
+    /// @inheritdoc IZkOracle
+    function getModel(bytes32 modelId) external view returns (Model memory) {
+        return _registered(modelId);
+    }
+
+    /// @dev The number of public inputs of `spec`, reverting on an invalid shape.
+    function _checkShape(ModelSpec calldata spec) private pure returns (uint256 nPublic) {
+        if (spec.nInputs == 0 || spec.nOutputs == 0) revert BadModelShape("nInputs and nOutputs must be >= 1");
+        if (!Statement.validPacking(spec.inputBits, spec.inputsPerWord)) {
+            revert BadModelShape("input packing: need bits >= 1, perWord >= 1, bits * perWord <= 253");
+        }
+        if (!Statement.validPacking(spec.outputBits, spec.outputsPerWord)) {
+            revert BadModelShape("output packing: need bits >= 1, perWord >= 1, bits * perWord <= 253");
+        }
+        nPublic =
+            1 +
+            Statement.wordCount(spec.nInputs, spec.inputsPerWord) +
+            Statement.wordCount(spec.nOutputs, spec.outputsPerWord);
+        if (nPublic > Groth16VerifierABI.MAX_PUBLIC_INPUTS) revert BadModelShape("more than 1024 public inputs");
+    }
+
+    /// @dev A registered model, retired or not.
+    function _registered(bytes32 modelId) internal view returns (Model storage m) {
+        m = _models[modelId];
+        if (m.verifier == address(0)) revert UnknownModel(modelId);
+    }
+
+    /// @dev A registered, not retired model.
+    function _liveModel(bytes32 modelId) internal view returns (Model storage m) {
+        m = _registered(modelId);
+        if (m.retired) revert ModelIsRetired(modelId);
+    }
+
+    /// @dev The public inputs of a statement about model `m`: binding, stored input words
+    /// (already encoded), then `outputs` encoded with the model's output packing.
+    function _outputStatement(Model storage m, uint256 binding, uint256[] memory inputWords, int256[] calldata outputs)
+        internal
+        view
+        returns (uint256[] memory pub)
+    {
+        if (outputs.length != m.nOutputs) revert WrongOutputCount(m.nOutputs, outputs.length);
+        uint256 nIn = inputWords.length;
+        pub = new uint256[](1 + nIn + Statement.wordCount(m.nOutputs, m.outputsPerWord));
+        pub[0] = binding;
+        for (uint256 i; i < nIn; ++i) {
+            pub[1 + i] = inputWords[i];
+        }
+        Statement.encodeInto(outputs, m.outputBits, m.outputsPerWord, Statement.Side.Output, pub, 1 + nIn);
+    }
+
+    /// @dev Range-check and encode `inputs` for model `m` into their public-input words.
+    function _encodeInputs(Model storage m, int256[] calldata inputs) internal view returns (uint256[] memory words) {
+        if (inputs.length != m.nInputs) revert WrongInputCount(m.nInputs, inputs.length);
+        words = new uint256[](Statement.wordCount(m.nInputs, m.inputsPerWord));
+        Statement.encodeInto(inputs, m.inputBits, m.inputsPerWord, Statement.Side.Input, words, 0);
+    }
+
+    /// @dev Revert `InvalidProof` unless the model's verifier accepts `proof` for `pub`.
+    function _verify(Model storage m, uint256[8] calldata proof, uint256[] memory pub) internal view {
+        if (!Groth16VerifierABI.accepts(m.verifier, m.selector, proof, pub)) revert InvalidProof();
+    }
+
+    /// @dev Send `amount` wei to `to`, reverting `PaymentFailed` if it refuses them.
+    function _pay(address to, uint256 amount) internal {
+        if (amount == 0) return;
+        bool ok;
+        assembly ("memory-safe") {
+            // No returndata is copied: a recipient cannot make the hub pay for a large one.
+            ok := call(gas(), to, amount, 0, 0, 0, 0)
+        }
+        if (!ok) revert PaymentFailed(to, amount);
+    }
+}
