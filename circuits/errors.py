@@ -63,3 +63,40 @@ class VerificationInputError(CircuitError):
 
 class SolidityRenderError(CircuitError):
     """The Solidity verifier cannot be rendered: a malformed key, header or contract name."""
+
+
+class ModelError(CircuitError):
+    """An ONNX model cannot be compiled: unreadable file, dynamic shape, bad graph."""
+
+
+class UnsupportedOpError(ModelError):
+    """The model uses an operator (or an attribute value) the compiler does not lower."""
+
+    def __init__(self, op_type: str, node: str, opset: int, detail: str = "") -> None:
+        extra = f": {detail}" if detail else ""
+        super().__init__(f"unsupported operator {op_type!r} (node {node!r}, opset {opset}){extra}")
+        self.op_type = op_type
+        self.node = node
+        self.opset = opset
+
+
+class LoweringError(ModelError):
+    """A supported operator got inputs or attributes it cannot lower; names the node."""
+
+    def __init__(self, op_type: str, node: str, opset: int, what: str) -> None:
+        super().__init__(f"node {node!r} ({op_type}, opset {opset}): {what}")
+        self.op_type = op_type
+        self.node = node
+        self.opset = opset
+
+
+class QuantOverflowError(CircuitError):
+    """A quantized value (static bound or actual value) exceeds the width it must fit."""
+
+    def __init__(self, node: str, what: str) -> None:
+        super().__init__(f"node {node!r}: {what}")
+        self.node = node
+
+
+class InputRangeError(CircuitError):
+    """A model input is missing, mis-shaped, or outside the range the circuit was compiled for."""

@@ -1,0 +1,139 @@
+"""Calibration: pick scales and widths from sample inputs, and measure error vs onnxruntime.
+
+`calibrate` runs the float model (onnxruntime) on the samples with every intermediate
+tensor exposed, takes the largest magnitude of each, multiplies it by `MARGIN` for inputs
+the samples do not show, and chooses:
+
+* ``act_scale`` = ``input_scale``: as many fraction bits as ``act_bits`` allow for the
+  largest activation (more fraction bits, smaller error), within [`MIN_SCALE`, `MAX_SCALE`];
+* ``input_bits`` / ``output_bits``: just wide enough for the inputs / outputs seen;
+* ``tensor_bits``: per node, the width of its rescale: enough for the largest of its input
+  and output tensors, never more than ``act_bits`` (fewer constraints for small tensors).
+
+A sample outside the margin later fails in the witness with an error naming the node.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import onnx
+
+from circuits.errors import ModelError
+from circuits.onnx.inputs import Sample
+from circuits.onnx.loader import OnnxGraph
+from circuits.onnx.quant import QuantConfig, bits_for_bound
+
+#: Head room over the largest magnitude the samples show.
+MARGIN = 2.0
+MIN_SCALE = 8
+MAX_SCALE = 24
+
+_NP_TYPES: dict[int, type[np.floating[Any]]] = {
+    onnx.TensorProto.FLOAT: np.float32,
+    onnx.TensorProto.DOUBLE: np.float64,
+    onnx.TensorProto.FLOAT16: np.float16,
+}
+
+
+def _session(data: bytes) -> Any:
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.log_severity_level = 3
+    return ort.InferenceSession(data, sess_options=opts, providers=["CPUExecutionProvider"])
+
+
+def run_reference(
+    graph: OnnxGraph, samples: Sequence[Sample], *, all_tensors: bool = False
+) -> list[dict[str, npt.NDArray[Any]]]:
+    """onnxruntime's outputs for each sample (with every intermediate tensor if asked)."""
+    data = _exposed(graph) if all_tensors else graph.data
+    try:
+        sess = _session(data)
+    except Exception as e:
+        raise ModelError(f"{graph.path}: onnxruntime cannot load the model: {e}") from e
+    names = [o.name for o in sess.get_outputs()]
+    out = []
+    for s in samples:
+        feeds = {
+            i.name: np.asarray(s[i.name], dtype=_NP_TYPES.get(i.elem_type, np.float32)).reshape(
+                i.shape
+            )
+            for i in graph.inputs
+        }
+        out.append(dict(zip(names, sess.run(None, feeds), strict=True)))
+    return out
+
+
+def _exposed(graph: OnnxGraph) -> bytes:
+    model = onnx.load_model_from_string(graph.data)
+    model = onnx.shape_inference.infer_shapes(model)
+    known = {o.name for o in model.graph.output}
+    typed = {v.name: v for v in model.graph.value_info}
+    for node in model.graph.node:
+        for o in node.output:
+            if (
+                o
+                and o not in known
+                and o in typed
+                and typed[o].type.tensor_type.elem_type in _NP_TYPES
+            ):
+                model.graph.output.append(typed[o])
+                known.add(o)
+    return bytes(model.SerializeToString())
+
+
+def calibrate(
+    graph: OnnxGraph, samples: Sequence[Sample], base: QuantConfig | None = None
+) -> QuantConfig:
+    """A config fitted to the samples (see the module docstring)."""
+    cfg = base or QuantConfig()
+    if not samples:
+        raise ModelError(f"{graph.path}: calibration needs at least one sample")
+    runs = run_reference(graph, samples, all_tensors=True)
+    peak: dict[str, float] = {}
+    for r in runs:
+        for name, v in r.items():
+            a = np.asarray(v, dtype=np.float64)
+            if a.size and np.issubdtype(a.dtype, np.floating):
+                peak[name] = max(peak.get(name, 0.0), float(np.max(np.abs(a))))
+    m_in = max(float(np.max(np.abs(s[i.name]))) for s in samples for i in graph.inputs)
+    m_act = max([m_in, *peak.values()])
+    scale = cfg.act_bits - 1 - _log2_ceil(m_act * MARGIN)
+    scale = max(MIN_SCALE, min(MAX_SCALE, scale))
+    tensor_bits = {}
+    for node in graph.nodes:
+        mags = [
+            peak.get(t, m_in if t in {i.name for i in graph.inputs} else 0.0)
+            for t in (*node.input, *node.output)
+            if t
+        ]
+        if node.output and node.output[0] and mags:
+            need = bits_for_bound(math.ceil(max(mags) * MARGIN * 2**scale))
+            tensor_bits[node.output[0]] = min(cfg.act_bits, max(need, 2))
+    m_out = max((peak.get(o.name, 0.0) for o in graph.outputs), default=0.0)
+    return cfg.replace(
+        input_scale=scale,
+        act_scale=scale,
+        input_bits=max(2, bits_for_bound(math.ceil(m_in * MARGIN * 2**scale))),
+        output_bits=max(2, bits_for_bound(math.ceil(m_out * MARGIN * 2**scale))),
+        tensor_bits=tensor_bits,
+    )
+
+
+def _log2_ceil(x: float) -> int:
+    return math.ceil(math.log2(x)) if x > 1e-30 else 0
+
+
+def random_samples(graph: OnnxGraph, n: int, seed: int = 0, magnitude: float = 1.0) -> list[Sample]:
+    """n samples uniform in [-magnitude, magnitude]."""
+    rng = np.random.default_rng(seed)
+    return [
+        {i.name: rng.uniform(-magnitude, magnitude, i.shape) for i in graph.inputs}
+        for _ in range(n)
+    ]

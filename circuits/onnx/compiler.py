@@ -1,0 +1,341 @@
+"""The graph walker: ONNX graph + QuantConfig -> circuit, public statement and witness maker.
+
+Circuit layout:
+
+1. public ``binding`` (carried only; Groth16's input-consistency rows bind it);
+2. private ``x:<input>[i]``: each quantized model input, range-checked to ``input_bits``;
+   public ``in[k]``: the packed input words (one constraint each);
+3. the nodes in graph order, each under a gadget label ``<op>#<index>`` (so constraint
+   counts per node come from the constraint system);
+4. every graph output brought to ``act_scale`` (rescaled if finer, range-checked to
+   ``output_bits`` unless its static bound already fits), then public ``out[k]``: the
+   packed output words.
+
+Scales: a node's outputs may be finer than ``act_scale`` (linear layers return their
+accumulator); a consumer that needs activation scale rescales (once per tensor), and the
+walker itself rescales any output finer than ``act_scale + weight_scale``.
+
+The walk is deterministic: compiling the same graph with the same config always yields
+the same constraint system, which is how a saved artifact is re-loaded and checked.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import onnx
+from onnx import helper, numpy_helper
+
+from circuits.builder import Builder
+from circuits.errors import (
+    InputRangeError,
+    LoweringError,
+    ModelError,
+    QuantOverflowError,
+    UnsatisfiedConstraintError,
+)
+from circuits.gadgets.range import assert_signed
+from circuits.onnx.context import LoweringContext, SharedState
+from circuits.onnx.loader import OnnxGraph, constant_value, fold_node
+from circuits.onnx.passes import fold_batchnorm
+from circuits.onnx.quant import QuantConfig, dequantize, quantize, signed_limit
+from circuits.onnx.registry import get_lowering
+from circuits.onnx.statement import Packing, PublicLayout, bind_words
+from circuits.onnx.tensor import Const, QTensor, Value, object_array
+from circuits.program import Circuit, Witness
+
+
+@dataclass(frozen=True)
+class IOSpec:
+    """A model input or output as the statement sees it."""
+
+    name: str
+    shape: tuple[int, ...]
+    scale: int
+    bits: int
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.shape, dtype=np.int64))
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "shape": list(self.shape),
+            "scale": self.scale,
+            "bits": self.bits,
+        }
+
+
+@dataclass(frozen=True)
+class NodeCost:
+    """Constraints one node emitted."""
+
+    index: int
+    name: str
+    op_type: str
+    label: str
+    constraints: int
+
+
+@dataclass(frozen=True, eq=False)
+class CompiledModel:
+    """A circuit with its statement layout and the maps between floats and witnesses."""
+
+    graph: OnnxGraph
+    config: QuantConfig
+    circuit: Circuit
+    inputs: tuple[IOSpec, ...]
+    outputs: tuple[IOSpec, ...]
+    layout: PublicLayout
+    nodes: tuple[NodeCost, ...]
+    #: Certified error bounds of the nonlinear approximations, one JSON-ready dict each
+    #: (node, function, max_abs_error...), for the manifest's error report.
+    approximations: tuple[dict[str, Any], ...] = ()
+
+    def quantize_inputs(self, inputs: Mapping[str, npt.ArrayLike]) -> dict[str, list[int]]:
+        """Quantized inputs by name; refuses a missing, extra, mis-shaped or out-of-range one."""
+        names = [s.name for s in self.inputs]
+        extra = sorted(set(inputs) - set(names))
+        if extra:
+            raise InputRangeError(f"unknown input(s) {extra}; the model takes {names}")
+        out: dict[str, list[int]] = {}
+        for spec in self.inputs:
+            if spec.name not in inputs:
+                raise InputRangeError(
+                    f"no value for input {spec.name!r} (shape {list(spec.shape)})"
+                )
+            arr = np.asarray(inputs[spec.name], dtype=np.float64)
+            if [d for d in arr.shape if d != 1] != [d for d in spec.shape if d != 1]:
+                raise InputRangeError(
+                    f"input {spec.name!r} has shape {list(arr.shape)}, expected {list(spec.shape)}"
+                )
+            if not np.all(np.isfinite(arr)):
+                raise InputRangeError(f"input {spec.name!r} contains NaN or infinity")
+            q = [int(v) for v in quantize(arr.reshape(-1), spec.scale)]
+            half = 1 << (spec.bits - 1)
+            for i, v in enumerate(q):
+                if not -half <= v < half:
+                    lim = half / 2**spec.scale
+                    raise InputRangeError(
+                        f"input {spec.name!r}[{i}] = {float(arr.reshape(-1)[i])!r} is outside the "
+                        "compiled range "
+                        f"[-{lim:g}, {lim:g}) ({spec.bits} signed bits at scale 2^-{spec.scale}); "
+                        "recompile with --calibration on representative inputs"
+                    )
+            out[spec.name] = q
+        return out
+
+    def witness(
+        self, inputs: Mapping[str, npt.ArrayLike], binding: int = 0, *, check: bool = True
+    ) -> Witness:
+        """The full witness for float inputs. A value that overflows a compiled width raises
+        `QuantOverflowError` naming the node."""
+        assignment: dict[str, int | list[int]] = {"binding": binding}
+        for name, q in self.quantize_inputs(inputs).items():
+            assignment[f"x:{name}"] = q
+        try:
+            return self.circuit.solve(assignment, check=check)
+        except UnsatisfiedConstraintError as e:
+            raise self.overflow_error(e) from e
+
+    def overflow_error(self, e: UnsatisfiedConstraintError) -> QuantOverflowError:
+        """Name the node whose range check failed for an honest witness."""
+        label = e.gadget.split("/")[0]
+        node = next((n for n in self.nodes if n.label == label), None)
+        where = f"{node.name} ({node.op_type})" if node else label
+        return QuantOverflowError(
+            where,
+            f"a value exceeds the range the circuit was compiled for (constraint #{e.index}, "
+            f"gadget {e.gadget!r}); recompile with --calibration on representative inputs",
+        )
+
+    def outputs_from_public(self, public: list[int]) -> dict[str, npt.NDArray[np.float64]]:
+        """Dequantized outputs by name from a public-input vector."""
+        _, _, values = self.layout.split(public)
+        out: dict[str, npt.NDArray[np.float64]] = {}
+        at = 0
+        for spec in self.outputs:
+            chunk = values[at : at + spec.size]
+            at += spec.size
+            out[spec.name] = dequantize(np.array(chunk, dtype=object), spec.scale).reshape(
+                spec.shape
+            )
+        return out
+
+
+def compile_graph(graph: OnnxGraph, config: QuantConfig | None = None) -> CompiledModel:
+    """Build the circuit of `graph` under `config` (default `QuantConfig()`)."""
+    cfg = config or QuantConfig()
+    graph = fold_batchnorm(graph)
+    b = Builder()
+    state = SharedState(b, cfg)
+    b.public_input("binding")
+    env: dict[str, QTensor | Const] = dict(graph.constants)
+    in_specs, in_values = _inputs(b, graph, cfg, env)
+    bind_words(b, "in", Packing.for_bits(cfg.input_bits, cfg.pack).pack_lcs(in_values))
+    inputs_cost = NodeCost(-1, "inputs", "Input", "inputs", b.n_constraints)
+    costs = [_node(state, graph, i, node, env) for i, node in enumerate(graph.nodes)]
+    before = b.n_constraints
+    out_specs, out_values = _outputs(state, graph, env)
+    out_packing = Packing.for_bits(cfg.output_bits, cfg.pack)
+    bind_words(b, "out", out_packing.pack_lcs(out_values))
+    costs.append(NodeCost(len(costs), "outputs", "Output", "output", b.n_constraints - before))
+    layout = PublicLayout(
+        len(in_values), len(out_values), Packing.for_bits(cfg.input_bits, cfg.pack), out_packing
+    )
+    return CompiledModel(
+        graph,
+        cfg,
+        b.build(),
+        tuple(in_specs),
+        tuple(out_specs),
+        layout,
+        (inputs_cost, *costs),
+        tuple(state.approximations),
+    )
+
+
+def _inputs(
+    b: Builder, graph: OnnxGraph, cfg: QuantConfig, env: dict[str, QTensor | Const]
+) -> tuple[list[IOSpec], list[Value]]:
+    specs: list[IOSpec] = []
+    flat: list[Value] = []
+    with b.gadget("inputs"):
+        for info in graph.inputs:
+            xs = b.private_inputs(f"x:{info.name}", info.size)
+            for x in xs:
+                assert_signed(b, x, cfg.input_bits)
+            env[info.name] = QTensor(
+                object_array(xs, info.shape), cfg.input_scale, 1 << (cfg.input_bits - 1)
+            )
+            specs.append(IOSpec(info.name, info.shape, cfg.input_scale, cfg.input_bits))
+            flat.extend(xs)
+    return specs, flat
+
+
+def _node(
+    state: SharedState,
+    graph: OnnxGraph,
+    index: int,
+    node: onnx.NodeProto,
+    env: dict[str, QTensor | Const],
+) -> NodeCost:
+    name = node.name or f"{node.op_type}_{index}"
+    label = f"{node.op_type}#{index}"
+    args = [env.get(i) if i else None for i in node.input]
+    missing = [i for i, a in zip(node.input, args, strict=True) if i and a is None]
+    if missing:
+        raise ModelError(
+            f"{graph.path}: node {name!r} ({node.op_type}) reads undefined tensor(s) {missing}"
+        )
+    if node.op_type == "Constant":
+        results: list[QTensor | Const] = [constant_value(node)]
+    elif not any(isinstance(a, QTensor) for a in args):
+        consts = [a for a in args if not isinstance(a, QTensor)]
+        results = list(fold_node(node, consts, graph.opset))
+    else:
+        fn = get_lowering(node.op_type, node.domain, name, graph.opset)
+        ctx = LoweringContext(state, node.op_type, name, graph.opset, tuple(node.output))
+        before = state.builder.n_constraints
+        with state.builder.gadget(label):
+            results = [_bounded(ctx, r) for r in _call(ctx, fn, args, node)]
+        _store(ctx, node, results, env)
+        return NodeCost(index, name, node.op_type, label, state.builder.n_constraints - before)
+    for out, r in zip(node.output, results, strict=False):
+        if out:
+            env[out] = r
+    return NodeCost(index, name, node.op_type, label, 0)
+
+
+def _call(
+    ctx: LoweringContext, fn: Any, args: list[QTensor | Const | None], node: onnx.NodeProto
+) -> list[QTensor | Const]:
+    attrs = {a.name: _attr(a) for a in node.attribute}
+    while args and args[-1] is None:
+        args.pop()
+    params = inspect.signature(fn).parameters
+    takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+    unknown = sorted(k for k in attrs if k not in params and not takes_any)
+    if unknown:
+        raise ctx.unsupported(f"attribute(s) {unknown}")
+    try:
+        res = fn(ctx, *args, **attrs)
+    except TypeError as e:
+        raise LoweringError(
+            ctx.op_type, ctx.node, ctx.opset, f"bad inputs or attributes: {e}"
+        ) from e
+    return list(res) if isinstance(res, tuple) else [res]
+
+
+def _bounded(ctx: LoweringContext, r: QTensor | Const) -> QTensor | Const:
+    """r, rescaled to activation scale if its scale grew past act + weight scale (so that
+    chains of products cannot keep adding fraction bits); its bound checked."""
+    if not isinstance(r, QTensor):
+        return r
+    ctx.check_bound(r.bound, "an output")
+    cfg = ctx.config
+    return ctx.activation(r) if r.scale > cfg.act_scale + cfg.weight_scale else r
+
+
+def _attr(a: onnx.AttributeProto) -> Any:
+    v = helper.get_attribute_value(a)
+    if isinstance(v, bytes):
+        return v.decode()
+    if isinstance(v, onnx.TensorProto):
+        return numpy_helper.to_array(v)
+    if isinstance(v, list):
+        return [x.decode() if isinstance(x, bytes) else x for x in v]
+    return v
+
+
+def _store(
+    ctx: LoweringContext,
+    node: onnx.NodeProto,
+    results: list[QTensor | Const],
+    env: dict[str, QTensor | Const],
+) -> None:
+    for i, out in enumerate(node.output):
+        if not out:
+            continue
+        if i >= len(results):
+            raise ctx.unsupported(f"output #{i} ({out!r}) is not produced by this compiler")
+        env[out] = results[i]
+
+
+def _outputs(
+    state: SharedState, graph: OnnxGraph, env: dict[str, QTensor | Const]
+) -> tuple[list[IOSpec], list[Value]]:
+    cfg, b = state.config, state.builder
+    specs, flat = [], []
+    for info in graph.outputs:
+        t = env.get(info.name)
+        if not isinstance(t, QTensor):
+            raise ModelError(
+                f"{graph.path}: output {info.name!r} does not depend on the model inputs"
+            )
+        ctx = LoweringContext(state, "Output", info.name, graph.opset, (info.name,))
+        with b.gadget("output"):
+            t = _to_output(ctx, t)
+        specs.append(IOSpec(info.name, t.shape, t.scale, cfg.output_bits))
+        flat.extend(t.flat())
+    return specs, flat
+
+
+def _to_output(ctx: LoweringContext, t: QTensor) -> QTensor:
+    """t at act_scale, every element provably inside output_bits signed bits."""
+    cfg = ctx.config
+    if t.scale > cfg.act_scale:
+        return ctx.rescale(t, cfg.act_scale, bits=cfg.output_bits)
+    t = ctx.upscale(t, cfg.act_scale)
+    if t.bound <= signed_limit(cfg.output_bits):
+        return t
+    for v in t.flat():
+        if not isinstance(v, int):
+            assert_signed(ctx.builder, v, cfg.output_bits)
+    return QTensor(t.values, t.scale, 1 << (cfg.output_bits - 1))

@@ -1,0 +1,198 @@
+"""Load an ONNX model into the static graph the compiler walks.
+
+`load_model` reads the file, runs the ONNX checker and strict shape inference, requires
+the default-domain opset to be at least 11 and every input shape to be static (a leading
+dynamic batch dimension is fixed to 1; any other dynamic dimension is refused with the
+input, the axis and the fix). Initializers become numpy constants. `fold_node` evaluates
+a node whose inputs are all constant (shape arithmetic, initializer subgraphs) with the
+ONNX reference evaluator, so lowerings only ever see computed tensors.
+
+Every failure is a `ModelError` that starts with the file name.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+from circuits.errors import ModelError
+from circuits.onnx.tensor import Const
+
+MIN_OPSET = 11
+FLOAT_INPUTS = (TensorProto.FLOAT, TensorProto.DOUBLE, TensorProto.FLOAT16)
+
+
+@dataclass(frozen=True)
+class TensorInfo:
+    """A graph input or output: name, static shape, ONNX element type."""
+
+    name: str
+    shape: tuple[int, ...]
+    elem_type: int
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.shape, dtype=np.int64))
+
+
+@dataclass(frozen=True, eq=False)
+class OnnxGraph:
+    """A checked model with static shapes, ready to be walked node by node."""
+
+    path: str
+    sha256: str
+    data: bytes
+    opset: int
+    inputs: tuple[TensorInfo, ...]
+    outputs: tuple[TensorInfo, ...]
+    constants: dict[str, Const]
+    nodes: tuple[onnx.NodeProto, ...]
+
+
+def load_model(path: str | Path) -> OnnxGraph:
+    """Read and check the ONNX file at `path`."""
+    p = Path(path)
+    try:
+        data = p.read_bytes()
+    except OSError as e:
+        raise ModelError(f"{p}: cannot read the ONNX file: {e.strerror or e}") from e
+    return load_model_bytes(data, str(p))
+
+
+def load_model_bytes(data: bytes, name: str = "<model>") -> OnnxGraph:
+    """Check a serialized model; `name` is used in error messages."""
+    if not data:
+        raise ModelError(f"{name}: the file is empty, not an ONNX model")
+    try:
+        model = onnx.load_model_from_string(data)
+    except Exception as e:  # protobuf raises DecodeError and friends
+        raise ModelError(f"{name}: not a valid ONNX file (truncated or corrupt?): {e}") from e
+    if not model.HasField("graph") or not model.graph.node:
+        raise ModelError(f"{name}: no graph with nodes in the file (truncated or corrupt?)")
+    try:
+        onnx.checker.check_model(model)
+    except Exception as e:
+        raise ModelError(
+            f"{name}: the ONNX checker rejects the model (truncated or corrupt?): {e}"
+        ) from e
+    opset = _opset(model, name)
+    constants = {t.name: _const(numpy_helper.to_array(t)) for t in model.graph.initializer}
+    inputs = tuple(_input_info(v, name) for v in model.graph.input if v.name not in constants)
+    if not inputs:
+        raise ModelError(f"{name}: the graph has no input that is not an initializer")
+    _fix_inputs(model, inputs)
+    try:
+        inferred = onnx.shape_inference.infer_shapes(model, check_type=True, strict_mode=True)
+    except Exception as e:
+        raise ModelError(f"{name}: shape inference failed: {e}") from e
+    outputs = tuple(_output_info(v, name) for v in inferred.graph.output)
+    return OnnxGraph(
+        path=name,
+        sha256=hashlib.sha256(data).hexdigest(),
+        data=data,
+        opset=opset,
+        inputs=inputs,
+        outputs=outputs,
+        constants=constants,
+        nodes=tuple(inferred.graph.node),
+    )
+
+
+def _opset(model: onnx.ModelProto, name: str) -> int:
+    versions = [o.version for o in model.opset_import if o.domain in ("", "ai.onnx")]
+    if not versions:
+        raise ModelError(f"{name}: the model imports no default-domain opset")
+    v = int(max(versions))
+    if v < MIN_OPSET:
+        raise ModelError(
+            f"{name}: opset {v} is older than {MIN_OPSET}; re-export the model with opset >= "
+            f"{MIN_OPSET} (e.g. torch.onnx.export(..., opset_version=17))"
+        )
+    return v
+
+
+def _const(a: np.ndarray[Any, Any]) -> Const:
+    # Constants keep their ONNX dtype so that folding follows the model's type rules;
+    # quantization converts them to float64 on its own.
+    return np.asarray(a)
+
+
+def _input_info(v: onnx.ValueInfoProto, name: str) -> TensorInfo:
+    t = v.type.tensor_type
+    if not v.type.HasField("tensor_type") or not t.HasField("shape"):
+        raise ModelError(
+            f"{name}: input {v.name!r} has no static tensor shape; re-export with a fixed shape"
+        )
+    if t.elem_type not in FLOAT_INPUTS:
+        kind = TensorProto.DataType.Name(t.elem_type)
+        raise ModelError(
+            f"{name}: input {v.name!r} has element type {kind}; only float inputs are supported"
+        )
+    dims: list[int] = []
+    for axis, d in enumerate(t.shape.dim):
+        if d.HasField("dim_value") and d.dim_value > 0:
+            dims.append(d.dim_value)
+        elif axis == 0:
+            dims.append(1)  # a dynamic batch dimension: one inference per proof
+        else:
+            label = repr(d.dim_param) if d.dim_param else "of unknown size"
+            raise ModelError(
+                f"{name}: input {v.name!r} has dynamic dim {label} at axis {axis}; "
+                "re-export with a fixed shape"
+            )
+    return TensorInfo(v.name, tuple(dims), t.elem_type)
+
+
+def _fix_inputs(model: onnx.ModelProto, inputs: tuple[TensorInfo, ...]) -> None:
+    by_name = {i.name: i for i in inputs}
+    for v in model.graph.input:
+        info = by_name.get(v.name)
+        if info is None:
+            continue
+        for d, size in zip(v.type.tensor_type.shape.dim, info.shape, strict=True):
+            d.Clear()
+            d.dim_value = size
+
+
+def _output_info(v: onnx.ValueInfoProto, name: str) -> TensorInfo:
+    t = v.type.tensor_type
+    dims = [d.dim_value if d.HasField("dim_value") else -1 for d in t.shape.dim]
+    return TensorInfo(v.name, tuple(dims), t.elem_type)
+
+
+def fold_node(node: onnx.NodeProto, inputs: list[Const | None], opset: int) -> list[Const]:
+    """The outputs of a node whose inputs are all constant (ONNX reference semantics)."""
+    from onnx.reference import ReferenceEvaluator
+
+    feeds = {n: v for n, v in zip(node.input, inputs, strict=True) if n and v is not None}
+    try:
+        ev = ReferenceEvaluator(node, opsets={"": opset})
+        outs = ev.run(None, feeds)
+    except Exception as e:
+        raise ModelError(
+            f"node {node.name!r} ({node.op_type}): constant folding failed: {e}"
+        ) from e
+    return [_const(np.asarray(o)) for o in outs]
+
+
+def constant_value(node: onnx.NodeProto) -> Const:
+    """The value of a Constant node."""
+    for a in node.attribute:
+        if a.name == "value":
+            return _const(numpy_helper.to_array(a.t))
+    attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
+    for key, dtype in (
+        ("value_float", np.float64),
+        ("value_floats", np.float64),
+        ("value_int", np.int64),
+        ("value_ints", np.int64),
+    ):
+        if key in attrs:
+            return np.asarray(attrs[key], dtype=dtype)
+    raise ModelError(f"Constant node {node.name!r}: unsupported value attribute {sorted(attrs)}")

@@ -1,0 +1,153 @@
+"""The artifact manifest: what a compiled model directory holds and what its proofs state.
+
+``manifest.json`` records the sha256 of the ONNX model and of ``circuit.r1cs``, the
+`QuantConfig`, the inputs and outputs (names, shapes, scales, widths), the ordered
+public-input layout (binding, packed inputs, packed outputs), the circuit's size, the
+constraints per node and the error measured against onnxruntime when it was compiled.
+Its own sha256 is the ``manifestHash`` a model registration carries.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from circuits.errors import FormatError
+from circuits.onnx.compiler import CompiledModel, IOSpec, NodeCost
+from circuits.onnx.quant import QuantConfig
+from circuits.onnx.statement import PublicLayout
+
+FORMAT = "zkoracle-model/1"
+MANIFEST_FILE = "manifest.json"
+MODEL_FILE = "model.onnx"
+R1CS_FILE = "circuit.r1cs"
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """The content of manifest.json (see the module docstring)."""
+
+    source: str
+    onnx_sha256: str
+    r1cs_sha256: str
+    config: QuantConfig
+    inputs: tuple[IOSpec, ...]
+    outputs: tuple[IOSpec, ...]
+    layout: PublicLayout
+    n_constraints: int
+    n_wires: int
+    nodes: tuple[NodeCost, ...]
+    error: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def n_public(self) -> int:
+        return self.layout.n_public
+
+    @staticmethod
+    def of(
+        compiled: CompiledModel, source: str, r1cs_sha256: str, error: dict[str, Any]
+    ) -> Manifest:
+        cs = compiled.circuit.cs
+        return Manifest(
+            source=source,
+            onnx_sha256=compiled.graph.sha256,
+            r1cs_sha256=r1cs_sha256,
+            config=compiled.config,
+            inputs=compiled.inputs,
+            outputs=compiled.outputs,
+            layout=compiled.layout,
+            n_constraints=cs.n_constraints,
+            n_wires=cs.n_wires,
+            nodes=compiled.nodes,
+            error=error,
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "format": FORMAT,
+            "source": self.source,
+            "model": {"file": MODEL_FILE, "sha256": self.onnx_sha256},
+            "r1cs": {"file": R1CS_FILE, "sha256": self.r1cs_sha256},
+            "quantization": self.config.to_json(),
+            "inputs": [s.to_json() for s in self.inputs],
+            "outputs": [s.to_json() for s in self.outputs],
+            "public_inputs": self.layout.to_json(),
+            "constraints": self.n_constraints,
+            "wires": self.n_wires,
+            "nodes": [
+                {
+                    "index": n.index,
+                    "name": n.name,
+                    "op_type": n.op_type,
+                    "constraints": n.constraints,
+                }
+                for n in self.nodes
+            ],
+            "error_report": self.error,
+        }
+
+    @staticmethod
+    def from_json(d: dict[str, Any], where: str = MANIFEST_FILE) -> Manifest:
+        if d.get("format") != FORMAT:
+            raise FormatError(where, f"format {d.get('format')!r} is not {FORMAT!r}")
+        try:
+            return Manifest(
+                source=str(d["source"]),
+                onnx_sha256=str(d["model"]["sha256"]),
+                r1cs_sha256=str(d["r1cs"]["sha256"]),
+                config=QuantConfig.from_json(d["quantization"]),
+                inputs=tuple(_io(s) for s in d["inputs"]),
+                outputs=tuple(_io(s) for s in d["outputs"]),
+                layout=PublicLayout.from_json(d["public_inputs"]),
+                n_constraints=int(d["constraints"]),
+                n_wires=int(d["wires"]),
+                nodes=tuple(
+                    NodeCost(
+                        int(n["index"]),
+                        str(n["name"]),
+                        str(n["op_type"]),
+                        "",
+                        int(n["constraints"]),
+                    )
+                    for n in d["nodes"]
+                ),
+                error=dict(d.get("error_report", {})),
+            )
+        except (KeyError, TypeError, ValueError) as e:
+            raise FormatError(where, f"not a model manifest: {e!r}") from e
+
+    def dumps(self) -> str:
+        return json.dumps(self.to_json(), indent=1, sort_keys=False) + "\n"
+
+    def save(self, out_dir: Path) -> Path:
+        path = out_dir / MANIFEST_FILE
+        path.write_text(self.dumps())
+        return path
+
+    @staticmethod
+    def load(model_dir: str | Path) -> Manifest:
+        path = Path(model_dir) / MANIFEST_FILE
+        if not path.is_file():
+            raise FormatError(
+                str(path),
+                "no manifest: compile the model into this directory first (zkoracle compile)",
+            )
+        try:
+            obj = json.loads(path.read_text())
+        except json.JSONDecodeError as e:
+            raise FormatError(str(path), f"invalid JSON at line {e.lineno} column {e.colno}") from e
+        return Manifest.from_json(obj, str(path))
+
+
+def manifest_sha256(model_dir: str | Path) -> str:
+    """sha256 of manifest.json as written (the registration's manifestHash)."""
+    return hashlib.sha256((Path(model_dir) / MANIFEST_FILE).read_bytes()).hexdigest()
+
+
+def _io(s: dict[str, Any]) -> IOSpec:
+    return IOSpec(
+        str(s["name"]), tuple(int(v) for v in s["shape"]), int(s["scale"]), int(s["bits"])
+    )

@@ -1,0 +1,17 @@
+"""Lowerings of ONNX operators, one module per family; importing this package registers
+all of them (see `circuits.onnx.registry` for the calling convention).
+
+* `arith`: Add, Sub, Mul, Div, Neg, Sum, Relu, Identity, Dropout, Cast;
+* `linear`: Gemm, MatMul, Conv, BatchNormalization;
+* `pool`: AveragePool, GlobalAveragePool, ReduceSum, ReduceMean;
+* `shape`: Flatten, Reshape, Transpose, Squeeze, Unsqueeze, Concat, Slice, Gather, Pad,
+  Shape, Constant;
+* `nonlinear` and `compare`: activations approximated in fixed point, comparisons,
+  max/min pooling and reductions.
+
+`geometry` holds the sliding-window arithmetic Conv and the pooling operators share.
+"""
+
+from circuits.onnx.ops import arith, compare, linear, nonlinear, pool, shape
+
+__all__ = ["arith", "compare", "linear", "nonlinear", "pool", "shape"]

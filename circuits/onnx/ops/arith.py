@@ -1,0 +1,180 @@
+"""Elementwise arithmetic: Add, Sub, Mul, Div, Neg, Sum, Relu, and the pass-through ops.
+
+Sums, differences and products with constants are linear combinations: free. A constant
+operand is quantized at the other operand's scale for Add/Sub (so no rescale is needed),
+and at the coarsest exact scale (at most ``weight_scale``) for Mul/Div, so a product with
+2.0 or 0.25 adds no fraction bits. A product of two computed tensors costs one constraint
+per element, after both are brought to activation scale.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from onnx import TensorProto
+
+from circuits.onnx.context import LoweringContext
+from circuits.onnx.quant import quantize
+from circuits.onnx.registry import onnx_op
+from circuits.onnx.tensor import Const, Operand, QTensor, Result, Value, object_array
+
+_FLOAT_TYPES = (TensorProto.FLOAT, TensorProto.DOUBLE, TensorProto.FLOAT16, TensorProto.BFLOAT16)
+
+
+def computed(ctx: LoweringContext, x: Operand, what: str) -> QTensor:
+    """`x` as a QTensor; a constant here means the walker did not fold (an internal error)."""
+    if not isinstance(x, QTensor):
+        raise ctx.error(f"input {what!r} must be computed from the model inputs")
+    return x
+
+
+def exact_scale(arr: Const, max_scale: int) -> int:
+    """The fewest fraction bits (<= max_scale) that represent every element exactly, or
+    max_scale when none does (the constant is then rounded)."""
+    a = np.asarray(arr, dtype=np.float64)
+    for s in range(max_scale + 1):
+        scaled = a * float(1 << s)
+        if np.all(scaled == np.round(scaled)):
+            return s
+    return max_scale
+
+
+def max_abs(values: np.ndarray) -> int:
+    return max((abs(int(v)) for v in values.reshape(-1)), default=0)
+
+
+def add_const(ctx: LoweringContext, t: QTensor, c: Const, sign: int = 1) -> QTensor:
+    """t + sign * c with c quantized at t's scale (free)."""
+    q = quantize(c, t.scale)
+    values = t.values + q * sign
+    return QTensor(np.asarray(values, dtype=object), t.scale, ctx.check_bound(t.bound + max_abs(q)))
+
+
+def mul_const(ctx: LoweringContext, t: QTensor, c: Const) -> QTensor:
+    """t * c with c at its coarsest exact scale (<= weight_scale). Free."""
+    s = exact_scale(c, ctx.config.weight_scale)
+    q = quantize(c, s)
+    values = np.asarray(t.values * q, dtype=object)
+    return QTensor(values, t.scale + s, ctx.check_bound(t.bound * max_abs(q)))
+
+
+def add_tensors(ctx: LoweringContext, a: QTensor, b: QTensor, sign: int = 1) -> QTensor:
+    """a + sign * b at the finer of the two scales. Free."""
+    a, b = ctx.align(a, b)
+    values = a.values + b.values if sign > 0 else a.values - b.values
+    return QTensor(np.asarray(values, dtype=object), a.scale, ctx.check_bound(a.bound + b.bound))
+
+
+def _add(ctx: LoweringContext, A: Operand, B: Operand, sign: int) -> QTensor:
+    if isinstance(A, QTensor) and isinstance(B, QTensor):
+        return add_tensors(ctx, A, B, sign)
+    if isinstance(A, QTensor):
+        return add_const(ctx, A, ctx.const_input(B, "B"), sign)
+    b = computed(ctx, B, "B")
+    neg = b if sign > 0 else Neg(ctx, b)
+    assert isinstance(neg, QTensor)
+    return add_const(ctx, neg, ctx.const_input(A, "A"))
+
+
+@onnx_op("Add")
+def Add(ctx: LoweringContext, A: Operand, B: Operand) -> Result:
+    return _add(ctx, A, B, 1)
+
+
+@onnx_op("Sub")
+def Sub(ctx: LoweringContext, A: Operand, B: Operand) -> Result:
+    return _add(ctx, A, B, -1)
+
+
+@onnx_op("Neg")
+def Neg(ctx: LoweringContext, X: Operand) -> Result:
+    x = computed(ctx, X, "X")
+    return x.with_values(np.asarray(-x.values, dtype=object))
+
+
+@onnx_op("Sum")
+def Sum(ctx: LoweringContext, *data: Operand) -> Result:
+    if not data:
+        raise ctx.error("Sum needs at least one input")
+    acc: Operand = data[0]
+    for x in data[1:]:
+        acc = _add(ctx, acc, x, 1)
+    return computed(ctx, acc, "data_0") if not isinstance(acc, QTensor) else acc
+
+
+@onnx_op("Mul")
+def Mul(ctx: LoweringContext, A: Operand, B: Operand) -> Result:
+    if not isinstance(A, QTensor):
+        A, B = B, A
+    a = computed(ctx, A, "A")
+    if not isinstance(B, QTensor):
+        return mul_const(ctx, a, ctx.const_input(B, "B"))
+    a, b = ctx.activation(a), ctx.activation(B)
+    av, bv = np.broadcast_arrays(a.values, b.values)
+    builder = ctx.builder
+
+    def prod(x: Value, y: Value) -> Value:
+        return x * y if isinstance(x, int) or isinstance(y, int) else builder.mul(x, y)
+
+    items = [prod(x, y) for x, y in zip(av.reshape(-1), bv.reshape(-1), strict=True)]
+    bound = ctx.check_bound(a.bound * b.bound, "a product")
+    return QTensor(object_array(items, av.shape), a.scale + b.scale, bound)
+
+
+@onnx_op("Div")
+def Div(ctx: LoweringContext, A: Operand, B: Operand) -> Result:
+    a = computed(ctx, A, "A")
+    if isinstance(B, QTensor) or B is None:
+        raise ctx.unsupported(
+            "division by a tensor computed from the model inputs; only division by a constant"
+        )
+    divisor = np.asarray(B, dtype=np.float64)
+    if np.any(divisor == 0):
+        raise ctx.error("division by a constant that contains zero")
+    if np.issubdtype(np.asarray(B).dtype, np.integer):
+        raise ctx.unsupported("integer division (the quotient of integer tensors is truncated)")
+    return mul_const(ctx, a, 1.0 / divisor)
+
+
+@onnx_op("Relu")
+def Relu(ctx: LoweringContext, X: Operand) -> Result:
+    """max(x, 0); fused with the rescale when x is finer than activation scale (the sign
+    bit of the rescale's decomposition is reused: 1 constraint more than the rescale)."""
+    x = computed(ctx, X, "X")
+    if x.scale > ctx.config.act_scale:
+        return ctx.rescale_relu(x, ctx.config.act_scale)
+    return ctx.rescale_relu(x, x.scale)
+
+
+@onnx_op("Identity")
+def Identity(ctx: LoweringContext, input: Operand) -> Result:
+    return computed(ctx, input, "input")
+
+
+@onnx_op("Dropout")
+def Dropout(
+    ctx: LoweringContext,
+    data: Operand,
+    ratio: Operand = None,
+    training_mode: Operand = None,
+    *,
+    seed: int = 0,
+) -> Result:
+    """Inference mode only: the output is the input and the mask is all ones."""
+    x = computed(ctx, data, "data")
+    if training_mode is not None and bool(
+        np.asarray(ctx.const_input(training_mode, "training_mode"))
+    ):
+        raise ctx.unsupported(
+            "training_mode = true (dropout is random; only inference is supported)"
+        )
+    return x, np.ones(x.shape, dtype=bool)
+
+
+@onnx_op("Cast")
+def Cast(ctx: LoweringContext, input: Operand, *, to: int, saturate: int = 1) -> Result:
+    """A cast to a floating type keeps the quantized value; other targets are refused."""
+    x = computed(ctx, input, "input")
+    if to not in _FLOAT_TYPES:
+        name = TensorProto.DataType.Name(to) if to in TensorProto.DataType.values() else str(to)
+        raise ctx.unsupported(f"cast of a computed tensor to {name}; only casts to floating types")
+    return x

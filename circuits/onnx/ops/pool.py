@@ -1,0 +1,166 @@
+"""Sums and averages: AveragePool, GlobalAveragePool, ReduceSum, ReduceMean.
+
+A sum is a free linear combination. An average divides by a constant count: by 2^e it is
+exact and free (the scale grows by e); by any other count it is a multiplication by the
+quantized reciprocal round(2^weight_scale / count) (free too; the consumer rescales).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from circuits.onnx.context import LoweringContext
+from circuits.onnx.ops.arith import computed
+from circuits.onnx.ops.geometry import pad_spatial, window
+from circuits.onnx.registry import onnx_op
+from circuits.onnx.tensor import Operand, QTensor, Result, Value, ValueArray, linear, object_array
+
+
+def divide_by_counts(
+    ctx: LoweringContext, sums: ValueArray, counts: np.ndarray, x: QTensor
+) -> QTensor:
+    """sums / counts elementwise, where each sum adds at most `count` elements of x."""
+    cs = [int(c) for c in counts.reshape(-1)]
+    if min(cs) < 1:
+        raise ctx.error("an averaging window contains no element of the input")
+    flat = list(sums.reshape(-1))
+    if all(c & (c - 1) == 0 for c in cs):
+        e = max(cs).bit_length() - 1
+        items = [v * (1 << (e - (c.bit_length() - 1))) for v, c in zip(flat, cs, strict=True)]
+        return QTensor(object_array(items, sums.shape), x.scale + e, ctx.check_bound(x.bound << e))
+    ws = ctx.config.weight_scale
+    mults = [_round_div(1 << ws, c) for c in cs]
+    items = [v * m for v, m in zip(flat, mults, strict=True)]
+    bound = max(c * m for c, m in zip(cs, mults, strict=True)) * x.bound
+    return QTensor(object_array(items, sums.shape), x.scale + ws, ctx.check_bound(bound))
+
+
+def _round_div(a: int, b: int) -> int:
+    return (2 * a + b) // (2 * b)
+
+
+def reduce_sum(
+    ctx: LoweringContext, x: QTensor, axes: Sequence[int], keepdims: int
+) -> tuple[ValueArray, int]:
+    """Sum over `axes` (already normalized, sorted) and the number of summed elements."""
+    keep = [i for i in range(x.ndim) if i not in axes]
+    moved = x.values.transpose(keep + list(axes))
+    n = int(np.prod([x.shape[i] for i in axes], dtype=np.int64)) if axes else 1
+    rows = moved.reshape(-1, n)
+    items: list[Value] = [linear((1, v) for v in row) for row in rows]
+    shape = (
+        [1 if i in axes else x.shape[i] for i in range(x.ndim)]
+        if keepdims
+        else [x.shape[i] for i in keep]
+    )
+    return object_array(items, shape), n
+
+
+def _axes(
+    ctx: LoweringContext, x: QTensor, axes: Operand | Sequence[int] | None, noop: int
+) -> list[int] | None:
+    if axes is None or (not isinstance(axes, QTensor) and np.asarray(axes).size == 0):
+        return None if noop else list(range(x.ndim))
+    raw = (
+        ctx.const_input(axes, "axes")
+        if isinstance(axes, QTensor | np.ndarray)
+        else np.asarray(axes)
+    )
+    out = sorted({int(a) + x.ndim if int(a) < 0 else int(a) for a in raw.reshape(-1)})
+    if any(not 0 <= a < x.ndim for a in out):
+        raise ctx.error(f"axes {raw.tolist()} out of range for rank {x.ndim}")
+    return out
+
+
+@onnx_op("ReduceSum")
+def ReduceSum(
+    ctx: LoweringContext,
+    data: Operand,
+    axes: Operand = None,
+    *,
+    keepdims: int = 1,
+    noop_with_empty_axes: int = 0,
+) -> Result:
+    x = computed(ctx, data, "data")
+    ax = _axes(ctx, x, axes, noop_with_empty_axes)
+    if ax is None:
+        return x
+    values, n = reduce_sum(ctx, x, ax, keepdims)
+    return QTensor(values, x.scale, ctx.check_bound(x.bound * n))
+
+
+@onnx_op("ReduceMean")
+def ReduceMean(
+    ctx: LoweringContext,
+    data: Operand,
+    axes: Operand = None,
+    *,
+    keepdims: int = 1,
+    noop_with_empty_axes: int = 0,
+) -> Result:
+    x = computed(ctx, data, "data")
+    ax = _axes(ctx, x, axes, noop_with_empty_axes)
+    if ax is None:
+        return x
+    values, n = reduce_sum(ctx, x, ax, keepdims)
+    return divide_by_counts(ctx, values, np.full(values.shape, n), x)
+
+
+@onnx_op("GlobalAveragePool")
+def GlobalAveragePool(ctx: LoweringContext, X: Operand) -> Result:
+    x = computed(ctx, X, "X")
+    if x.ndim < 3:
+        raise ctx.error(f"GlobalAveragePool needs (N, C, spatial...), got shape {x.shape}")
+    values, n = reduce_sum(ctx, x, list(range(2, x.ndim)), 1)
+    return divide_by_counts(ctx, values, np.full(values.shape, n), x)
+
+
+@onnx_op("AveragePool")
+def AveragePool(
+    ctx: LoweringContext,
+    X: Operand,
+    *,
+    kernel_shape: Sequence[int],
+    auto_pad: str = "NOTSET",
+    ceil_mode: int = 0,
+    count_include_pad: int = 0,
+    dilations: Sequence[int] | None = None,
+    pads: Sequence[int] | None = None,
+    strides: Sequence[int] | None = None,
+) -> Result:
+    x = computed(ctx, X, "X")
+    if x.ndim < 3:
+        raise ctx.error(f"AveragePool needs (N, C, spatial...), got shape {x.shape}")
+    spatial = x.shape[2:]
+    geo = window(
+        ctx,
+        spatial,
+        kernel_shape,
+        auto_pad=auto_pad,
+        strides=strides,
+        dilations=dilations,
+        pads=pads,
+        ceil_mode=ceil_mode,
+    )
+    padded = pad_spatial(x.values, geo)
+    # count_include_pad counts the explicit pads, never the overhang a ceil_mode window adds
+    lo = [0] * len(spatial) if count_include_pad else list(geo.begins)
+    hi = [
+        b + s + (e if count_include_pad else 0)
+        for b, s, e in zip(geo.begins, spatial, geo.ends, strict=True)
+    ]
+    offsets = geo.offsets()
+    n, c = x.shape[:2]
+    sums = np.empty((n, c, *geo.out_shape), dtype=object)
+    counts = np.empty(sums.shape, dtype=np.int64)
+    for pos in geo.positions():
+        org = geo.origin(pos)
+        idx = [tuple(o + d for o, d in zip(org, off, strict=True)) for off in offsets]
+        idx = [p for p in idx if all(lo[i] <= p[i] < hi[i] for i in range(len(p)))]
+        for nb in range(n):
+            for ch in range(c):
+                sums[(nb, ch, *pos)] = linear((1, padded[(nb, ch, *p)]) for p in idx)
+                counts[(nb, ch, *pos)] = len(idx)
+    return divide_by_counts(ctx, sums, counts, x)

@@ -1,0 +1,333 @@
+"""The model pipeline: compile an ONNX model, set up keys, prove inferences, verify proofs.
+
+A model directory holds ``circuit.r1cs``, ``manifest.json`` (see `circuits.onnx.manifest`),
+``model.onnx`` (a copy of the compiled model) and, after `setup`, the key files of the
+Groth16 backend. The witness program is not stored: `LoadedModel.load` recompiles the
+copied model with the manifest's QuantConfig and refuses to go on unless the rebuilt
+constraint system hashes to the manifest's ``r1cs`` digest (the one the keys were made
+for). A long-lived process keeps `LoadedModel`s in memory (`load_model_dir` caches them).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from circuits.errors import (
+    BackendError,
+    FormatError,
+    QuantOverflowError,
+    UnsatisfiedConstraintError,
+)
+from circuits.field import R
+from circuits.formats import r1cs as r1cs_format
+from circuits.formats.snarkjs_json import (
+    read_proof,
+    read_public,
+    read_vk,
+    write_proof,
+    write_public,
+)
+from circuits.groth16 import verifier
+from circuits.groth16.backend import (
+    BACKENDS,
+    DEFAULT_BACKEND,
+    KeyInfo,
+    Progress,
+    backend_for,
+    get_backend,
+    load_key_info,
+    stderr_progress,
+)
+from circuits.groth16.data import Proof
+from circuits.onnx.calibrate import calibrate, random_samples, run_reference
+from circuits.onnx.compiler import CompiledModel, compile_graph
+from circuits.onnx.inputs import Sample, load_samples, single_sample
+from circuits.onnx.loader import load_model, load_model_bytes
+from circuits.onnx.manifest import MODEL_FILE, R1CS_FILE, Manifest
+from circuits.onnx.quant import QuantConfig
+from circuits.program import Witness
+
+__all__ = [
+    "BACKENDS",
+    "DEFAULT_BACKEND",
+    "LoadedModel",
+    "Manifest",
+    "ProveResult",
+    "QuantConfig",
+    "R",
+    "compile_model",
+    "info",
+    "load_model_dir",
+    "prove",
+    "read_inputs",
+    "read_proof_files",
+    "setup",
+    "stderr_progress",
+    "verify",
+    "write_proof_files",
+]
+
+#: Samples the compile step runs through circuit and onnxruntime for the error report.
+ERROR_SAMPLES = 16
+
+
+@dataclass(frozen=True)
+class ProveResult:
+    """A proof, its public inputs (field elements, statement order) and the dequantized
+    outputs; with the time spent computing the witness and proving."""
+
+    proof: Proof
+    public: list[int]
+    outputs: dict[str, npt.NDArray[np.float64]]
+    witness_s: float
+    prove_s: float
+
+
+def compile_model(
+    onnx_path: str | Path,
+    out_dir: str | Path,
+    calibration: str | Path | Sequence[Sample] | None = None,
+    config: QuantConfig | None = None,
+    *,
+    progress: Progress | None = None,
+) -> Manifest:
+    """Compile the model into `out_dir` (circuit.r1cs, manifest.json, model.onnx)."""
+    say = progress or (lambda _m: None)
+    graph = load_model(onnx_path)
+    names, shapes = [i.name for i in graph.inputs], [i.shape for i in graph.inputs]
+    samples: Sequence[Sample] | None = None
+    if calibration is not None:
+        samples = (
+            load_samples(calibration, names, shapes)
+            if isinstance(calibration, str | Path)
+            else calibration
+        )
+        say(f"calibrating on {len(samples)} sample(s)")
+        config = calibrate(graph, samples, config)
+    say(f"compiling {onnx_path}")
+    compiled = compile_graph(graph, config)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    data = r1cs_format.encode(compiled.circuit.cs)
+    (out / R1CS_FILE).write_bytes(data)
+    (out / MODEL_FILE).write_bytes(graph.data)
+    say(f"{compiled.circuit.cs.n_constraints} constraints; measuring the error against onnxruntime")
+    check = list(samples[:ERROR_SAMPLES]) if samples else random_samples(graph, ERROR_SAMPLES)
+    error = error_report(compiled, check, "calibration samples" if samples else "uniform [-1, 1]")
+    manifest = Manifest.of(compiled, Path(onnx_path).name, hashlib.sha256(data).hexdigest(), error)
+    manifest.save(out)
+    _CACHE.put(out, LoadedModel(out, manifest, compiled))
+    return manifest
+
+
+def error_report(compiled: CompiledModel, samples: Sequence[Sample], kind: str) -> dict[str, Any]:
+    """Largest and mean |circuit - onnxruntime| per output over the samples."""
+    refs = run_reference(compiled.graph, samples)
+    worst: dict[str, float] = {}
+    total, count, overflow = 0.0, 0, []
+    for s, ref in zip(samples, refs, strict=True):
+        try:
+            w = compiled.witness(s)
+        except QuantOverflowError as e:
+            overflow.append(str(e))
+            continue
+        for name, got in compiled.outputs_from_public(w.public).items():
+            diff = np.abs(got.reshape(-1) - np.asarray(ref[name], dtype=np.float64).reshape(-1))
+            worst[name] = max(worst.get(name, 0.0), float(diff.max(initial=0.0)))
+            total += float(diff.sum())
+            count += diff.size
+    return {
+        "samples": len(samples),
+        "inputs": kind,
+        "max_abs_err": max(worst.values(), default=0.0),
+        "mean_abs_err": total / count if count else 0.0,
+        "max_abs_err_per_output": worst,
+        "overflows": len(overflow),
+        "first_overflow": overflow[0] if overflow else None,
+        "approximations": list(compiled.approximations),
+    }
+
+
+class LoadedModel:
+    """A model directory in memory: manifest, compiled circuit (with witness program)."""
+
+    def __init__(self, model_dir: Path, manifest: Manifest, compiled: CompiledModel) -> None:
+        self.dir = model_dir
+        self.manifest = manifest
+        self.compiled = compiled
+
+    @staticmethod
+    def load(model_dir: str | Path) -> LoadedModel:
+        """Recompile the stored model and check it is the circuit the manifest describes."""
+        d = Path(model_dir)
+        manifest = Manifest.load(d)
+        model_path = d / MODEL_FILE
+        if not model_path.is_file():
+            raise FormatError(str(model_path), "the model copy is missing; compile the model again")
+        data = model_path.read_bytes()
+        if hashlib.sha256(data).hexdigest() != manifest.onnx_sha256:
+            raise FormatError(
+                str(model_path), "the model copy does not match the manifest's sha256"
+            )
+        compiled = compile_graph(load_model_bytes(data, str(model_path)), manifest.config)
+        digest = hashlib.sha256(r1cs_format.encode(compiled.circuit.cs)).hexdigest()
+        if digest != manifest.r1cs_sha256:
+            raise FormatError(
+                str(d / R1CS_FILE),
+                "recompiling the model gives a different constraint system than the manifest's; "
+                "the artifact was made by another compiler version: compile and set up again",
+            )
+        return LoadedModel(d, manifest, compiled)
+
+    def witness(self, inputs: Mapping[str, npt.ArrayLike], binding: int = 0) -> Witness:
+        return self.compiled.witness(inputs, binding, check=False)
+
+    def prove(self, inputs: Mapping[str, npt.ArrayLike], binding: int = 0) -> ProveResult:
+        """Quantize, solve, prove (the backend checks every constraint before proving)."""
+        t0 = time.perf_counter()
+        w = self.witness(inputs, binding)
+        t1 = time.perf_counter()
+        try:
+            proof = backend_for(self.dir).prove(self.dir, w, cs=self.compiled.circuit.cs)
+        except UnsatisfiedConstraintError as e:
+            raise self.compiled.overflow_error(e) from e
+        t2 = time.perf_counter()
+        return ProveResult(
+            proof, w.public, self.compiled.outputs_from_public(w.public), t1 - t0, t2 - t1
+        )
+
+    def verify(self, proof: Proof, public: Sequence[int]) -> bool:
+        return verify(self.dir, proof, public)
+
+
+class _ModelCache:
+    """LoadedModels by directory, reloaded when manifest.json changes."""
+
+    def __init__(self) -> None:
+        self._items: dict[str, tuple[int, LoadedModel]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, model_dir: str | Path) -> LoadedModel:
+        key, stamp = self._key(model_dir)
+        with self._lock:
+            hit = self._items.get(key)
+        if hit is not None and hit[0] == stamp:
+            return hit[1]
+        model = LoadedModel.load(model_dir)
+        self.put(Path(model_dir), model)
+        return model
+
+    def put(self, model_dir: Path, model: LoadedModel) -> None:
+        key, stamp = self._key(model_dir)
+        with self._lock:
+            self._items[key] = (stamp, model)
+
+    @staticmethod
+    def _key(model_dir: str | Path) -> tuple[str, int]:
+        p = Path(model_dir).resolve()
+        m = p / "manifest.json"
+        return str(p), m.stat().st_mtime_ns if m.exists() else 0
+
+
+_CACHE = _ModelCache()
+
+
+def load_model_dir(model_dir: str | Path) -> LoadedModel:
+    """The model directory's `LoadedModel`, cached per process."""
+    return _CACHE.get(model_dir)
+
+
+def setup(
+    model_dir: str | Path,
+    backend: str = DEFAULT_BACKEND,
+    zkey: str | Path | None = None,
+    *,
+    progress: Progress | None = None,
+) -> KeyInfo:
+    """Make the Groth16 keys of a compiled model (development setup, or import a ceremony
+    .zkey made for this circuit.r1cs). The keys live in the model directory."""
+    d = Path(model_dir)
+    manifest = Manifest.load(d)
+    r1cs_path = d / R1CS_FILE
+    if not r1cs_path.is_file():
+        raise FormatError(str(r1cs_path), "missing; compile the model again")
+    if hashlib.sha256(r1cs_path.read_bytes()).hexdigest() != manifest.r1cs_sha256:
+        raise FormatError(
+            str(r1cs_path), "does not match the manifest's sha256; compile the model again"
+        )
+    b = get_backend(backend, progress=progress)
+    if zkey is not None:
+        return b.import_zkey(zkey, r1cs_path, d)
+    return b.setup(r1cs_path, d)
+
+
+def prove(
+    model_dir: str | Path, inputs: Mapping[str, npt.ArrayLike], binding: int = 0
+) -> ProveResult:
+    """Prove one inference of the model in `model_dir` (keys from `setup`)."""
+    load_key_info(model_dir)
+    return load_model_dir(model_dir).prove(inputs, binding)
+
+
+def verify(model_dir: str | Path, proof: Proof, public: Sequence[int]) -> bool:
+    """Verify with the pure-Python verifier under the directory's verification key. A wrong
+    number of public inputs raises `VerificationInputError`; a wrong proof returns False."""
+    info = load_key_info(model_dir)
+    return verifier.verify(read_vk(info.verification_key), list(public), proof)
+
+
+def info(model_dir: str | Path) -> dict[str, Any]:
+    """The manifest (as JSON) plus the key directory's setup description, if any."""
+    d = Path(model_dir)
+    out = Manifest.load(d).to_json()
+    try:
+        out["setup"] = dict(load_key_info(d).to_json())
+    except BackendError:
+        out["setup"] = None
+    return out
+
+
+def write_proof_files(
+    out_dir: str | Path, result: ProveResult, manifest: Manifest
+) -> dict[str, Path]:
+    """proof.json and public.json (snarkjs layout) and output.json (dequantized outputs)."""
+    d = Path(out_dir)
+    d.mkdir(parents=True, exist_ok=True)
+    paths = {"proof": d / "proof.json", "public": d / "public.json", "output": d / "output.json"}
+    write_proof(paths["proof"], result.proof)
+    write_public(paths["public"], result.public)
+    _, _, q = manifest.layout.split(result.public)
+    doc = {
+        "outputs": {k: v.tolist() for k, v in result.outputs.items()},
+        "quantized": q,
+        "scales": {s.name: s.scale for s in manifest.outputs},
+        "binding": str(result.public[0]),
+    }
+    paths["output"].write_text(json.dumps(doc, indent=1) + "\n")
+    return paths
+
+
+def read_proof_files(proof_path: str | Path, public_path: str | Path) -> tuple[Proof, list[int]]:
+    """A proof and its public inputs from snarkjs JSON files."""
+    for p in (proof_path, public_path):
+        if not Path(p).is_file():
+            raise FormatError(str(p), "no such file (write it with `zkoracle prove`)")
+    return read_proof(proof_path), read_public(public_path)
+
+
+def read_inputs(model_dir: str | Path, path: str | Path) -> Sample:
+    """One input sample for the model in `model_dir` from an INPUT.json file (ezkl's
+    ``{"input_data": [[...]]}`` or ``{"<input name>": [...]}``)."""
+    m = Manifest.load(model_dir)
+    samples = load_samples(path, [s.name for s in m.inputs], [s.shape for s in m.inputs])
+    return single_sample(samples, str(path))

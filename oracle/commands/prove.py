@@ -1,0 +1,54 @@
+"""`zkoracle prove DIR --input INPUT.json [--binding N]`: prove one inference.
+
+Writes proof.json and public.json (snarkjs layout) and output.json (dequantized outputs)."""
+
+from __future__ import annotations
+
+import argparse
+
+from circuits import pipeline
+from oracle.errors import OracleError
+
+
+def _binding(text: str) -> int:
+    try:
+        return int(text, 0)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r} (decimal or 0x-hex)") from None
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("prove", help="prove an inference of a compiled model", description=__doc__)
+    p.add_argument("dir", metavar="DIR", help="artifact directory with keys (`zkoracle setup`)")
+    p.add_argument(
+        "--input",
+        required=True,
+        metavar="INPUT.json",
+        help='{"input_data": [[...]]} or {"<name>": [...]}',
+    )
+    p.add_argument(
+        "--binding",
+        type=_binding,
+        default=0,
+        metavar="N",
+        help="the statement's binding field element",
+    )
+    p.add_argument(
+        "-o", "--out", metavar="OUTDIR", help="where to write the JSON files (default: DIR)"
+    )
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if not 0 <= args.binding < pipeline.R:
+        raise OracleError(f"--binding {args.binding} is not a field element in [0, r)")
+    model = pipeline.load_model_dir(args.dir)
+    sample = pipeline.read_inputs(args.dir, args.input)
+    result = pipeline.prove(args.dir, sample, binding=args.binding)
+    paths = pipeline.write_proof_files(args.out or args.dir, result, model.manifest)
+    for name, value in result.outputs.items():
+        print(f"{name} = {value.tolist()}")
+    print(f"witness {result.witness_s:.3f} s, proof {result.prove_s:.3f} s")
+    print(f"wrote {paths['proof']}, {paths['public']}, {paths['output']}")
+    print(f"next: zkoracle verify {args.dir} --proof {paths['proof']} --public {paths['public']}")
+    return 0

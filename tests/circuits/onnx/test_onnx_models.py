@@ -1,0 +1,167 @@
+"""Whole models: compile, set up, prove, verify (our verifier and `snarkjs groth16 verify`),
+an under-constraint scan of every compiled circuit, and the error against onnxruntime."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import onnx
+import pytest
+from onnx_harness import reference
+
+from circuits import pipeline
+from circuits.errors import FormatError
+from circuits.field import R
+from circuits.formats.snarkjs_json import write_proof, write_public
+from circuits.groth16.snarkjs_cli import SnarkjsCli
+from circuits.onnx import examples
+from circuits.onnx.registry import supported_ops
+from circuits.program import HINT, Circuit
+from circuits.r1cs import ConstraintSystem
+
+needs_sigmoid = pytest.mark.skipif(
+    "Sigmoid" not in supported_ops(), reason="the Sigmoid lowering is not registered"
+)
+
+MODELS: dict[str, Callable[[], onnx.ModelProto]] = {
+    "mlp_8_16_1": lambda: examples.mlp((8, 16, 1)),
+    "mlp_32_64_32_1_sigmoid": lambda: examples.mlp((32, 64, 32, 1), head="Sigmoid"),
+    "cnn_8x8": lambda: examples.cnn(),
+}
+PARAMS = [
+    pytest.param("mlp_8_16_1"),
+    pytest.param("mlp_32_64_32_1_sigmoid", marks=[needs_sigmoid, pytest.mark.slow]),
+    pytest.param("cnn_8x8", marks=pytest.mark.slow),
+]
+
+
+@pytest.fixture(scope="module", params=PARAMS)
+def model_dir(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    name = request.param
+    d = tmp_path_factory.mktemp(name)
+    onnx_path = examples.save(MODELS[name](), d / f"{name}.onnx")
+    pipeline.compile_model(onnx_path, d / "out")
+    pipeline.setup(d / "out", progress=lambda _m: None)
+    return d / "out"
+
+
+def _sample(model_dir: Path, seed: int) -> dict[str, np.ndarray]:
+    m = pipeline.load_model_dir(model_dir).manifest
+    rng = np.random.default_rng(seed)
+    return {s.name: rng.uniform(-1, 1, s.shape) for s in m.inputs}
+
+
+@pytest.mark.snarkjs
+def test_prove_and_verify(model_dir: Path, tmp_path: Path) -> None:
+    sample = _sample(model_dir, 1)
+    result = pipeline.prove(model_dir, sample, binding=2**200 + 17)
+    assert result.public[0] == 2**200 + 17
+    assert pipeline.verify(model_dir, result.proof, result.public)
+    want = reference(onnx.load(str(model_dir / "model.onnx")), sample)
+    for name, got in result.outputs.items():
+        assert np.max(np.abs(got - want[name])) < 1e-4
+    # a different binding or output value breaks the proof
+    assert not pipeline.verify(model_dir, result.proof, [result.public[0] + 1, *result.public[1:]])
+    assert not pipeline.verify(
+        model_dir, result.proof, [*result.public[:-1], (result.public[-1] + 1) % R]
+    )
+    # and snarkjs accepts exactly what we write
+    write_proof(tmp_path / "proof.json", result.proof)
+    write_public(tmp_path / "public.json", result.public)
+    lines = SnarkjsCli().run(
+        [
+            "groth16",
+            "verify",
+            model_dir / "verification_key.json",
+            tmp_path / "public.json",
+            tmp_path / "proof.json",
+        ]
+    )
+    assert lines[-1].endswith("OK!")
+
+
+def test_manifest_and_reload(model_dir: Path) -> None:
+    m = pipeline.load_model_dir(model_dir).manifest
+    assert m.error["max_abs_err"] < 1e-4 and m.error["overflows"] == 0
+    assert sum(n.constraints for n in m.nodes) == m.n_constraints
+    reloaded = pipeline.LoadedModel.load(model_dir)  # recompiles and checks the r1cs hash
+    assert reloaded.compiled.circuit.cs.n_constraints == m.n_constraints
+    doc = pipeline.info(model_dir)
+    assert doc["public_inputs"]["order"][0] == {"name": "binding", "words": 1}
+    assert doc["setup"]["backend"] == "arkworks"
+
+
+def test_tampered_model_copy_is_refused(model_dir: Path, tmp_path: Path) -> None:
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(model_dir, copy)
+    m = onnx.load(str(copy / "model.onnx"))
+    arr = onnx.numpy_helper.to_array(m.graph.initializer[0]).copy()
+    arr.flat[0] += 0.5
+    m.graph.initializer[0].CopyFrom(onnx.numpy_helper.from_array(arr, m.graph.initializer[0].name))
+    onnx.save(m, str(copy / "model.onnx"))
+    with pytest.raises(FormatError, match="does not match the manifest"):
+        pipeline.LoadedModel.load(copy)
+
+
+def unpinned_wires(cs: ConstraintSystem, witness: list[int]) -> list[int]:
+    """Private wires whose value + 1 (alone) still satisfies every constraint.
+
+    Per wire, only the constraints that mention it are re-checked, and from their cached
+    <A,w>, <B,w>, <C,w>: adding 1 to wire v shifts each by its coefficient of v."""
+    touching: dict[int, list[tuple[int, int, int, int]]] = {}
+    sums = []
+    for j, terms in enumerate(zip(cs.a, cs.b, cs.c, strict=True)):
+        sums.append(tuple(sum(k * witness[w] for w, k in t.items()) % R for t in terms))
+        for v in set(terms[0]) | set(terms[1]) | set(terms[2]):
+            touching.setdefault(v, []).append(
+                (j, terms[0].get(v, 0), terms[1].get(v, 0), terms[2].get(v, 0))
+            )
+    out = []
+    for v in range(1 + cs.n_public, cs.n_wires):
+        for j, ka, kb, kc in touching.get(v, []):
+            a, b, c = sums[j]
+            if ((a + ka) * (b + kb) - (c + kc)) % R:
+                break
+        else:
+            out.append(v)
+    return out
+
+
+def free_inverses(circuit: Circuit, witness: list[int]) -> set[int]:
+    """The inverse wire of every `is_zero` whose input is 0: any value satisfies
+    x * inv = 0 there, and the gadget's output (1 - x * inv = 1) does not depend on it.
+    This is the one freedom a correct witness may have."""
+    out = set()
+    for op in circuit.program:
+        if op[0] == HINT and op[1] == "is_zero":
+            (terms,) = op[2]
+            if sum(k * witness[w] for w, k in terms.items()) % R == 0:
+                out.add(op[3][1])
+    return out
+
+
+def test_no_under_constrained_wire(model_dir: Path) -> None:
+    loaded = pipeline.load_model_dir(model_dir)
+    w = loaded.witness(_sample(model_dir, 3))
+    circuit = loaded.compiled.circuit
+    assert circuit.cs.is_satisfied(w.values)
+    free = set(unpinned_wires(circuit.cs, w.values))
+    assert free <= free_inverses(circuit, w.values), sorted(free)[:10]
+
+
+def test_scan_finds_a_free_wire() -> None:
+    from circuits.builder import Builder
+
+    b = Builder()
+    x = b.public_input("x")
+    y = b.private_input("y")
+    z = b.private_input("z")  # never constrained
+    b.assert_equal(b.mul(y, y), x)
+    c = b.build()
+    w = c.solve({"x": 9, "y": 3, "z": 5})
+    assert unpinned_wires(c.cs, w.values) == [c.cs.n_public + 2]
+    del z
