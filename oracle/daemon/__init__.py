@@ -1,0 +1,11 @@
+"""The oracle daemon (`zkoracle serve`): watch the hub, prove, submit, never lose a request.
+
+* `config` (+ `feeds_config`): the TOML configuration, validated on start;
+* `jobs` and `store`: the job state machine and its on-disk store (SQLite, WAL);
+* `hub`: the hub contract as the daemon reads and writes it; `rpc`: bounded retries;
+* `watcher`: request logs up to a confirmation depth, reorg detection and rewind;
+* `fees` and `submitter`: nonces, EIP-1559 fees, replacement, receipts, reverts;
+* `provers`: a pool of proving processes; `feeds`: data sources and the round policy;
+* `metrics` and `logs`: Prometheus exposition, /health, JSON logs without secrets;
+* `service`: the main loop tying them together.
+"""

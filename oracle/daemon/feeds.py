@@ -1,0 +1,236 @@
+"""Push feeds: read a data source, decide when a new round is due, turn it into a job.
+
+A round is due when the feed has never been updated, when its last on-chain update is
+``heartbeat`` seconds old (chain time, the clock the contract's staleness checks use), or
+when a quantized input moved by more than ``deviation_percent`` from the inputs of the
+last round this daemon posted. One round per feed is in flight at a time; its number is
+the on-chain round + 1 (a round posted meanwhile by another updater makes ours
+``RoundNotIncreasing``, which the submitter settles as done).
+
+Sources return real numbers; they are quantized with the model's input scales
+(``round(x * 2^scale)``) and range-checked against its input bit width before any proof.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import urllib.request
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from web3 import Web3
+
+from oracle.daemon.config import ModelConfig
+from oracle.daemon.errors import DaemonError
+from oracle.daemon.feeds_config import FeedConfig, SourceConfig
+from oracle.daemon.hub import Hub
+from oracle.daemon.jobs import FINAL, Job, Kind, NewJob, State, feed_key
+from oracle.daemon.store import Store
+
+log = logging.getLogger(__name__)
+
+_AGGREGATOR_ABI = [
+    {"type": "function", "name": "decimals", "stateMutability": "view", "inputs": [],
+     "outputs": [{"name": "", "type": "uint8"}]},
+    {"type": "function", "name": "latestRoundData", "stateMutability": "view", "inputs": [],
+     "outputs": [{"name": "roundId", "type": "uint80"}, {"name": "answer", "type": "int256"},
+                 {"name": "startedAt", "type": "uint256"}, {"name": "updatedAt", "type": "uint256"},
+                 {"name": "answeredInRound", "type": "uint80"}]},
+]  # fmt: skip
+
+
+class SourceError(DaemonError):
+    """A feed's data source could not be read or gave unusable values."""
+
+
+class Source(Protocol):
+    def read(self) -> list[float]: ...
+
+
+def _numbers(value: Any, where: str) -> list[float]:
+    if isinstance(value, bool):
+        raise SourceError(f"{where}: expected numbers, got a boolean")
+    if isinstance(value, int | float):
+        return [float(value)]
+    if isinstance(value, list):
+        return [x for item in value for x in _numbers(item, where)]
+    raise SourceError(
+        f"{where}: expected a number or a list of numbers, got {type(value).__name__}"
+    )
+
+
+@dataclass(frozen=True)
+class HttpSource:
+    url: str
+    field: str
+    timeout: float
+
+    def read(self) -> list[float]:
+        try:
+            with urllib.request.urlopen(self.url, timeout=self.timeout) as resp:
+                doc: Any = json.loads(resp.read())
+        except (OSError, ValueError) as exc:
+            raise SourceError(f"GET {self.url}: {exc}") from exc
+        for part in self.field.split(".") if self.field else []:
+            if isinstance(doc, list) and part.isdigit() and int(part) < len(doc):
+                doc = doc[int(part)]
+            elif isinstance(doc, dict) and part in doc:
+                doc = doc[part]
+            else:
+                raise SourceError(f"GET {self.url}: no field {self.field!r} (stopped at {part!r})")
+        return _numbers(doc, f"{self.url} field {self.field!r}")
+
+
+@dataclass(frozen=True)
+class CsvSource:
+    path: str
+    columns: tuple[str, ...]
+
+    def read(self) -> list[float]:
+        try:
+            with open(self.path, newline="") as f:
+                rows = [r for r in csv.DictReader(f) if any((v or "").strip() for v in r.values())]
+        except OSError as exc:
+            raise SourceError(f"{self.path}: {exc.strerror}") from exc
+        if not rows:
+            raise SourceError(f"{self.path}: no data row")
+        last = rows[-1]
+        names = self.columns or tuple(last)
+        try:
+            return [float(last[c]) for c in names]
+        except KeyError as exc:
+            raise SourceError(f"{self.path}: no column {exc.args[0]!r}") from None
+        except (TypeError, ValueError) as exc:
+            raise SourceError(f"{self.path} row {len(rows)}: {exc}") from None
+
+
+@dataclass(frozen=True)
+class ChainlinkSource:
+    w3: Web3
+    address: str
+
+    def read(self) -> list[float]:
+        agg = self.w3.eth.contract(
+            address=Web3.to_checksum_address(self.address), abi=_AGGREGATOR_ABI
+        )
+        try:
+            decimals = int(agg.functions.decimals().call())
+            answer = int(agg.functions.latestRoundData().call()[1])
+        except Exception as exc:
+            raise SourceError(f"aggregator {self.address}: {exc}") from exc
+        return [answer / 10**decimals]
+
+
+def make_source(cfg: SourceConfig, w3: Web3) -> Source:
+    if cfg.kind == "http":
+        assert cfg.url is not None
+        return HttpSource(cfg.url, cfg.field or "", cfg.timeout)
+    if cfg.kind == "csv":
+        assert cfg.path is not None
+        return CsvSource(str(cfg.path), cfg.columns)
+    assert cfg.address is not None
+    return ChainlinkSource(w3, cfg.address)
+
+
+@dataclass(frozen=True)
+class InputShape:
+    """Scale and signed bit width of each input value of a model, in statement order."""
+
+    scales: tuple[int, ...]
+    bits: tuple[int, ...]
+
+    def quantize(self, values: Sequence[float], where: str) -> list[int]:
+        if len(values) != len(self.scales):
+            raise SourceError(
+                f"{where}: the model takes {len(self.scales)} values, got {len(values)}"
+            )
+        out = []
+        for i, (v, scale, bits) in enumerate(zip(values, self.scales, self.bits, strict=True)):
+            q = round(v * 2**scale)
+            if not -(1 << (bits - 1)) <= q < 1 << (bits - 1):
+                raise SourceError(f"{where}: value #{i} = {v} does not fit {bits} signed bits")
+            out.append(q)
+        return out
+
+
+def model_input_shape(model_dir: str) -> InputShape:
+    from circuits import pipeline
+
+    manifest = pipeline.Manifest.load(model_dir)
+    scales = [s.scale for s in manifest.inputs for _ in range(s.size)]
+    bits = [s.bits for s in manifest.inputs for _ in range(s.size)]
+    return InputShape(tuple(scales), tuple(bits))
+
+
+def deviation_percent(new: Sequence[int], old: Sequence[int]) -> float:
+    """Largest relative change of one value, in percent (of max(|old|, 1))."""
+    return max(
+        (abs(n - o) * 100 / max(abs(o), 1) for n, o in zip(new, old, strict=True)), default=0.0
+    )
+
+
+class FeedScheduler:
+    """Creates feed-round jobs when they are due (see the module docstring)."""
+
+    def __init__(
+        self,
+        hub: Hub,
+        store: Store,
+        feeds: Sequence[FeedConfig],
+        models: Mapping[str, ModelConfig],
+        *,
+        sources: Mapping[bytes, Source] | None = None,
+        shapes: Callable[[str], InputShape] = model_input_shape,
+        clock: Callable[[], float],
+    ) -> None:
+        self.hub = hub
+        self.store = store
+        self.feeds = list(feeds)
+        self.models = dict(models)
+        self.sources = dict(sources or {f.feed_id: make_source(f.source, hub.w3) for f in feeds})
+        self.shapes = {f.feed_id: shapes(str(self.models[f.model].artifacts)) for f in feeds}
+        self.clock = clock
+        self._next_read = {f.feed_id: 0.0 for f in feeds}
+
+    def tick(self, block_number: int, block_hash: str, block_time: int) -> list[Job]:
+        """Read every feed whose poll interval has passed; the jobs of rounds now due."""
+        created = []
+        for feed in self.feeds:
+            if self.clock() < self._next_read[feed.feed_id]:
+                continue
+            self._next_read[feed.feed_id] = self.clock() + feed.poll_interval
+            try:
+                job = self._check(feed, block_number, block_hash, block_time)
+            except SourceError as exc:
+                log.error("feed source failed: %s", exc, extra={"feed": "0x" + feed.feed_id.hex()})
+                continue
+            if job is not None:
+                created.append(job)
+        return created
+
+    def _check(self, feed: FeedConfig, number: int, block_hash: str, now: int) -> Job | None:
+        rounds = self.store.with_key_prefix(f"feed:0x{feed.feed_id.hex()}:")
+        if any(j.state not in FINAL for j in rounds):
+            return None  # one round in flight at a time
+        inputs = self.shapes[feed.feed_id].quantize(
+            self.sources[feed.feed_id].read(), f"feed 0x{feed.feed_id.hex()}"
+        )
+        chain_round, updated_at = self.hub.feed_state(feed.feed_id)
+        posted = [j for j in rounds if j.state is State.CONFIRMED]
+        moved = deviation_percent(inputs, posted[-1].payload["inputs"]) if posted else 0.0
+        stale = chain_round == 0 or now - updated_at >= feed.heartbeat
+        if not stale and moved <= feed.deviation_percent:
+            return None
+        # Past the chain's round and past every round tried here (a failed one keeps its key).
+        next_round = max([chain_round, *(int(j.payload["round"]) for j in rounds)]) + 1
+        payload = {"feed_id": "0x" + feed.feed_id.hex(), "round": next_round, "inputs": inputs}
+        model = self.models[feed.model]
+        new = NewJob(Kind.FEED, feed_key(feed.feed_id, next_round), model.model_id, payload,
+                     number, block_hash)  # fmt: skip
+        job, _ = self.store.insert_seen(new)
+        why = "heartbeat" if stale else f"deviation {moved:.3g} %"
+        log.info("feed round due (%s)", why, extra={"job": job.id, "round": next_round})
+        return job

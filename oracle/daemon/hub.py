@@ -1,0 +1,236 @@
+"""What the daemon reads from and writes to the hub contract, through its ABI.
+
+The daemon needs four things of the hub: the ``InferenceRequested`` logs of a block range,
+the status of a request, and the calldata of ``fulfill`` and ``updateFeed``. Every read
+goes through `with_retry`, so a flaky endpoint costs time, not correctness.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from enum import IntEnum
+from pathlib import Path
+from typing import Any
+
+from eth_typing import ChecksumAddress
+from hexbytes import HexBytes
+from web3 import Web3
+from web3.exceptions import BlockNotFound
+from web3.types import FilterParams, LogReceipt
+
+from oracle.daemon.jobs import Kind, NewJob, request_key
+from oracle.daemon.rpc import DEFAULT_RETRY, RetryPolicy, with_retry
+from oracle.errors import OracleError
+from oracle.reverts import RevertDecoder, is_revert, revert_data
+from oracle.solc import compile_sources
+
+
+class Status(IntEnum):
+    """``IZkOracle.Status``."""
+
+    NONE = 0
+    PENDING = 1
+    FULFILLED = 2
+    CANCELLED = 3
+
+
+@dataclass(frozen=True)
+class RequestEvent:
+    """One decoded ``InferenceRequested`` log and where it sits."""
+
+    request_id: int
+    model_id: bytes
+    requester: str
+    inputs: tuple[int, ...]
+    callback: str
+    callback_gas_limit: int
+    fee: int
+    expiry: int
+    block_number: int
+    block_hash: str
+    tx_hash: str
+    log_index: int
+
+    def payload(self) -> dict[str, Any]:
+        """The request itself, without its position in the chain (a reorg may move it)."""
+        return {
+            "request_id": self.request_id,
+            "model_id": "0x" + self.model_id.hex(),
+            "requester": self.requester,
+            "inputs": list(self.inputs),
+            "callback": self.callback,
+            "callback_gas_limit": self.callback_gas_limit,
+            "fee": self.fee,
+            "expiry": self.expiry,
+        }
+
+    def new_job(self) -> NewJob:
+        payload = self.payload()
+        return NewJob(
+            Kind.REQUEST,
+            request_key(self.request_id, payload),
+            self.model_id,
+            payload,
+            self.block_number,
+            self.block_hash,
+        )
+
+
+#: The hand-written contracts, next to the packages in the repository.
+CONTRACTS_DIR = Path(__file__).resolve().parents[2] / "contracts"
+
+
+def load_hub_abi(contracts_dir: Path = CONTRACTS_DIR) -> list[dict[str, Any]]:
+    """The ABI of ``ZkOracle``, compiled from `contracts_dir` (solc output is cached)."""
+    sources = {f"contracts/{p.name}": p.read_text() for p in sorted(contracts_dir.glob("*.sol"))}
+    if "contracts/ZkOracle.sol" not in sources:
+        raise OracleError(f"{contracts_dir} has no ZkOracle.sol: cannot get the hub's ABI")
+    return list(compile_sources(sources)["ZkOracle"].abi)
+
+
+def _hex(value: bytes | str) -> str:
+    return HexBytes(value).to_0x_hex()
+
+
+class Hub:
+    """The hub contract at ``address`` as the daemon uses it."""
+
+    def __init__(
+        self,
+        w3: Web3,
+        address: str,
+        abi: Sequence[Mapping[str, Any]],
+        *,
+        retry: RetryPolicy = DEFAULT_RETRY,
+    ) -> None:
+        self.w3 = w3
+        self.address: ChecksumAddress = Web3.to_checksum_address(address)
+        self.abi = [dict(entry) for entry in abi]
+        self.contract = w3.eth.contract(address=self.address, abi=self.abi)
+        self.errors = RevertDecoder()
+        self.errors.add_abi(self.abi)
+        self.retry = retry
+        self._requested = self.contract.events.InferenceRequested()
+
+    def add_error_abi(self, abi: Iterable[Mapping[str, Any]]) -> None:
+        """Also decode the custom errors of `abi` (e.g. a verifier's or a consumer's)."""
+        self.errors.add_abi(abi)
+
+    def request_logs(
+        self, from_block: int, to_block: int, model_ids: Sequence[bytes] = ()
+    ) -> list[RequestEvent]:
+        """``InferenceRequested`` logs in [from_block, to_block], for `model_ids` only
+        (every model if empty), in chain order."""
+        topics: list[Any] = [self._requested.topic, None]
+        if model_ids:
+            topics.append([_hex(m) for m in model_ids])
+        params: FilterParams = {
+            "address": self.address,
+            "fromBlock": from_block,
+            "toBlock": to_block,
+            "topics": topics,
+        }
+        logs = with_retry(
+            f"eth_getLogs {from_block}..{to_block}",
+            lambda: self.w3.eth.get_logs(params),
+            self.retry,
+        )
+        return [self._decode(entry) for entry in logs]
+
+    def _decode(self, entry: LogReceipt) -> RequestEvent:
+        try:
+            event = self._requested.process_log(entry)
+        except Exception as exc:
+            raise OracleError(
+                f"undecodable InferenceRequested log in tx {_hex(entry['transactionHash'])}: {exc}"
+            ) from exc
+        args = event["args"]
+        return RequestEvent(
+            request_id=int(args["requestId"]),
+            model_id=bytes(args["modelId"]),
+            requester=str(args["requester"]),
+            inputs=tuple(int(v) for v in args["inputs"]),
+            callback=str(args["callback"]),
+            callback_gas_limit=int(args["callbackGasLimit"]),
+            fee=int(args["fee"]),
+            expiry=int(args["expiry"]),
+            block_number=int(entry["blockNumber"]),
+            block_hash=_hex(entry["blockHash"]),
+            tx_hash=_hex(entry["transactionHash"]),
+            log_index=int(entry["logIndex"]),
+        )
+
+    def request_status(self, request_id: int) -> Status:
+        """Status of a request now; NONE when the hub does not know it."""
+        call = self.contract.functions.getRequest(request_id)
+        try:
+            record = with_retry(f"getRequest({request_id})", call.call, self.retry)
+        except Exception as exc:
+            if not is_revert(exc):
+                raise
+            data, _ = revert_data(exc)
+            name, _args = self.errors.decode(data or b"")
+            if name == "UnknownRequest":
+                return Status.NONE
+            raise
+        return Status(int(self._field("getRequest", record, "status")))
+
+    def feed_state(self, feed_id: bytes) -> tuple[int, int]:
+        """(latest round, time of its update) of feed `feed_id`; (0, 0) before any round."""
+        call = self.contract.functions.getFeed(feed_id)
+        record = with_retry(f"getFeed(0x{feed_id.hex()})", call.call, self.retry)
+        return int(self._field("getFeed", record, "round")), int(
+            self._field("getFeed", record, "updatedAt")
+        )
+
+    def _field(self, function: str, record: Sequence[Any], name: str) -> Any:
+        """Field `name` of the struct `function` returns, by the ABI's component names."""
+        entry = next(e for e in self.abi if e.get("type") == "function" and e["name"] == function)
+        names = [c["name"] for c in entry["outputs"][0]["components"]]
+        if name not in names:
+            raise OracleError(f"the hub ABI's {function} returns no field {name!r}: {names}")
+        return record[names.index(name)]
+
+    def fulfill_calldata(
+        self, request_id: int, outputs: Sequence[int], proof_words: Sequence[int]
+    ) -> bytes:
+        """Calldata of ``fulfill(requestId, outputs, proof)``."""
+        data = self.contract.encode_abi(
+            "fulfill", args=[request_id, list(outputs), list(proof_words)]
+        )
+        return bytes(HexBytes(data))
+
+    def update_feed_calldata(
+        self,
+        feed_id: bytes,
+        inputs: Sequence[int],
+        outputs: Sequence[int],
+        round_: int,
+        proof_words: Sequence[int],
+    ) -> bytes:
+        """Calldata of ``updateFeed(feedId, inputs, outputs, round, proof)``."""
+        args = [feed_id, list(inputs), list(outputs), round_, list(proof_words)]
+        return bytes(HexBytes(self.contract.encode_abi("updateFeed", args=args)))
+
+    def block_hash(self, number: int) -> str | None:
+        """Hash of block `number` on the chain now, None if the chain is shorter."""
+
+        def get() -> str | None:
+            try:
+                block = self.w3.eth.get_block(number)
+            except BlockNotFound:
+                return None
+            return _hex(block["hash"]) if block.get("hash") else None
+
+        return with_retry(f"eth_getBlockByNumber {number}", get, self.retry)
+
+    def latest_block(self) -> tuple[int, str, int]:
+        """(number, hash, timestamp) of the latest block."""
+        block = with_retry(
+            "eth_getBlockByNumber latest", lambda: self.w3.eth.get_block("latest"), self.retry
+        )
+        return int(block["number"]), _hex(block["hash"]), int(block["timestamp"])
+
+    def head(self) -> int:
+        return with_retry("eth_blockNumber", lambda: int(self.w3.eth.block_number), self.retry)

@@ -1,0 +1,181 @@
+"""A pool of proving processes with bounded concurrency.
+
+Proving is CPU-bound and can take minutes, so it runs in worker processes, at most
+``workers`` jobs at a time. A worker keeps every model it has used in memory
+(`circuits.pipeline.load_model_dir`: the recompiled circuit with its witness program, and
+the backend's proving key after the first proof), and preloads the configured models when
+it starts, so no request pays for loading a model.
+
+A request carries its inputs quantized (the integers the hub range-checked and stores).
+The worker dequantizes them (q / 2^scale, exact in float64 for |q| < 2^53), proves, and
+checks that the statement's inputs are the request's integers, so a rounding difference
+can never produce a proof for other inputs than the ones requested.
+
+Workers are started with ``spawn``: the daemon has threads (metrics server) that a
+``fork`` would copy in an undefined state.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import multiprocessing
+import os
+import signal
+import time
+from collections.abc import Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from oracle.daemon.errors import ProverError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ProofTask:
+    job_id: int
+    model_dir: str
+    inputs: tuple[int, ...]  # quantized, flat, in the model's input order
+    binding: int
+
+
+@dataclass(frozen=True)
+class ProofResult:
+    job_id: int
+    outputs: tuple[int, ...]  # quantized, flat, in the model's output order
+    proof_words: tuple[int, ...]  # the 8 EVM words
+    proof_bytes: bytes  # the 256-byte EVM layout
+    seconds: float  # witness + proof
+
+
+def prove_task(task: ProofTask) -> ProofResult:
+    """Prove one job (runs in a worker process; also callable in-process)."""
+    from circuits import pipeline  # in the worker: the parent needs no circuit code loaded
+
+    started = time.perf_counter()
+    model = pipeline.load_model_dir(task.model_dir)
+    manifest = model.manifest
+    expected = sum(spec.size for spec in manifest.inputs)
+    if expected != len(task.inputs):
+        raise ProverError(
+            f"job {task.job_id}: the model in {task.model_dir} takes {expected} input values, "
+            f"the request has {len(task.inputs)}"
+        )
+    feed, offset = {}, 0
+    for spec in manifest.inputs:
+        values = task.inputs[offset : offset + spec.size]
+        offset += spec.size
+        feed[spec.name] = np.asarray(values, dtype=np.float64).reshape(spec.shape) / 2.0**spec.scale
+    result = model.prove(feed, task.binding)
+    binding, inputs, outputs = manifest.layout.split(result.public)
+    if binding != task.binding or list(inputs) != list(task.inputs):
+        raise ProverError(
+            f"job {task.job_id}: the proof's statement does not carry the request's inputs "
+            "(quantization round trip changed them)"
+        )
+    return ProofResult(
+        job_id=task.job_id,
+        outputs=tuple(int(v) for v in outputs),
+        proof_words=tuple(result.proof.words()),
+        proof_bytes=result.proof.to_bytes(),
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _preload(model_dirs: Sequence[str]) -> None:
+    """Worker initializer: load every model once; leave SIGINT/SIGTERM to the parent."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    from circuits import pipeline
+
+    for d in model_dirs:
+        try:
+            pipeline.load_model_dir(d)
+        except Exception as exc:  # reported again, with its job, when a proof needs it
+            log.error("cannot preload model %s: %s", d, exc)
+
+
+class ProverPool:
+    """At most `workers` proofs at once; `submit` refuses more (check `has_capacity`)."""
+
+    def __init__(self, workers: int, model_dirs: Sequence[Path] = ()) -> None:
+        if workers < 1:
+            raise ProverError(f"a prover pool needs at least one worker, got {workers}")
+        self.workers = workers
+        self.model_dirs = [str(d) for d in model_dirs]
+        self._in_flight: dict[int, tuple[Future[ProofResult], float]] = {}
+        self._executor = self._start()
+
+    def _start(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(
+            max_workers=self.workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_preload,
+            initargs=(self.model_dirs,),
+        )
+
+    @property
+    def in_flight(self) -> dict[int, float]:
+        """{job id: monotonic start time} of the proofs running or queued."""
+        return {job: started for job, (_, started) in self._in_flight.items()}
+
+    def has_capacity(self) -> bool:
+        return len(self._in_flight) < self.workers
+
+    def submit(self, task: ProofTask) -> None:
+        if not self.has_capacity():
+            raise ProverError(f"the pool is full ({self.workers} proofs in flight)")
+        if task.job_id in self._in_flight:
+            raise ProverError(f"job {task.job_id} is already being proved")
+        future = self._executor.submit(prove_task, task)
+        self._in_flight[task.job_id] = (future, time.monotonic())
+
+    def done(self) -> list[tuple[int, ProofResult | BaseException]]:
+        """Finished proofs (a result or the exception it raised), removed from the pool."""
+        finished = []
+        for job_id, (future, _) in list(self._in_flight.items()):
+            if future.done():
+                del self._in_flight[job_id]
+                exc = future.exception()
+                finished.append((job_id, exc if exc is not None else future.result()))
+        return finished
+
+    def wait(self, timeout: float) -> None:
+        """Block until every proof in flight is done or `timeout` seconds have passed."""
+        deadline = time.monotonic() + timeout
+        for future, _ in list(self._in_flight.values()):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return
+            try:
+                future.exception(timeout=remaining)
+            except TimeoutError:
+                return
+
+    def restart(self) -> list[int]:
+        """Kill the workers (the proofs in flight are lost) and start fresh ones; returns the
+        jobs that were in flight. For a hung or over-long proof, or a broken pool."""
+        lost = list(self._in_flight)
+        self._in_flight.clear()
+        self._kill()
+        self._executor = self._start()
+        return lost
+
+    def _kill(self) -> None:
+        # The executor has no public way to stop a running task: end our own workers by pid.
+        processes = getattr(self._executor, "_processes", None) or {}
+        for pid in list(processes):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        self._executor.shutdown(wait=True, cancel_futures=True)
+
+    def close(self, *, kill: bool = False) -> None:
+        if kill:
+            self._kill()
+        else:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+        self._in_flight.clear()

@@ -1,0 +1,314 @@
+"""The daemon's main loop: watcher -> store -> provers -> submitter, and feeds.
+
+Each iteration (every ``poll_interval`` seconds):
+
+1. the watcher reads new confirmed requests (and handles reorgs);
+2. the feed scheduler adds the feed rounds now due;
+3. finished proofs are stored as ``proved`` with their calldata;
+4. queued jobs go to free provers (``seen -> proving``, at most ``workers`` at a time);
+5. the submitter follows sent transactions and sends proved jobs.
+
+An unreachable chain (after the RPC retries) marks the daemon unhealthy for that step
+and the loop goes on; every piece of state is in the store, so a crash or restart
+resumes where it stopped. `stop` (SIGTERM) ends the loop: in-flight proofs get
+``shutdown_grace`` seconds to finish (and are stored and submitted); the others are
+parked back to ``seen`` for the next start.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any
+
+from web3 import Web3
+
+from oracle.accounts import Signer
+from oracle.daemon.config import DaemonConfig
+from oracle.daemon.errors import DaemonError, IllegalTransition
+from oracle.daemon.feeds import FeedScheduler
+from oracle.daemon.fees import GasPolicy
+from oracle.daemon.hub import Hub, load_hub_abi
+from oracle.daemon.jobs import Job, Kind, State
+from oracle.daemon.metrics import DaemonMetrics, MetricsServer
+from oracle.daemon.provers import ProofResult, ProofTask, ProverPool
+from oracle.daemon.rpc import DEFAULT_RETRY, RetryPolicy
+from oracle.daemon.store import Store
+from oracle.daemon.submitter import StepReport, Submitter
+from oracle.daemon.watcher import PollReport, Watcher, WatcherSettings
+from oracle.errors import ChainConnectionError
+from oracle.statement import feed_binding, request_binding
+
+log = logging.getLogger(__name__)
+
+
+def connect(config: DaemonConfig) -> Web3:
+    """A Web3 for the configured RPC endpoint; its chain id must be the configured one.
+    web3's own retries are off: `oracle.daemon.rpc` retries with the daemon's policy."""
+    chain = config.chain
+    if chain.kind != "rpc" or chain.url is None:
+        raise DaemonError(
+            f"{config.file}: [chain].kind = {chain.kind!r}: the daemon serves an existing hub, "
+            "so it needs kind = 'rpc' with the node's url"
+        )
+    w3 = Web3(Web3.HTTPProvider(chain.url, request_kwargs={"timeout": 30},
+                                exception_retry_configuration=None))  # fmt: skip
+    try:
+        actual = int(w3.eth.chain_id)
+    except OSError as exc:
+        raise ChainConnectionError(f"cannot reach {chain.url}: {exc}") from exc
+    if actual != chain.chain_id:
+        raise DaemonError(
+            f"{config.file}: [chain].chain_id is {chain.chain_id} "
+            f"but {chain.url} serves chain {actual}"
+        )
+    return w3
+
+
+def _feed_of(job: Job) -> tuple[bytes, int]:
+    """(feed id, round) of a feed job."""
+    return bytes.fromhex(str(job.payload["feed_id"])[2:]), int(job.payload["round"])
+
+
+class Service:
+    def __init__(
+        self,
+        config: DaemonConfig,
+        *,
+        w3: Web3 | None = None,
+        signer: Signer | None = None,
+        hub_abi: Sequence[Mapping[str, Any]] | None = None,
+        retry: RetryPolicy = DEFAULT_RETRY,
+        shutdown_grace: float = 30.0,
+    ) -> None:
+        self.config = config
+        self.w3 = w3 or connect(config)
+        self.signer = signer or config.account.load()
+        self.hub = Hub(self.w3, config.hub, hub_abi or load_hub_abi(), retry=retry)
+        self.chain_id = int(self.w3.eth.chain_id)
+        self.store = Store(config.store_path, owner=True)
+        chain = config.chain
+        settings = WatcherSettings(chain.confirmations, chain.max_block_range, chain.start_block,
+                                   chain.reorg_depth)  # fmt: skip
+        self.watcher = Watcher(
+            self.hub, self.store, settings, model_ids=[m.model_id for m in config.models]
+        )
+        gas = config.gas
+        policy = GasPolicy(gas.max_fee_wei, gas.priority_fee_wei, gas.replace_after,
+                           gas.bump_percent, gas.gas_limit)  # fmt: skip
+        self.submitter = Submitter(
+            self.hub, self.store, self.signer, policy, confirmations=chain.confirmations
+        )
+        models = {m.name: m for m in config.models}
+        self.feeds = (
+            FeedScheduler(self.hub, self.store, config.feeds, models, clock=time.time)
+            if config.feeds
+            else None
+        )
+        self.metrics = DaemonMetrics()
+        self.shutdown_grace = shutdown_grace
+        self.pool: ProverPool | None = None
+        self.server: MetricsServer | None = None
+        self._stop = threading.Event()
+        self._last_ok: float | None = None
+        self._last_error: str | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def stop(self) -> None:
+        """Ask the loop to finish (safe from a signal handler or another thread)."""
+        self._stop.set()
+
+    def run(self, *, max_iterations: int | None = None) -> None:
+        """Run until `stop` (or `max_iterations` loops, for tests and one-shot runs)."""
+        for job in self.store.recover_interrupted():
+            log.warning("proof interrupted by a restart: queued again", extra={"job": job.id})
+        self.submitter.sync_nonce()
+        self.pool = ProverPool(
+            self.config.prover_workers, [m.artifacts for m in self.config.models]
+        )
+        if self.config.metrics_port is not None:
+            self.server = MetricsServer(
+                self.metrics.registry, self.health, self.config.metrics_port
+            )
+            self.server.start()
+            log.info("metrics on http://127.0.0.1:%d/metrics", self.server.port)
+        log.info("serving hub %s as %s", self.hub.address, self.signer.address)
+        iterations = 0
+        try:
+            while not self._stop.is_set():
+                self.tick()
+                iterations += 1
+                if max_iterations is not None and iterations >= max_iterations:
+                    break
+                self._stop.wait(self.config.chain.poll_interval)
+        finally:
+            self._shutdown()
+
+    def _shutdown(self) -> None:
+        assert self.pool is not None
+        if self.pool.in_flight:
+            log.info(
+                "waiting up to %.0f s for %d proof(s)",
+                self.shutdown_grace,
+                len(self.pool.in_flight),
+            )
+            self.pool.wait(self.shutdown_grace)
+            self._collect()
+        for job_id in self.pool.in_flight:
+            self.store.park(job_id, "parked at shutdown")
+        self.pool.close(kill=True)
+        self._guarded("submit", self._submit)
+        if self.server is not None:
+            self.server.stop()
+        self.store.close()
+        log.info("stopped")
+
+    # -- one iteration ---------------------------------------------------------------------
+
+    def tick(self) -> None:
+        self._guarded("watch", self._watch)
+        if self.feeds is not None:
+            self._guarded("feeds", self._feed_step)
+        self._collect()
+        self._dispatch()
+        self._guarded("submit", self._submit)
+        for state, n in self.store.counts().items():
+            self.metrics.jobs.set(n, state=state.value)
+
+    def _guarded(self, what: str, step: Any) -> None:
+        """Run a chain step; an unreachable chain is reported and the loop goes on."""
+        try:
+            step()
+        except ChainConnectionError as exc:
+            self._last_error = f"{what}: {exc}"
+            log.error("chain unreachable during %s: %s", what, exc)
+            return
+        self._last_ok = time.time()
+
+    def _feed_step(self) -> None:
+        """Feeds must not take request serving down with them: their errors are logged."""
+        try:
+            self._feed_tick()
+        except ChainConnectionError:
+            raise
+        except Exception as exc:
+            self._last_error = f"feeds: {type(exc).__name__}: {exc}"
+            log.exception("feed scheduling failed")
+
+    def _watch(self) -> None:
+        report: PollReport = self.watcher.poll()
+        self.metrics.head.set(report.head)
+        self.metrics.cursor.set(report.cursor if report.cursor is not None else -1)
+        self.metrics.requests_seen.inc(len(report.new_jobs))
+        if report.fork_point is not None:
+            self.metrics.reorgs.inc()
+        for job in report.vanished:
+            self.metrics.failures.inc(reason=job.reason_code or "unknown")
+
+    def _feed_tick(self) -> None:
+        assert self.feeds is not None
+        number, block_hash, timestamp = self.hub.latest_block()
+        self.feeds.tick(number, block_hash, timestamp)
+
+    def _task(self, job: Job) -> ProofTask | None:
+        model = self.config.model_by_id(job.model_id)
+        if model is None:
+            why = f"model 0x{job.model_id.hex()} is not configured"
+            self._fail(job.id, "unknown_model", why)
+            return None
+        submitter = self.signer.address
+        if job.kind is Kind.REQUEST:
+            binding = request_binding(self.chain_id, self.hub.address, job.request_id, submitter)
+        else:
+            feed_id, round_ = _feed_of(job)
+            binding = feed_binding(self.chain_id, self.hub.address, feed_id, round_, submitter)
+        inputs = tuple(int(v) for v in job.payload["inputs"])
+        return ProofTask(job.id, str(model.artifacts), inputs, binding)
+
+    def _dispatch(self) -> None:
+        assert self.pool is not None
+        while self.pool.has_capacity() and not self._stop.is_set():
+            queued = self.store.jobs(State.SEEN, limit=1)
+            if not queued:
+                return
+            task = self._task(queued[0])
+            if task is None:
+                continue
+            self.store.start_proving(task.job_id)
+            self.pool.submit(task)
+            log.info("proving", extra={"job": task.job_id, "model_dir": task.model_dir})
+
+    def _collect(self) -> None:
+        assert self.pool is not None
+        broken = False
+        for job_id, outcome in self.pool.done():
+            if isinstance(outcome, ProofResult):
+                self._proved(job_id, outcome)
+            elif isinstance(outcome, BrokenProcessPool):
+                broken = True
+                self.store.park(job_id, "prover process died")
+            else:
+                self._fail(job_id, "prove_error", f"{type(outcome).__name__}: {outcome}")
+        limit = self.config.proof_timeout
+        overdue = {j for j, t in self.pool.in_flight.items() if time.monotonic() - t > limit}
+        if broken or overdue:
+            for job_id in self.pool.restart():
+                if job_id in overdue:
+                    self._fail(job_id, "prove_timeout", f"no proof after {limit:.0f} s")
+                else:
+                    self.store.park(job_id, "prover pool restarted")
+
+    def _fail(self, job_id: int, code: str, reason: str) -> None:
+        self.store.mark_failed(job_id, code, reason)
+        self.metrics.failures.inc(reason=code)
+        log.error("job failed: %s", reason, extra={"job": job_id, "reason": code})
+
+    def _proved(self, job_id: int, result: ProofResult) -> None:
+        job = self.store.get(job_id)
+        if job.kind is Kind.REQUEST:
+            calldata = self.hub.fulfill_calldata(job.request_id, result.outputs, result.proof_words)
+        else:
+            feed_id, round_ = _feed_of(job)
+            calldata = self.hub.update_feed_calldata(
+                feed_id, job.payload["inputs"], result.outputs, round_, result.proof_words
+            )
+        try:
+            self.store.mark_proved(job_id, result.outputs, result.proof_bytes, calldata)
+        except IllegalTransition:  # e.g. failed meanwhile because a reorg removed its request
+            log.info("proof no longer needed", extra={"job": job_id})
+            return
+        self.metrics.proofs_generated.inc()
+        self.metrics.proving_seconds.observe(result.seconds)
+        log.info("proved", extra={"job": job_id, "seconds": round(result.seconds, 3)})
+
+    def _submit(self) -> None:
+        report: StepReport = self.submitter.step()
+        self.metrics.gas_spent.inc(report.gas_spent_wei)
+        for kind, jobs in (("sent", report.sent), ("replaced", report.replaced),
+                           ("rebroadcast", report.rebroadcast)):  # fmt: skip
+            self.metrics.transactions.inc(len(jobs), kind=kind)
+        for job in report.confirmed:
+            self.metrics.latency_seconds.observe(max(0.0, time.time() - job.created_at))
+        for job in report.failed:
+            self.metrics.failures.inc(reason=job.reason_code or "unknown")
+        if report.rejected:
+            self.metrics.failures.inc(len(report.rejected), reason="tx_rejected")
+
+    # -- health ----------------------------------------------------------------------------
+
+    def health(self) -> tuple[bool, dict[str, Any]]:
+        """Healthy while some chain step succeeded within 3 poll intervals (at least 30 s)."""
+        window = max(30.0, 3 * self.config.chain.poll_interval)
+        ok = self._last_ok is not None and time.time() - self._last_ok <= window
+        detail: dict[str, Any] = {
+            "account": self.signer.address,
+            "head": self.metrics.head.value(),
+            "cursor": self.metrics.cursor.value(),
+            "proofs_in_flight": len(self.pool.in_flight) if self.pool else 0,
+            "last_error": self._last_error,
+        }
+        return ok, detail

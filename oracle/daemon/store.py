@@ -1,0 +1,435 @@
+"""The daemon's on-disk state: jobs, their transactions, the chain cursor and nonces.
+
+SQLite in WAL mode with ``synchronous=FULL``: every method is one transaction, committed
+(and synced) before it returns, so a caller can take the next side effect (broadcast a
+transaction, start a proof) knowing the state that led to it survives a crash or a power
+cut. Readers in other threads or processes never block the writer and see only committed
+states. Writes take the lock up front (``BEGIN IMMEDIATE``) so two writers queue instead
+of deadlocking on a lock upgrade.
+
+A daemon opens its store as the ``owner``: an exclusive lock on ``<store>.lock`` keeps a
+second daemon (which would reuse nonces and send fulfilments twice) off the same store.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Any
+
+from oracle.daemon._schema import SCHEMA, SCHEMA_VERSION
+from oracle.daemon.errors import IllegalTransition, StoreError
+from oracle.daemon.jobs import (
+    JOB_COLUMNS,
+    REVIVABLE,
+    TRANSITIONS,
+    Job,
+    NewJob,
+    State,
+    TxRecord,
+    job_from_row,
+)
+
+_TX_COLUMNS = "tx_hash, job_id, account, nonce, max_fee, priority_fee, gas_limit, raw, sent_at"
+
+
+class Store:
+    """One connection to the job store; safe to share between threads (calls serialise)."""
+
+    def __init__(self, path: str | Path, *, owner: bool = False, timeout: float = 10.0) -> None:
+        self.path = Path(path)
+        self._owner_lock: IO[str] | None = None
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            if owner:
+                self._owner_lock = self._take_ownership()
+            self._db = sqlite3.connect(
+                self.path, timeout=timeout, isolation_level=None, check_same_thread=False
+            )
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.execute("PRAGMA foreign_keys=ON")
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreError(f"cannot open the job store {self.path}: {exc}") from exc
+        self._lock = threading.RLock()
+        with self._write():
+            for statement in SCHEMA.split(";"):
+                if statement.strip():
+                    self._db.execute(statement)
+            self._check_version()
+
+    def _take_ownership(self) -> IO[str]:
+        lock_path = self.path.with_name(self.path.name + ".lock")
+        handle = lock_path.open("a+")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "unknown"
+            handle.close()
+            raise StoreError(
+                f"the job store {self.path} is in use by another daemon (pid {holder}); "
+                "two daemons on one store would send fulfilments twice"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        return handle
+
+    def _check_version(self) -> None:
+        row = self._db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+        if row is None:
+            self._db.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
+        elif int(row[0]) != SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path} has store schema {row[0]}; this daemon reads {SCHEMA_VERSION}"
+            )
+
+    # -- plumbing ----------------------------------------------------------------------------
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction: taken up front, committed on success, rolled back else."""
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise StoreError(f"{self.path}: cannot start a transaction: {exc}") from exc
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def _read(self, sql: str, args: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        with self._lock:
+            return self._db.execute(sql, args).fetchall()
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+            if self._owner_lock is not None:
+                self._owner_lock.close()  # releases the flock
+                self._owner_lock = None
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(
+        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    # -- jobs: reading ----------------------------------------------------------------------
+
+    def get(self, job_id: int) -> Job:
+        rows = self._read(f"SELECT {JOB_COLUMNS} FROM jobs WHERE id = ?", (job_id,))
+        if not rows:
+            raise StoreError(f"no job {job_id} in {self.path}")
+        return job_from_row(rows[0])
+
+    def by_key(self, key: str) -> Job | None:
+        rows = self._read(f"SELECT {JOB_COLUMNS} FROM jobs WHERE key = ?", (key,))
+        return job_from_row(rows[0]) if rows else None
+
+    def jobs(self, *states: State, limit: int = 1000) -> list[Job]:
+        """Jobs in any of `states` (every job if none is given), oldest first."""
+        where = f"WHERE state IN ({','.join('?' * len(states))})" if states else ""
+        rows = self._read(
+            f"SELECT {JOB_COLUMNS} FROM jobs {where} ORDER BY id LIMIT ?",
+            (*[s.value for s in states], limit),
+        )
+        return [job_from_row(r) for r in rows]
+
+    def with_key_prefix(self, prefix: str) -> list[Job]:
+        """Jobs whose key starts with `prefix`, oldest first: ``request:<id>:`` (several
+        only if a reorg reused the id) or ``feed:<feed id>:`` (every round)."""
+        escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        rows = self._read(
+            f"SELECT {JOB_COLUMNS} FROM jobs WHERE key LIKE ? ESCAPE '\\' ORDER BY id",
+            (escaped + "%",),
+        )
+        return [job_from_row(r) for r in rows]
+
+    def counts(self) -> dict[State, int]:
+        rows = self._read("SELECT state, COUNT(*) FROM jobs GROUP BY state")
+        counts = dict.fromkeys(State, 0)
+        counts.update({State(s): n for s, n in rows})
+        return counts
+
+    def history(self, job_id: int) -> list[tuple[str | None, str, str | None]]:
+        """(from, to, detail) of every transition of a job, in order."""
+        return [
+            (f, t, d)
+            for f, t, d in self._read(
+                "SELECT from_state, to_state, detail FROM transitions WHERE job_id = ? "
+                "ORDER BY rowid",
+                (job_id,),
+            )
+        ]
+
+    # -- jobs: seeing -----------------------------------------------------------------------
+
+    def _insert(self, db: sqlite3.Connection, new: NewJob) -> tuple[Job, bool]:
+        now = time.time()
+        found = db.execute(f"SELECT {JOB_COLUMNS} FROM jobs WHERE key = ?", (new.key,)).fetchone()
+        if found is None:
+            cur = db.execute(
+                "INSERT INTO jobs (kind, key, model_id, payload, seen_block, seen_block_hash, "
+                "state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'seen', ?, ?)",
+                (new.kind.value, new.key, new.model_id.hex(), json.dumps(dict(new.payload)),
+                 new.block_number, new.block_hash, now, now),
+            )  # fmt: skip
+            job_id = int(cur.lastrowid or 0)
+            self._log(db, job_id, None, State.SEEN, f"block {new.block_number}")
+            return self._get(db, job_id), True
+        job = job_from_row(found)
+        db.execute(
+            "UPDATE jobs SET seen_block = ?, seen_block_hash = ?, orphaned = 0, updated_at = ? "
+            "WHERE id = ?",
+            (new.block_number, new.block_hash, now, job.id),
+        )
+        if job.state is State.FAILED and job.reason_code in REVIVABLE:
+            self._move(db, job.id, State.SEEN, "seen again on chain", clear_reason=True)
+        return self._get(db, job.id), False
+
+    def insert_seen(self, new: NewJob) -> tuple[Job, bool]:
+        """Store a newly seen piece of work; (the job, True if it was created).
+
+        Idempotent: the same key never makes a second job. Seeing it again refreshes the
+        block it sits in (a reorg may have moved it) and clears its orphan flag.
+        """
+        with self._write() as db:
+            return self._insert(db, new)
+
+    def record_scan(
+        self, seen: Sequence[NewJob], cursor: int, hashes: Mapping[int, str], keep: int
+    ) -> list[Job]:
+        """Atomically store the jobs of a scanned block range, move the cursor to its last
+        block and remember block hashes (only the newest `keep` blocks are kept).
+        Returns the jobs created."""
+        with self._write() as db:
+            created = [job for job, new in (self._insert(db, n) for n in seen) if new]
+            db.executemany("INSERT OR REPLACE INTO blocks VALUES (?, ?)", sorted(hashes.items()))
+            db.execute("DELETE FROM blocks WHERE number <= ?", (cursor - keep,))
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('cursor', ?)", (str(cursor),))
+            return created
+
+    # -- jobs: transitions ------------------------------------------------------------------
+
+    def _get(self, db: sqlite3.Connection, job_id: int) -> Job:
+        row = db.execute(f"SELECT {JOB_COLUMNS} FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        if row is None:
+            raise StoreError(f"no job {job_id} in {self.path}")
+        return job_from_row(row)
+
+    def _log(
+        self, db: sqlite3.Connection, job_id: int, old: State | None, new: State, detail: str
+    ) -> None:
+        db.execute(
+            "INSERT INTO transitions VALUES (?, ?, ?, ?, ?)",
+            (job_id, old.value if old else None, new.value, time.time(), detail or None),
+        )
+
+    def _move(
+        self,
+        db: sqlite3.Connection,
+        job_id: int,
+        new: State,
+        detail: str = "",
+        *,
+        expect: State | None = None,
+        clear_reason: bool = False,
+        **fields: Any,
+    ) -> Job:
+        current = self._get(db, job_id).state
+        if (expect is not None and current is not expect) or new not in TRANSITIONS[current]:
+            raise IllegalTransition(job_id, current.value, new.value)
+        if clear_reason:
+            fields.update(reason_code=None, reason=None)
+        fields.update(state=new.value, updated_at=time.time())
+        assignments = ", ".join(f"{name} = ?" for name in fields)
+        db.execute(f"UPDATE jobs SET {assignments} WHERE id = ?", (*fields.values(), job_id))
+        self._log(db, job_id, current, new, detail)
+        return self._get(db, job_id)
+
+    def transition(self, job_id: int, new: State, detail: str = "", **fields: Any) -> Job:
+        """Move a job along one edge of the state machine, setting `fields` with it."""
+        with self._write() as db:
+            return self._move(db, job_id, new, detail, **fields)
+
+    def start_proving(self, job_id: int) -> Job:
+        with self._write() as db:
+            attempts = self._get(db, job_id).attempts + 1
+            return self._move(db, job_id, State.PROVING, f"attempt {attempts}", attempts=attempts)
+
+    def mark_proved(
+        self, job_id: int, outputs: Sequence[int], proof: bytes, calldata: bytes
+    ) -> Job:
+        return self.transition(
+            job_id,
+            State.PROVED,
+            outputs=json.dumps([int(v) for v in outputs]),
+            proof=proof,
+            calldata=calldata,
+        )
+
+    def park(self, job_id: int, why: str) -> Job:
+        """Put a job being proved back in the queue (shutdown, crash, transient error)."""
+        return self.transition(job_id, State.SEEN, why)
+
+    def mark_failed(self, job_id: int, code: str, reason: str) -> Job:
+        return self.transition(
+            job_id, State.FAILED, f"{code}: {reason}", reason_code=code, reason=reason
+        )
+
+    def mark_confirmed(self, job_id: int, note: str | None = None) -> Job:
+        return self.transition(job_id, State.CONFIRMED, note or "", reason=note)
+
+    def requeue_unsent(self, job_id: int, why: str, *, release_nonce: bool = False) -> Job:
+        """submitted -> proved: the job's transaction will not be mined (its nonce went to
+        another transaction, or the node refused it); it is sent anew. `release_nonce`
+        hands the nonce back when it is the account's newest reservation."""
+        with self._write() as db:
+            job = self._get(db, job_id)
+            if release_nonce and job.nonce is not None:
+                db.execute(
+                    "UPDATE nonces SET next = ? WHERE next = ? AND account IN "
+                    "(SELECT account FROM txs WHERE job_id = ?)",
+                    (job.nonce, job.nonce + 1, job_id),
+                )
+            return self._move(
+                db, job_id, State.PROVED, why, nonce=None, tx_hash=None, mined_block=None,
+                mined_block_hash=None, gas_cost=None,
+            )  # fmt: skip
+
+    def mark_mined(
+        self, job_id: int, tx_hash: str, block: int | None, block_hash: str | None, cost: int | None
+    ) -> Job:
+        """Record where a submitted job's transaction was mined (None: no longer mined)."""
+        with self._write() as db:
+            if self._get(db, job_id).state is not State.SUBMITTED:
+                raise IllegalTransition(job_id, self._get(db, job_id).state.value, "mined")
+            db.execute(
+                "UPDATE jobs SET tx_hash = ?, mined_block = ?, mined_block_hash = ?, "
+                "gas_cost = ?, updated_at = ? WHERE id = ?",
+                (tx_hash, block, block_hash, None if cost is None else str(cost), time.time(),
+                 job_id),
+            )  # fmt: skip
+            return self._get(db, job_id)
+
+    def recover_interrupted(self) -> list[Job]:
+        """At start: jobs left in ``proving`` by a crash go back to ``seen``."""
+        with self._write() as db:
+            ids = [r[0] for r in db.execute("SELECT id FROM jobs WHERE state = 'proving'")]
+            return [self._move(db, i, State.SEEN, "interrupted by a restart") for i in ids]
+
+    # -- transactions and nonces -------------------------------------------------------------
+
+    def record_tx(self, tx: TxRecord) -> Job:
+        """Remember a signed transaction before it is broadcast.
+
+        A first transaction moves the job proved -> submitted and reserves its nonce (the
+        account's next nonce becomes at least nonce + 1); a replacement must reuse the
+        nonce of the submitted job.
+        """
+        with self._write() as db:
+            job = self._get(db, tx.job_id)
+            if job.state is State.SUBMITTED and job.nonce != tx.nonce:
+                raise StoreError(
+                    f"job {job.id}: a replacement must reuse nonce {job.nonce}, not {tx.nonce}"
+                )
+            db.execute(
+                f"INSERT INTO txs ({_TX_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (tx.tx_hash, tx.job_id, tx.account, tx.nonce, tx.max_fee, tx.priority_fee,
+                 tx.gas_limit, tx.raw, tx.sent_at),
+            )  # fmt: skip
+            db.execute(
+                "INSERT INTO nonces VALUES (?, ?) ON CONFLICT (account) "
+                "DO UPDATE SET next = MAX(next, excluded.next)",
+                (tx.account, tx.nonce + 1),
+            )
+            if job.state is State.SUBMITTED:
+                db.execute(
+                    "UPDATE jobs SET tx_hash = ?, updated_at = ? WHERE id = ?",
+                    (tx.tx_hash, time.time(), job.id),
+                )
+                self._log(db, job.id, State.SUBMITTED, State.SUBMITTED, f"replaced by {tx.tx_hash}")
+                return self._get(db, job.id)
+            return self._move(
+                db, job.id, State.SUBMITTED, f"nonce {tx.nonce} tx {tx.tx_hash}",
+                expect=State.PROVED, nonce=tx.nonce, tx_hash=tx.tx_hash,
+            )  # fmt: skip
+
+    def txs(self, job_id: int) -> list[TxRecord]:
+        """The job's transactions, oldest first."""
+        rows = self._read(
+            f"SELECT {_TX_COLUMNS} FROM txs WHERE job_id = ? ORDER BY sent_at, rowid", (job_id,)
+        )
+        return [TxRecord(*r) for r in rows]
+
+    def next_nonce(self, account: str) -> int | None:
+        rows = self._read("SELECT next FROM nonces WHERE account = ?", (account,))
+        return int(rows[0][0]) if rows else None
+
+    def set_next_nonce(self, account: str, value: int) -> None:
+        with self._write() as db:
+            db.execute("INSERT OR REPLACE INTO nonces VALUES (?, ?)", (account, value))
+
+    # -- chain cursor and reorgs -------------------------------------------------------------
+
+    def cursor(self) -> int | None:
+        """The last block whose logs are stored, or None for a fresh store."""
+        rows = self._read("SELECT value FROM meta WHERE key = 'cursor'")
+        return int(rows[0][0]) if rows else None
+
+    def block_hashes(self) -> list[tuple[int, str]]:
+        """Remembered (number, hash) pairs, newest first."""
+        return [
+            (n, h) for n, h in self._read("SELECT number, hash FROM blocks ORDER BY number DESC")
+        ]
+
+    def rewind(self, fork_block: int) -> list[Job]:
+        """Forget everything after `fork_block`, the newest block still on the chain.
+
+        Jobs seen after it are flagged orphaned until a rescan sees them again; jobs whose
+        fulfilment was mined after it go back to ``submitted`` (their transaction must be
+        mined again). Returns the jobs touched.
+        """
+        with self._write() as db:
+            db.execute("DELETE FROM blocks WHERE number > ?", (fork_block,))
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('cursor', ?)", (str(fork_block),))
+            db.execute(
+                "UPDATE jobs SET orphaned = 1 WHERE seen_block > ? AND state != 'failed'",
+                (fork_block,),
+            )
+            unmined = [
+                (r[0], State(r[1]))
+                for r in db.execute(
+                    "SELECT id, state FROM jobs WHERE mined_block > ?", (fork_block,)
+                )
+            ]
+            db.execute(
+                "UPDATE jobs SET mined_block = NULL, mined_block_hash = NULL, gas_cost = NULL "
+                "WHERE mined_block > ?",
+                (fork_block,),
+            )
+            for job_id, state in unmined:
+                if state is State.CONFIRMED:
+                    self._move(db, job_id, State.SUBMITTED, "fulfilment reorged out")
+            rows = db.execute(
+                f"SELECT {JOB_COLUMNS} FROM jobs WHERE orphaned = 1 OR id IN "
+                f"({','.join('?' * len(unmined))})",
+                [job_id for job_id, _ in unmined],
+            ).fetchall()
+            return [job_from_row(r) for r in rows]

@@ -1,0 +1,366 @@
+"""Getting proved jobs mined: nonces, fees, replacement, receipts and reverts.
+
+Rules that keep a fulfilment from being lost or sent twice:
+
+* A signed transaction is stored (`Store.record_tx`) before it is broadcast. After a crash
+  the job is ``submitted`` with its raw transactions on disk: the daemon looks for their
+  receipts and re-broadcasts the same bytes if the node has forgotten them. It never
+  signs a second transaction for the job at another nonce unless that nonce went to
+  some other transaction.
+* Nonces come from the store, synchronised on start (and whenever the node says "nonce
+  too low") with the node's pending count and the nonces of submitted jobs.
+* A transaction not mined ``replace_after`` seconds after it was sent is replaced at the
+  same nonce with both fees bumped (`fees.replacement_fees`); any of a job's transactions
+  may end up mined, so receipts are looked up for all of them.
+* Before a first send, eth_estimateGas (or eth_call with a fixed gas limit) runs the call:
+  a request fulfilled by anyone else settles as done without spending gas; any other
+  revert fails the job with the decoded custom error.
+* A receipt counts once it is ``confirmations`` blocks deep; until then a reorg can still
+  take it away, which sends the job back to waiting (and re-broadcasting).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from eth_typing import ChecksumAddress
+from hexbytes import HexBytes
+from web3.exceptions import TransactionNotFound
+from web3.types import TxParams, TxReceipt
+
+from oracle.accounts import Signer
+from oracle.daemon.fees import Fees, GasPolicy, first_fees, replacement_fees
+from oracle.daemon.hub import Hub, Status
+from oracle.daemon.jobs import Job, State, TxRecord
+from oracle.daemon.rpc import with_retry
+from oracle.daemon.store import Store
+from oracle.errors import TransactionReverted
+from oracle.reverts import is_revert, revert_data
+
+log = logging.getLogger(__name__)
+
+#: Reverts meaning someone already did the work: the job is done, not failed.
+DONE_ERRORS = {
+    "AlreadyFulfilled": "already fulfilled by another submitter",
+    "RoundNotIncreasing": "a later feed round is already posted",
+}
+_ACCEPTED = ("already known", "already imported", "known transaction")
+_NONCE_LOW = ("nonce too low", "nonce is too low", "oldnonce")
+_UNDERPRICED = ("underpriced", "fee too low")
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+@dataclass
+class StepReport:
+    """What one `Submitter.step` did, for logs and metrics."""
+
+    sent: list[Job] = field(default_factory=list)
+    replaced: list[Job] = field(default_factory=list)
+    rebroadcast: list[Job] = field(default_factory=list)
+    requeued: list[Job] = field(default_factory=list)
+    confirmed: list[Job] = field(default_factory=list)
+    failed: list[Job] = field(default_factory=list)
+    gas_spent_wei: int = 0
+    rejected: list[str] = field(default_factory=list)  # node refusals, one line each
+
+
+class Submitter:
+    def __init__(
+        self,
+        hub: Hub,
+        store: Store,
+        signer: Signer,
+        policy: GasPolicy,
+        *,
+        confirmations: int,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.hub = hub
+        self.w3 = hub.w3
+        self.store = store
+        self.signer = signer
+        self.address: ChecksumAddress = signer.address
+        self.policy = policy
+        self.confirmations = confirmations
+        self.clock = clock
+        self.chain_id = self._rpc("eth_chainId", lambda: int(self.w3.eth.chain_id))
+
+    def _rpc(self, what: str, call: Callable[[], Any]) -> Any:
+        return with_retry(what, call, self.hub.retry)
+
+    # -- nonces ------------------------------------------------------------------------------
+
+    def sync_nonce(self) -> int:
+        """Next nonce := max(node's pending count, newest submitted nonce + 1)."""
+        pending = self._rpc(
+            "eth_getTransactionCount",
+            lambda: int(self.w3.eth.get_transaction_count(self.address, "pending")),
+        )
+        submitted = [j.nonce + 1 for j in self.store.jobs(State.SUBMITTED) if j.nonce is not None]
+        value = int(max([pending, *submitted]))
+        self.store.set_next_nonce(self.address, value)
+        log.info("next nonce %d", value, extra={"account": self.address, "pending": pending})
+        return value
+
+    def _chain_nonce(self) -> int:
+        return int(
+            self._rpc(
+                "eth_getTransactionCount",
+                lambda: self.w3.eth.get_transaction_count(self.address, "latest"),
+            )
+        )
+
+    # -- one step ----------------------------------------------------------------------------
+
+    def step(self) -> StepReport:
+        """Follow every submitted job, then send every proved one."""
+        report = StepReport()
+        for job in self.store.jobs(State.SUBMITTED):
+            self._follow(job, report)
+        for job in self.store.jobs(State.PROVED):
+            self._submit(job, report)
+        return report
+
+    # -- first send --------------------------------------------------------------------------
+
+    def _call_params(self, job: Job, gas: int | None = None) -> TxParams:
+        assert job.calldata is not None
+        params: TxParams = {"from": self.address, "to": self.hub.address, "data": job.calldata}
+        if gas is not None:
+            params["gas"] = gas
+        return params
+
+    def _preflight(self, job: Job, report: StepReport) -> int | None:
+        """The gas limit to send `job` with, or None if the call reverts (job settled)."""
+        fixed = self.policy.gas_limit
+        try:
+            if fixed is not None:
+                self._rpc("eth_call", lambda: self.w3.eth.call(self._call_params(job, fixed)))
+                return fixed
+            gas = int(
+                self._rpc(
+                    "eth_estimateGas", lambda: self.w3.eth.estimate_gas(self._call_params(job))
+                )
+            )
+        except Exception as exc:
+            if not is_revert(exc):
+                raise
+            self._settle_revert(job, self._reverted(exc, None), report)
+            return None
+        return gas + gas * self.policy.gas_margin_percent // 100
+
+    def _base_fee(self) -> int:
+        block = self._rpc("eth_getBlockByNumber", lambda: self.w3.eth.get_block("latest"))
+        return int(block.get("baseFeePerGas", 0))
+
+    def _submit(self, job: Job, report: StepReport) -> None:
+        gas = self._preflight(job, report)
+        if gas is None:
+            return
+        nonce = self.store.next_nonce(self.address)
+        nonce = self.sync_nonce() if nonce is None else nonce
+        fees = first_fees(self._base_fee(), self.policy)
+        job = self.store.record_tx(self._sign(job, nonce, fees, gas))
+        outcome = self._broadcast(self.store.txs(job.id)[-1])
+        if outcome == "accepted":
+            log.info("fulfilment sent", extra=_tx_fields(job, fees))
+            report.sent.append(job)
+        elif outcome in ("nonce_too_low", "underpriced"):
+            # Another sender from this account took the nonce (mined or pending).
+            self.sync_nonce()
+            report.requeued.append(
+                self.store.requeue_unsent(job.id, f"nonce {nonce} taken by another transaction")
+            )
+        else:
+            report.rejected.append(f"job {job.id}: {outcome}")
+            log.error("node refused the transaction: %s", outcome, extra={"job": job.id})
+            report.requeued.append(
+                self.store.requeue_unsent(job.id, f"refused: {outcome}", release_nonce=True)
+            )
+
+    def _sign(self, job: Job, nonce: int, fees: Fees, gas: int) -> TxRecord:
+        assert job.calldata is not None
+        tx = {
+            "type": 2,
+            "chainId": self.chain_id,
+            "nonce": nonce,
+            "to": self.hub.address,
+            "value": 0,
+            "data": job.calldata,
+            "gas": gas,
+            "maxFeePerGas": fees.max_fee,
+            "maxPriorityFeePerGas": fees.priority_fee,
+        }
+        signed = self.signer.sign_transaction(tx)
+        return TxRecord(
+            tx_hash=HexBytes(signed.hash).to_0x_hex(),
+            job_id=job.id,
+            account=self.address,
+            nonce=nonce,
+            max_fee=fees.max_fee,
+            priority_fee=fees.priority_fee,
+            gas_limit=gas,
+            raw=bytes(signed.raw_transaction),
+            sent_at=self.clock(),
+        )
+
+    def _broadcast(self, record: TxRecord) -> str:
+        """ "accepted", "nonce_too_low", "underpriced", or the node's refusal message.
+        Transport failures are retried (the same bytes are harmless to send twice)."""
+        try:
+            self._rpc(
+                "eth_sendRawTransaction", lambda: self.w3.eth.send_raw_transaction(record.raw)
+            )
+        except Exception as exc:
+            if is_revert(exc) or not hasattr(exc, "rpc_response"):
+                raise
+            message = str(exc).lower()
+            for outcome, needles in (
+                ("accepted", _ACCEPTED),
+                ("nonce_too_low", _NONCE_LOW),
+                ("underpriced", _UNDERPRICED),
+            ):
+                if any(n in message for n in needles):
+                    return outcome
+            return str(exc)
+        return "accepted"
+
+    # -- following a sent transaction --------------------------------------------------------
+
+    def _receipt(self, tx_hash: str) -> TxReceipt | None:
+        def get() -> TxReceipt | None:
+            try:
+                return self.w3.eth.get_transaction_receipt(HexBytes(tx_hash))
+            except TransactionNotFound:
+                return None
+
+        return self._rpc("eth_getTransactionReceipt", get)  # type: ignore[no-any-return]
+
+    def _known(self, tx_hash: str) -> bool:
+        def get() -> bool:
+            try:
+                self.w3.eth.get_transaction(HexBytes(tx_hash))
+            except TransactionNotFound:
+                return False
+            return True
+
+        return bool(self._rpc("eth_getTransactionByHash", get))
+
+    def _follow(self, job: Job, report: StepReport) -> None:
+        assert job.nonce is not None
+        # Read before the receipts: if ours is mined in between, its receipt is found; a
+        # consumed nonce without a receipt of ours then really is another transaction's.
+        chain_nonce = self._chain_nonce()
+        txs = self.store.txs(job.id)
+        for record in reversed(txs):
+            receipt = self._receipt(record.tx_hash)
+            if receipt is not None:
+                self._mined(job, record, receipt, report)
+                return
+        if job.mined_block is not None:
+            log.warning("fulfilment receipt vanished (reorg)", extra={"job": job.id})
+            job = self.store.mark_mined(job.id, txs[-1].tx_hash, None, None, None)
+        if chain_nonce > txs[-1].nonce:
+            why = f"nonce {txs[-1].nonce} was used by another transaction"
+            report.requeued.append(self.store.requeue_unsent(job.id, why))
+            return
+        latest = txs[-1]
+        if not self._known(latest.tx_hash):
+            log.info("re-broadcasting a transaction the node forgot", extra={"job": job.id})
+            self._broadcast(latest)
+            report.rebroadcast.append(job)
+        elif self.clock() - latest.sent_at >= self.policy.replace_after:
+            self._replace(job, latest, report)
+
+    def _replace(self, job: Job, latest: TxRecord, report: StepReport) -> None:
+        old = Fees(latest.max_fee, latest.priority_fee)
+        fees = replacement_fees(old, self._base_fee(), self.policy)
+        if fees is None:
+            log.warning(
+                "transaction not mined and the fee cap leaves no room for a replacement",
+                extra=_tx_fields(job, old),
+            )
+            return
+        assert job.nonce is not None
+        job = self.store.record_tx(self._sign(job, job.nonce, fees, latest.gas_limit))
+        outcome = self._broadcast(self.store.txs(job.id)[-1])
+        log.info("replaced a stuck transaction (%s)", outcome, extra=_tx_fields(job, fees))
+        report.replaced.append(job)
+
+    def _mined(self, job: Job, record: TxRecord, receipt: TxReceipt, report: StepReport) -> None:
+        block_hash = HexBytes(receipt["blockHash"]).to_0x_hex()
+        cost = int(receipt["gasUsed"]) * int(receipt.get("effectiveGasPrice", 0))
+        if job.mined_block_hash != block_hash:
+            job = self.store.mark_mined(
+                job.id, record.tx_hash, receipt["blockNumber"], block_hash, cost
+            )
+        head = int(self._rpc("eth_blockNumber", lambda: self.w3.eth.block_number))
+        if head - int(receipt["blockNumber"]) < self.confirmations:
+            return
+        report.gas_spent_wei += cost
+        if receipt["status"] == 1:
+            report.confirmed.append(self.store.mark_confirmed(job.id))
+            log.info(
+                "fulfilment confirmed",
+                extra={"job": job.id, "tx": record.tx_hash, "gas_cost_wei": cost},
+            )
+            return
+        self._settle_revert(job, self._explain(record, receipt), report)
+
+    # -- reverts -----------------------------------------------------------------------------
+
+    def _reverted(self, exc: BaseException, tx_hash: str | None) -> TransactionReverted:
+        data, text = revert_data(exc)
+        name, args = self.hub.errors.decode(data) if data else (None, ())
+        return TransactionReverted(
+            tx_hash=tx_hash, error_name=name, error_args=args, data=data or b"",
+            detail="" if name else text,
+        )  # fmt: skip
+
+    def _explain(self, record: TxRecord, receipt: TxReceipt) -> TransactionReverted:
+        """Replay a failed transaction on the state at the end of its block: receipts
+        carry no revert data, and the state before the block would not show a rival that
+        got in first in the same block (``AlreadyFulfilled``)."""
+        job = self.store.get(record.job_id)
+        params = self._call_params(job, record.gas_limit)
+        try:
+            self.w3.eth.call(params, int(receipt["blockNumber"]))
+        except Exception as exc:
+            if is_revert(exc):
+                return self._reverted(exc, record.tx_hash)
+        detail = "out of gas" if receipt["gasUsed"] >= record.gas_limit else "no revert data"
+        return TransactionReverted(tx_hash=record.tx_hash, error_name=None, detail=detail)
+
+    def _settle_revert(self, job: Job, err: TransactionReverted, report: StepReport) -> None:
+        name = err.error_name
+        if name in DONE_ERRORS or (
+            name == "RequestNotPending" and Status(int(err.error_args[1])) is Status.FULFILLED
+        ):
+            note = DONE_ERRORS.get(name or "", "already fulfilled by another submitter")
+            report.confirmed.append(self.store.mark_confirmed(job.id, note))
+            log.info("nothing to do: %s", note, extra={"job": job.id})
+            return
+        if name == "RequestNotPending":
+            code = _snake(Status(int(err.error_args[1])).name.title())
+        else:
+            code = _snake(name) if name else "reverted"
+        report.failed.append(self.store.mark_failed(job.id, code, str(err)))
+        log.error("job failed: %s", err, extra={"job": job.id, "reason": code})
+
+
+def _tx_fields(job: Job, fees: Fees) -> dict[str, Any]:
+    return {
+        "job": job.id,
+        "tx": job.tx_hash,
+        "nonce": job.nonce,
+        "max_fee_wei": fees.max_fee,
+        "priority_fee_wei": fees.priority_fee,
+    }

@@ -1,0 +1,204 @@
+"""The daemon configuration: a full file loads; every bad value names file, key and type."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from eth_account import Account
+
+from oracle.daemon.config import GWEI, DaemonConfig, load_config
+from oracle.daemon.errors import ConfigError
+from oracle.errors import AccountError
+
+HUB = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
+MODEL_ID = "0x" + "11" * 32
+FEED_ID = "0x" + "22" * 32
+
+
+def _base(tmp_path: Path) -> str:
+    (tmp_path / "mnist").mkdir(exist_ok=True)
+    (tmp_path / "features.csv").write_text("a,b\n1,2\n")
+    return f"""
+[chain]
+kind = "rpc"
+url = "http://127.0.0.1:8545"
+chain_id = 31337
+confirmations = 3
+
+[hub]
+address = "{HUB}"
+
+[account]
+key_env = "ORACLE_TEST_KEY"
+
+[gas]
+max_fee_gwei = 50
+priority_fee_gwei = 1.5
+replace_after = 30
+bump_percent = 15
+
+[store]
+path = "state/oracle.db"
+
+[metrics]
+port = 9464
+
+[provers]
+workers = 2
+
+[[models]]
+name = "mnist"
+id = "{MODEL_ID}"
+artifacts = "mnist"
+
+[[feeds]]
+id = "{FEED_ID}"
+model = "mnist"
+heartbeat = 3600
+deviation_percent = 1.0
+[feeds.source]
+kind = "csv"
+path = "features.csv"
+columns = ["a", "b"]
+"""
+
+
+def _load(tmp_path: Path, text: str) -> DaemonConfig:
+    path = tmp_path / "oracle.toml"
+    path.write_text(text)
+    return load_config(path)
+
+
+def _error(tmp_path: Path, text: str) -> str:
+    with pytest.raises(ConfigError) as info:
+        _load(tmp_path, text)
+    return str(info.value)
+
+
+def test_full_config_loads_with_resolved_paths_and_wei(tmp_path: Path) -> None:
+    cfg = _load(tmp_path, _base(tmp_path))
+    assert cfg.chain.kind == "rpc" and cfg.chain.chain_id == 31337
+    assert cfg.chain.confirmations == 3
+    assert cfg.hub == HUB
+    assert cfg.gas.max_fee_wei == 50 * GWEI and cfg.gas.priority_fee_wei == 1_500_000_000
+    assert cfg.gas.bump_percent == 15.0 and cfg.gas.gas_limit is None
+    assert cfg.store_path == tmp_path / "state" / "oracle.db"
+    assert cfg.metrics_port == 9464 and cfg.prover_workers == 2
+    assert cfg.models[0].artifacts == tmp_path / "mnist"
+    assert cfg.model("mnist").model_id == bytes.fromhex("11" * 32)
+    feed = cfg.feeds[0]
+    assert feed.source.kind == "csv" and feed.source.columns == ("a", "b")
+    assert feed.heartbeat == 3600.0
+
+
+def test_minimal_config_gets_defaults(tmp_path: Path) -> None:
+    text = f"""
+[chain]
+kind = "anvil"
+[hub]
+address = "{HUB.lower()}"
+[account]
+key_env = "K"
+"""
+    cfg = _load(tmp_path, text)
+    assert cfg.chain.confirmations == 2 and cfg.chain.url is None
+    assert cfg.hub == HUB  # checksummed
+    assert cfg.metrics_port is None and cfg.models == () and cfg.feeds == ()
+    assert cfg.gas.bump_percent >= 10
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        (
+            "confirmations = 3",
+            'confirmations = "two"',
+            "[chain].confirmations: expected a non-negative integer, got 'two'",
+        ),
+        ("confirmations = 3", "confirmations = -1", "[chain].confirmations: expected a non"),
+        ("confirmations = 3", "confirmations = true", "[chain].confirmations: expected"),
+        ('kind = "rpc"', 'kind = "ganache"', "[chain].kind: expected one of 'embedded'"),
+        ("chain_id = 31337\n", "", "[chain].chain_id: missing"),
+        ("bump_percent = 15", "bump_percent = 5", "[gas].bump_percent: expected a number >= 10"),
+        ("max_fee_gwei = 50", "max_fee_gwei = 0", "[gas].max_fee_gwei: expected a number > 0"),
+        ("priority_fee_gwei = 1.5", "priority_fee_gwei = 60", "[gas].priority_fee_gwei"),
+        ("workers = 2", "workers = 0", "[provers].workers: expected an integer >= 1, got 0"),
+        ("port = 9464", "port = 70000", "[metrics].port: expected a TCP port"),
+        ('artifacts = "mnist"', 'artifacts = "nowhere"', "[models][0].artifacts: expected an"),
+        (f'id = "{MODEL_ID}"', 'id = "0x12"', "[models][0].id: expected a 0x-prefixed 32-byte"),
+        ('model = "mnist"', 'model = "resnet"', "[feeds][0].model: expected the name of a"),
+        ('kind = "csv"', 'kind = "ftp"', "[feeds][0].source.kind: expected one of"),
+        (
+            "confirmations = 3",
+            "confirmations = 3\nconfirmation = 3",
+            "[chain].confirmation: unknown",
+        ),
+        ("[store]", "[stor]", "[stor]: unknown section"),
+        (f'address = "{HUB}"', 'address = "0x1234"', "[hub].address: expected a 0x-prefixed"),
+    ],
+)
+def test_bad_values_name_file_key_and_expectation(
+    tmp_path: Path, old: str, new: str, message: str
+) -> None:
+    text = _base(tmp_path)
+    assert old in text
+    error = _error(tmp_path, text.replace(old, new, 1))
+    assert error.startswith(f"{tmp_path / 'oracle.toml'}: ")
+    assert message in error
+
+
+def test_bad_checksum_and_toml_syntax(tmp_path: Path) -> None:
+    bad = HUB.replace("F", "f", 1)
+    error = _error(tmp_path, _base(tmp_path).replace(HUB, bad))
+    assert "[hub].address: expected a valid EIP-55 checksum" in error
+    error = _error(tmp_path, "[chain\nkind = 1")
+    assert "not valid TOML" in error and "line 1" in error
+    with pytest.raises(ConfigError, match="cannot read"):
+        load_config(tmp_path / "absent.toml")
+
+
+def test_a_key_in_the_file_is_refused_and_never_echoed(tmp_path: Path) -> None:
+    key = Account.create().key.hex()
+    text = _base(tmp_path)
+    error = _error(tmp_path, text.replace('key_env = "ORACLE_TEST_KEY"', f'private_key = "{key}"'))
+    assert "[account].private_key: secrets never go in the config file" in error
+    assert key not in error
+    error = _error(tmp_path, text.replace('"ORACLE_TEST_KEY"', f'"0x{key}"'))
+    assert "[account].key_env: expected the NAME of an environment variable" in error
+    assert key not in error
+
+
+def test_account_from_env_and_keystore(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    account = Account.create()
+    cfg = _load(tmp_path, _base(tmp_path))
+    monkeypatch.delenv("ORACLE_TEST_KEY", raising=False)
+    with pytest.raises(AccountError, match="ORACLE_TEST_KEY"):
+        cfg.account.load()
+    monkeypatch.setenv("ORACLE_TEST_KEY", account.key.hex())
+    signer = cfg.account.load()
+    assert signer.address == account.address
+    assert account.key.hex() not in repr(signer)
+
+    keystore = tmp_path / "key.json"
+    keystore.write_text(json.dumps(Account.encrypt(account.key, "pw", iterations=2)))
+    text = _base(tmp_path).replace(
+        'key_env = "ORACLE_TEST_KEY"', 'keystore = "key.json"\npassword_env = "ORACLE_TEST_PW"'
+    )
+    cfg = _load(tmp_path, text)
+    monkeypatch.delenv("ORACLE_TEST_PW", raising=False)
+    with pytest.raises(AccountError, match="ORACLE_TEST_PW"):
+        cfg.account.load()
+    monkeypatch.setenv("ORACLE_TEST_PW", "pw")
+    assert cfg.account.load().address == account.address
+
+
+def test_account_needs_exactly_one_source(tmp_path: Path) -> None:
+    text = _base(tmp_path).replace('key_env = "ORACLE_TEST_KEY"', "")
+    assert "[account].key_env: set exactly one of key_env and keystore" in _error(tmp_path, text)
+
+
+def test_rpc_fields_are_refused_for_a_local_chain(tmp_path: Path) -> None:
+    text = _base(tmp_path).replace('kind = "rpc"', 'kind = "anvil"')
+    assert "[chain].url: only allowed with kind = 'rpc'" in _error(tmp_path, text)

@@ -1,0 +1,130 @@
+"""The watcher on a real Anvil: confirmation depth, bounded ranges, reorgs and re-checks."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import pytest
+from daemon_helpers import MODEL, Devchain
+
+from oracle.daemon.hub import Status
+from oracle.daemon.jobs import State
+from oracle.daemon.store import Store
+from oracle.daemon.watcher import Watcher, WatcherSettings
+
+pytestmark = pytest.mark.anvil
+
+
+def _watcher(devchain: Devchain, tmp_path: Path, **settings: int) -> Watcher:
+    store = Store(tmp_path / "watch.db")
+    return Watcher(devchain.daemon_hub(), store, WatcherSettings(**settings), model_ids=[MODEL])
+
+
+def test_only_confirmed_requests_become_jobs_once(devchain: Devchain, tmp_path: Path) -> None:
+    watcher = _watcher(devchain, tmp_path, confirmations=3)
+    first = devchain.request([1, 2])
+    second = devchain.request([3, -4])
+    report = watcher.poll()
+    assert report.new_jobs == [] and report.cursor == devchain.head() - 3
+    devchain.mine(2)  # the first request is now 3 deep, the second 2
+    report = watcher.poll()
+    assert [j.request_id for j in report.new_jobs] == [first]
+    devchain.mine(1)
+    report = watcher.poll()
+    (job,) = report.new_jobs
+    assert job.request_id == second and job.payload["inputs"] == [3, -4]
+    assert job.model_id == MODEL and job.state is State.SEEN
+    assert watcher.poll().new_jobs == [] and len(watcher.store.jobs()) == 2
+
+
+def test_other_models_are_ignored_and_ranges_stay_bounded(
+    devchain: Devchain, tmp_path: Path
+) -> None:
+    watcher = _watcher(
+        devchain, tmp_path, confirmations=0, max_block_range=4, max_ranges_per_poll=2
+    )
+    devchain.request([9], model=b"\x01" * 32)
+    ids = [devchain.request([i]) for i in range(3)]
+    devchain.mine(20)
+    head = devchain.head()
+    cursors = []
+    while True:
+        report = watcher.poll()
+        cursors.append(report.cursor)
+        if report.caught_up:
+            break
+    assert cursors[0] == 7 and cursors[-1] == head  # 2 ranges of 4 blocks per poll
+    assert all(b - a <= 8 for a, b in itertools.pairwise(cursors))
+    assert sorted(j.request_id for j in watcher.store.jobs()) == ids
+
+
+def test_a_reorg_rewinds_and_a_replaced_request_supersedes_the_old(
+    devchain: Devchain, tmp_path: Path
+) -> None:
+    watcher = _watcher(devchain, tmp_path, confirmations=1)
+    devchain.request([5])
+    devchain.mine(1)
+    watcher.poll()
+    snapshot = devchain.rpc("evm_snapshot")
+    fork = devchain.head()
+    old_id = devchain.request([6, 6])
+    devchain.mine(2)
+    (old,) = watcher.poll().new_jobs
+    assert old.request_id == old_id
+
+    devchain.rpc("evm_revert", snapshot)  # the chain forgets the request ...
+    new_id = devchain.request([7, 7])  # ... and gives its id to another one
+    devchain.mine(4)
+    report = watcher.poll()
+    assert new_id == old_id
+    assert report.fork_point is not None and report.fork_point <= fork
+    assert [j.id for j in report.reopened] == [old.id]
+    (new,) = report.new_jobs
+    assert new.payload["inputs"] == [7, 7] and new.id != old.id
+    failed = watcher.store.get(old.id)
+    assert failed.state is State.FAILED and failed.reason_code == "superseded"
+    assert [j.id for j in report.vanished] == [old.id]
+
+
+def test_a_vanished_request_fails_and_revives_when_it_reappears(
+    devchain: Devchain, tmp_path: Path
+) -> None:
+    watcher = _watcher(devchain, tmp_path, confirmations=1)
+    devchain.mine(1)
+    watcher.poll()
+    snapshot = devchain.rpc("evm_snapshot")
+    request_id = devchain.request([8])
+    devchain.mine(2)
+    (job,) = watcher.poll().new_jobs
+    devchain.rpc("evm_revert", snapshot)
+    devchain.mine(4)
+    report = watcher.poll()
+    assert watcher.hub.request_status(request_id) is Status.NONE
+    assert watcher.store.get(job.id).reason_code == "unknown_request"
+    assert report.vanished[0].id == job.id
+
+    assert devchain.request([8]) == request_id  # the same request, mined again
+    devchain.mine(2)
+    report = watcher.poll()
+    assert report.new_jobs == []  # not a new job: the old one comes back
+    revived = watcher.store.get(job.id)
+    assert revived.state is State.SEEN and not revived.orphaned
+
+
+def test_anvil_reorg_inside_the_remembered_window_is_detected(
+    devchain: Devchain, tmp_path: Path
+) -> None:
+    watcher = _watcher(devchain, tmp_path, confirmations=0)
+    devchain.request([1])
+    request_block = devchain.head()
+    devchain.mine(5)
+    watcher.poll()
+    cursor = watcher.store.cursor()
+    assert cursor == devchain.head()
+    devchain.rpc("anvil_reorg", 3, [])
+    report = watcher.poll()
+    # Hashes are remembered for range ends and blocks with logs: the newest of those
+    # below the reorg is the request's block.
+    assert report.fork_point == request_block and report.caught_up
+    assert len(watcher.store.jobs()) == 1  # the request is older than the fork
