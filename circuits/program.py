@@ -18,6 +18,7 @@ from typing import Any
 
 from circuits.errors import FieldRangeError, WitnessError
 from circuits.field import R
+from circuits.gcutil import gc_paused
 from circuits.hints import get_hint
 from circuits.lc import LinearCombination, Terms
 from circuits.r1cs import ConstraintSystem
@@ -120,8 +121,9 @@ class Circuit:
                 values[w] = flat[name]
             elif name not in self.derived_public:
                 raise WitnessError(f"no value given for input {name!r}")
-        for op in self.program:
-            run_op(op, values)
+        with gc_paused():
+            for op in self.program:
+                run_op(op, values)
         for name, w in zip(names, self.input_wires, strict=True):
             if name in self.derived_public and name in flat and flat[name] != values[w]:
                 raise WitnessError(

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from circuits.errors import FormatError
 from circuits.field import R
+from circuits.gcutil import gc_paused
 from circuits.lc import Terms
 from circuits.r1cs import ConstraintSystem
 
@@ -36,7 +37,7 @@ def _constraints_payload(cs: ConstraintSystem) -> bytes:
     # distinct map is encoded once; the id() keys stay valid while `cs` holds the maps.
     coef_cache: dict[int, bytes] = {}
     lc_cache: dict[int, bytes] = {}
-    pack1 = struct.Struct("<II").pack
+    pack_head = struct.Struct("<II").pack
     pack = _U32.pack
 
     def coef(k: int) -> bytes:
@@ -46,10 +47,16 @@ def _constraints_payload(cs: ConstraintSystem) -> bytes:
         return kb
 
     def encode_lc(terms: Terms) -> bytes:
-        if len(terms) == 1:
+        n = len(terms)
+        if n == 1:
             for w, k in terms.items():
-                return pack1(1, w) + coef(k)
-        return pack(len(terms)) + b"".join(pack(w) + coef(terms[w]) for w in sorted(terms))
+                return pack_head(1, w) + coef(k)
+        if n == 2:
+            (w1, k1), (w2, k2) = terms.items()
+            if w1 > w2:
+                w1, k1, w2, k2 = w2, k2, w1, k1
+            return pack_head(2, w1) + coef(k1) + pack(w2) + coef(k2)
+        return pack(n) + b"".join([pack(w) + coef(terms[w]) for w in sorted(terms)])
 
     parts: list[bytes] = []
     add = parts.append
@@ -66,6 +73,11 @@ def _constraints_payload(cs: ConstraintSystem) -> bytes:
 
 def encode(cs: ConstraintSystem) -> bytes:
     """The bytes of the ``.r1cs`` file of `cs`."""
+    with gc_paused():
+        return _encode(cs)
+
+
+def _encode(cs: ConstraintSystem) -> bytes:
     header = (
         _U32.pack(N8)
         + _PRIME

@@ -1,0 +1,199 @@
+"""The arkworks Groth16 backend, through the groth16py extension (Rust, in process).
+
+groth16py is GPL-3.0: this module is the only one in the package that imports it, so the
+rest of the project depends on the `Backend` interface, never on groth16py.
+
+* setup: groth16py's native single-party setup from the ``.r1cs`` (arkworks' generator,
+  which adds the input-consistency rows, so every public input is bound);
+* prove: ``prove_wtns`` on an iden3 ``.wtns`` file, about 10x faster than snarkjs;
+* verify: groth16py's prepared verifier (a couple of milliseconds);
+* import_zkey: groth16py reads a snarkjs ceremony key directly; proofs made with it verify
+  under the ceremony's verifying key.
+
+Proving keys are loaded once per process (`circuits.groth16.keys.KeyCache`).
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import groth16py
+
+from circuits.errors import BackendError, VerificationInputError
+from circuits.field import R
+from circuits.formats import wtns as wtns_format
+from circuits.formats.snarkjs_json import vk_from_json, write_vk
+from circuits.groth16.backend import (
+    KIND_CEREMONY,
+    KIND_DEVELOPMENT,
+    VK_FILE,
+    CircuitSource,
+    KeyInfo,
+    Progress,
+    WitnessValues,
+    check_witness,
+    cs_from_r1cs,
+    load_key_info,
+    materialize_r1cs,
+    new_key_info,
+    stderr_progress,
+    witness_list,
+    write_key_info,
+)
+from circuits.groth16.ceremony import check_zkey
+from circuits.groth16.data import Proof
+from circuits.groth16.keys import KeyCache
+from circuits.r1cs import ConstraintSystem
+
+PROVING_KEY_FILE = "proving_key.bin"
+
+_PROVING_KEYS: KeyCache[groth16py.ProvingKey] = KeyCache(maxsize=4)
+_VERIFIERS: KeyCache[groth16py.Verifier] = KeyCache(maxsize=16)
+_CONSTRAINTS: KeyCache[ConstraintSystem] = KeyCache(maxsize=4)
+
+_GROTH16PY_ERRORS = (
+    groth16py.EncodingError,
+    groth16py.SetupError,
+    groth16py.WitnessError,
+    groth16py.VerificationError,
+    OSError,
+)
+
+
+def _load_verifier(vk_path: str) -> groth16py.Verifier:
+    return groth16py.Verifier(groth16py.VerifyingKey.from_snarkjs_file(vk_path))
+
+
+def _write_vk(out_dir: Path, vk: groth16py.VerifyingKey) -> None:
+    """Write the key as snarkjs JSON through our own writer (one JSON layout everywhere)."""
+    write_vk(out_dir / VK_FILE, vk_from_json(json.loads(vk.to_json()), "groth16py verifying key"))
+
+
+class ArkworksBackend:
+    """Groth16 with arkworks (groth16py)."""
+
+    name = "arkworks"
+
+    def __init__(self, *, progress: Progress | None = None) -> None:
+        self.progress = progress or stderr_progress
+
+    def setup(
+        self, circuit: CircuitSource, out_dir: str | Path, *, ptau: str | Path | None = None
+    ) -> KeyInfo:
+        """Development setup: random toxic waste drawn and dropped inside this process.
+
+        `ptau` is refused: arkworks samples tau itself and cannot use a powers-of-tau file;
+        for a ceremony, run the snarkjs phase 2 and `import_zkey` its result."""
+        if ptau is not None:
+            raise BackendError(
+                "the arkworks backend runs its own setup and takes no ptau; use import_zkey"
+            )
+        out = Path(out_dir)
+        r1cs = materialize_r1cs(circuit, out)
+        self.progress(f"arkworks setup for {r1cs.n_constraints} constraints ({r1cs.path})")
+        t0 = time.perf_counter()
+        try:
+            pk, vk = groth16py.setup(str(r1cs.path))
+            pk.save(str(out / PROVING_KEY_FILE))
+        except _GROTH16PY_ERRORS as e:
+            raise BackendError(f"arkworks setup of {r1cs.path} failed: {e}") from e
+        _write_vk(out, vk)
+        _PROVING_KEYS.put(out / PROVING_KEY_FILE, pk)
+        self.progress(f"arkworks setup done in {time.perf_counter() - t0:.1f} s: {out}")
+        info = new_key_info(
+            key_dir=out,
+            backend=self.name,
+            kind=KIND_DEVELOPMENT,
+            r1cs=r1cs,
+            proving_key=PROVING_KEY_FILE,
+            details={"prover": f"groth16py {groth16py.__version__}"},
+        )
+        return write_key_info(info)
+
+    def import_zkey(
+        self, zkey_path: str | Path, r1cs: CircuitSource, out_dir: str | Path
+    ) -> KeyInfo:
+        """Adopt a snarkjs ceremony key for our circuit (see `circuits.groth16.ceremony`)."""
+        out = Path(out_dir)
+        summary = materialize_r1cs(r1cs, out)
+        details = check_zkey(Path(zkey_path), summary.path)
+        try:
+            pk, vk = groth16py.import_zkey(str(zkey_path))
+        except _GROTH16PY_ERRORS as e:
+            raise BackendError(f"cannot import {zkey_path}: {e}") from e
+        if vk.n_public != summary.n_public:
+            raise BackendError(
+                f"{zkey_path}: verifying key has {vk.n_public} public inputs, "
+                f"the circuit {summary.n_public}"
+            )
+        try:
+            pk.save(str(out / PROVING_KEY_FILE))
+        except _GROTH16PY_ERRORS as e:
+            raise BackendError(f"cannot write {out / PROVING_KEY_FILE}: {e}") from e
+        _write_vk(out, vk)
+        _PROVING_KEYS.put(out / PROVING_KEY_FILE, pk)
+        details["prover"] = f"groth16py {groth16py.__version__}"
+        info = new_key_info(
+            key_dir=out,
+            backend=self.name,
+            kind=KIND_CEREMONY,
+            r1cs=summary,
+            proving_key=PROVING_KEY_FILE,
+            details=details,
+        )
+        return write_key_info(info)
+
+    def prove(
+        self, key_dir: str | Path, witness: WitnessValues, *, cs: ConstraintSystem | None = None
+    ) -> Proof:
+        """Check the witness against the circuit, prove, then verify the proof."""
+        info = self._info(key_dir)
+        values = witness_list(witness)
+        check_witness(info, values, cs, lambda: _CONSTRAINTS.get(info.r1cs, cs_from_r1cs))
+        with tempfile.TemporaryDirectory(prefix="zkoracle-wtns-") as tmp:
+            path = Path(tmp) / "witness.wtns"
+            wtns_format.write(path, values)
+            proof = self.prove_wtns(info.key_dir, path)
+        public = values[1 : info.n_public + 1]
+        if not self.verify(info.key_dir, public, proof):
+            raise BackendError(
+                f"the fresh proof does not verify under {info.verification_key}: the key is broken"
+            )
+        return proof
+
+    def prove_wtns(self, key_dir: str | Path, wtns_path: str | Path) -> Proof:
+        info = self._info(key_dir)
+        try:
+            pk = _PROVING_KEYS.get(info.proving_key, groth16py.ProvingKey.load)
+            return Proof.from_bytes(groth16py.prove_wtns(pk, str(wtns_path)))
+        except _GROTH16PY_ERRORS as e:
+            raise BackendError(f"arkworks proving with {info.proving_key} failed: {e}") from e
+
+    def verify(self, key_dir: str | Path, public_inputs: Sequence[int], proof: Proof) -> bool:
+        """True iff the proof verifies; False for a malformed proof or an input >= r.
+
+        Any key directory works: only its verification_key.json is read."""
+        info = self._info(key_dir, any_backend=True)
+        if len(public_inputs) != info.n_public:
+            raise VerificationInputError(
+                f"expected {info.n_public} public inputs, got {len(public_inputs)}"
+            )
+        if any(not 0 <= x < R for x in public_inputs):
+            return False
+        verifier = _VERIFIERS.get(info.verification_key, _load_verifier)
+        try:
+            return bool(verifier.verify(proof.to_bytes(), list(public_inputs)))
+        except groth16py.EncodingError:
+            return False
+        except (groth16py.VerificationError, OverflowError) as e:
+            raise VerificationInputError(str(e)) from e
+
+    def _info(self, key_dir: str | Path, *, any_backend: bool = False) -> KeyInfo:
+        info = load_key_info(key_dir)
+        if not any_backend and info.backend != self.name:
+            raise BackendError(f"{key_dir} holds {info.backend} keys, not {self.name} keys")
+        return info

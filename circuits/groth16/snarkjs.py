@@ -1,0 +1,223 @@
+"""The snarkjs Groth16 backend: the pinned snarkjs CLI under node, one process per step.
+
+* setup: a prepared powers of tau (given, or from the cache in
+  `circuits.groth16.snarkjs_cli.PtauCache`), ``groth16 setup``, one phase-2 contribution
+  with fresh entropy (``zkey contribute``), and the verifying key exported from the zkey.
+  snarkjs adds the input-consistency rows, so every public input is bound;
+* prove: ``groth16 prove circuit.zkey witness.wtns proof.json public.json``;
+* verify: ``groth16 verify``, which rejects public inputs >= r;
+* import_zkey: a ceremony zkey is checked against the circuit and used as is.
+
+This backend is the reference: slower than arkworks, but it is the tool the circom
+ecosystem audits keys and proofs with.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from circuits.errors import BackendError, VerificationInputError
+from circuits.field import R
+from circuits.formats import wtns as wtns_format
+from circuits.formats.snarkjs_json import (
+    read_proof,
+    read_public,
+    read_vk,
+    write_proof,
+    write_public,
+    write_vk,
+)
+from circuits.groth16.backend import (
+    KIND_CEREMONY,
+    KIND_DEVELOPMENT,
+    VK_FILE,
+    CircuitSource,
+    KeyInfo,
+    Progress,
+    R1csSummary,
+    WitnessValues,
+    check_witness,
+    cs_from_r1cs,
+    load_key_info,
+    materialize_r1cs,
+    new_key_info,
+    stderr_progress,
+    witness_list,
+    write_key_info,
+)
+from circuits.groth16.ceremony import check_zkey, domain_power
+from circuits.groth16.data import Proof
+from circuits.groth16.keys import KeyCache
+from circuits.groth16.snarkjs_cli import PtauCache, SnarkjsCli
+from circuits.r1cs import ConstraintSystem
+
+ZKEY_FILE = "circuit.zkey"
+#: The G1 generator: alpha1 equal to it means alpha = 1, a ptau nobody contributed to.
+_G1_GENERATOR = (1, 2)
+
+_CONSTRAINTS: KeyCache[ConstraintSystem] = KeyCache(maxsize=4)
+
+
+class SnarkjsBackend:
+    """Groth16 with the pinned snarkjs (node)."""
+
+    name = "snarkjs"
+
+    def __init__(
+        self,
+        *,
+        progress: Progress | None = None,
+        devnet_dir: str | Path | None = None,
+        cache_dir: str | Path | None = None,
+    ) -> None:
+        self.progress = progress or stderr_progress
+        self.cli = SnarkjsCli(Path(devnet_dir) if devnet_dir else None, self.progress)
+        self.ptau_cache = PtauCache(self.cli, Path(cache_dir) if cache_dir else None)
+
+    def ptau_for(self, n_constraints: int, n_public: int) -> Path:
+        """A cached prepared ptau large enough for the circuit (made if missing)."""
+        return self.ptau_cache.ensure(domain_power(n_constraints, n_public))
+
+    def setup(
+        self, circuit: CircuitSource, out_dir: str | Path, *, ptau: str | Path | None = None
+    ) -> KeyInfo:
+        """Development phase 2 on a prepared ptau: one contribution, made on this machine.
+
+        `ptau` may name a prepared ptau from a public phase-1 ceremony; the phase-2
+        contribution is still single-party, so the key stays a development key."""
+        out = Path(out_dir)
+        r1cs = materialize_r1cs(circuit, out)
+        if ptau is not None and not Path(ptau).is_file():
+            raise BackendError(f"no ptau file at {ptau}")
+        ptau_path = (
+            Path(ptau) if ptau is not None else self.ptau_for(r1cs.n_constraints, r1cs.n_public)
+        )
+        t0 = time.perf_counter()
+        self.progress(f"snarkjs setup for {r1cs.n_constraints} constraints with {ptau_path}")
+        with tempfile.TemporaryDirectory(prefix="zkoracle-zkey-") as tmp:
+            z0 = Path(tmp) / "circuit_0000.zkey"
+            self.cli.run(["groth16", "setup", r1cs.path, ptau_path, z0], outputs=[z0])
+            self.progress("snarkjs setup: phase-2 contribution")
+            self.cli.run(
+                ["zkey", "contribute", z0, out / ZKEY_FILE, "--name=zkoracle development"],
+                outputs=[out / ZKEY_FILE],
+                entropy=True,
+            )
+        self._export_vk(out, r1cs)
+        self.progress(f"snarkjs setup done in {time.perf_counter() - t0:.1f} s: {out}")
+        details = {"ptau": str(ptau_path), "phase2_contributions": 1}
+        info = new_key_info(
+            key_dir=out,
+            backend=self.name,
+            kind=KIND_DEVELOPMENT,
+            r1cs=r1cs,
+            proving_key=ZKEY_FILE,
+            details=details,
+        )
+        return write_key_info(info)
+
+    def import_zkey(
+        self, zkey_path: str | Path, r1cs: CircuitSource, out_dir: str | Path
+    ) -> KeyInfo:
+        """Adopt a snarkjs ceremony key for our circuit (see `circuits.groth16.ceremony`)."""
+        out = Path(out_dir)
+        summary = materialize_r1cs(r1cs, out)
+        details = check_zkey(Path(zkey_path), summary.path)
+        if Path(zkey_path).resolve() != (out / ZKEY_FILE).resolve():
+            shutil.copyfile(zkey_path, out / ZKEY_FILE)
+        self._export_vk(out, summary)
+        info = new_key_info(
+            key_dir=out,
+            backend=self.name,
+            kind=KIND_CEREMONY,
+            r1cs=summary,
+            proving_key=ZKEY_FILE,
+            details=details,
+        )
+        return write_key_info(info)
+
+    def _export_vk(self, out: Path, r1cs: R1csSummary) -> None:
+        """Export the zkey's verifying key, check it, and write it with our JSON writer."""
+        with tempfile.TemporaryDirectory(prefix="zkoracle-vk-") as tmp:
+            raw = Path(tmp) / "vk.json"
+            self.cli.run(["zkey", "export", "verificationkey", out / ZKEY_FILE, raw], outputs=[raw])
+            vk = read_vk(raw)
+        if vk.n_public != r1cs.n_public:
+            raise BackendError(
+                f"{out / ZKEY_FILE}: the verifying key has {vk.n_public} public inputs, "
+                f"the circuit {r1cs.n_public}"
+            )
+        if vk.alpha1 == _G1_GENERATOR:
+            raise BackendError(
+                f"{out / ZKEY_FILE}: alpha = 1, the ptau received no contribution and the "
+                "key is forgeable; use a ptau with at least one contribution"
+            )
+        write_vk(out / VK_FILE, vk)
+
+    def prove(
+        self, key_dir: str | Path, witness: WitnessValues, *, cs: ConstraintSystem | None = None
+    ) -> Proof:
+        """Check the witness against the circuit, prove, then verify the proof."""
+        info = self._info(key_dir)
+        values = witness_list(witness)
+        check_witness(info, values, cs, lambda: _CONSTRAINTS.get(info.r1cs, cs_from_r1cs))
+        public = values[1 : info.n_public + 1]
+        with tempfile.TemporaryDirectory(prefix="zkoracle-wtns-") as tmp:
+            path = Path(tmp) / "witness.wtns"
+            wtns_format.write(path, values)
+            proof, proved_public = self._prove(info, path, Path(tmp))
+        if proved_public != public:
+            raise BackendError(
+                f"snarkjs reported public inputs {proved_public}, the witness holds {public}"
+            )
+        if not self.verify(info.key_dir, public, proof):
+            raise BackendError(
+                f"the fresh proof does not verify under {info.verification_key}: the key is broken"
+            )
+        return proof
+
+    def prove_wtns(self, key_dir: str | Path, wtns_path: str | Path) -> Proof:
+        info = self._info(key_dir)
+        with tempfile.TemporaryDirectory(prefix="zkoracle-proof-") as tmp:
+            return self._prove(info, Path(wtns_path), Path(tmp))[0]
+
+    def _prove(self, info: KeyInfo, wtns_path: Path, tmp: Path) -> tuple[Proof, list[int]]:
+        proof_path, public_path = tmp / "proof.json", tmp / "public.json"
+        self.cli.run(
+            ["groth16", "prove", info.proving_key, wtns_path, proof_path, public_path],
+            outputs=[proof_path, public_path],
+        )
+        return read_proof(proof_path), read_public(public_path)
+
+    def verify(self, key_dir: str | Path, public_inputs: Sequence[int], proof: Proof) -> bool:
+        """True iff ``snarkjs groth16 verify`` accepts; False for a bad proof or an input >= r."""
+        info = self._info(key_dir, any_backend=True)
+        if len(public_inputs) != info.n_public:
+            raise VerificationInputError(
+                f"expected {info.n_public} public inputs, got {len(public_inputs)}"
+            )
+        if any(not 0 <= x < R for x in public_inputs):
+            return False
+        with tempfile.TemporaryDirectory(prefix="zkoracle-verify-") as tmp:
+            proof_path, public_path = Path(tmp) / "proof.json", Path(tmp) / "public.json"
+            write_proof(proof_path, proof)
+            write_public(public_path, list(public_inputs))
+            try:
+                lines = self.cli.run(
+                    ["groth16", "verify", info.verification_key, public_path, proof_path]
+                )
+            except BackendError as e:
+                if "Invalid proof" in str(e) or "not valid" in str(e):
+                    return False
+                raise
+        return any(line.endswith("OK!") for line in lines)
+
+    def _info(self, key_dir: str | Path, *, any_backend: bool = False) -> KeyInfo:
+        info = load_key_info(key_dir)
+        if not any_backend and info.backend != self.name:
+            raise BackendError(f"{key_dir} holds {info.backend} keys, not {self.name} keys")
+        return info

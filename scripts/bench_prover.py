@@ -1,0 +1,198 @@
+"""Prover benchmark: building, solving, writing, setup, proving and verifying per size.
+
+The circuit is a chain of squarings built with our Builder, 2^n constraints in all:
+
+    x_0 = s (private),  x_{i+1} = x_i * x_i + c  (2^n - 1 products),  y = x_last (public)
+
+Each (size, backend) runs in a fresh Python process so that its peak RSS is its own: the
+measuring process's for arkworks (groth16py runs in process), the largest node child's
+for snarkjs. snarkjs runs only up to ``--snarkjs-max`` (default 2^12); its prepared
+powers of tau is made once (with a real contribution) and cached outside the repository,
+before any timing starts.
+
+Columns (wall clock):
+
+* ``build_s`` Builder + build(), ``witness_s`` solve without the check, ``write_s`` .r1cs
+  and .wtns; ``us/c`` is their sum per constraint, ``cpu_us/c`` the same in process CPU
+  time, which other load on the machine disturbs less;
+* ``setup_s`` development setup; ``prove_s`` the prover on the .wtns with the key already
+  loaded (second of two runs; ``prove_cold_s`` is the first, including arkworks' key
+  load); ``verify_s`` one verification by the backend; ``check_s`` (JSON only) the witness
+  check `prove` runs before proving.
+
+Usage::
+
+    python scripts/bench_prover.py --sizes 10,12,14,16 --json bench-prover.json
+    python scripts/bench_prover.py --sizes 12 --backends arkworks,snarkjs
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from circuits.builder import Builder
+from circuits.formats import r1cs as r1cs_format
+from circuits.formats import wtns as wtns_format
+from circuits.groth16.backend import get_backend
+from circuits.program import Circuit
+
+#: Target: building + solving + writing costs at most this many microseconds per constraint.
+US_PER_CONSTRAINT = 10.0
+#: Target: arkworks proves at least this many times faster than snarkjs at 2^12.
+SPEEDUP = 2.0
+COLUMNS = ("build_s", "witness_s", "write_s", "setup_s", "prove_s", "verify_s")
+
+
+def chain_circuit(log2: int) -> Circuit:
+    """2^log2 constraints: 2^log2 - 1 squarings and the constraint assigning y."""
+    b = Builder()
+    c = b.public_input("c")
+    y = b.public_input("y")
+    cur = b.private_input("s")
+    for _ in range((1 << log2) - 1):
+        cur = b.mul(cur, cur) + c
+    b.assign_public(y, cur)
+    return b.build()
+
+
+def _timed(record: dict[str, Any], key: str, fn: Any, *args: Any, **kw: Any) -> Any:
+    t0 = time.perf_counter()
+    out = fn(*args, **kw)
+    record[key] = round(time.perf_counter() - t0, 4)
+    return out
+
+
+def measure_one(log2: int, backend_name: str, work: Path) -> dict[str, Any]:
+    """One record; runs in the child process."""
+    rec: dict[str, Any] = {"backend": backend_name, "log2": log2}
+    cpu0 = time.process_time()
+    circuit = _timed(rec, "build_s", chain_circuit, log2)
+    cs = circuit.cs
+    rec["constraints"] = cs.n_constraints
+    witness = _timed(rec, "witness_s", circuit.solve, {"c": 7, "s": 3}, check=False)
+    r1cs_path, wtns_path = work / "circuit.r1cs", work / "witness.wtns"
+    t0 = time.perf_counter()
+    r1cs_format.write(r1cs_path, cs)
+    wtns_format.write(wtns_path, witness.values)
+    rec["write_s"] = round(time.perf_counter() - t0, 4)
+    cpu_front = time.process_time() - cpu0
+    _timed(rec, "check_s", cs.check, witness.values)
+    backend = get_backend(backend_name, progress=lambda _m: None)
+    info = _timed(rec, "setup_s", backend.setup, r1cs_path, work / "keys")
+    if backend_name == "arkworks":
+        from circuits.groth16 import arkworks
+
+        arkworks._PROVING_KEYS.clear()  # the cold run pays the key load, as a new process does
+    _timed(rec, "prove_cold_s", backend.prove_wtns, info.key_dir, wtns_path)
+    proof = _timed(rec, "prove_s", backend.prove_wtns, info.key_dir, wtns_path)
+    ok = _timed(rec, "verify_s", backend.verify, info.key_dir, witness.public, proof)
+    if not ok:
+        raise SystemExit(f"{backend_name} 2^{log2}: the proof does not verify")
+    front = rec["build_s"] + rec["witness_s"] + rec["write_s"]
+    rec["us_per_constraint"] = round(front / cs.n_constraints * 1e6, 2)
+    rec["cpu_us_per_constraint"] = round(cpu_front / cs.n_constraints * 1e6, 2)
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    rec["peak_rss_mb"] = round(child if backend_name == "snarkjs" else own, 1)
+    rec["python_peak_rss_mb"] = round(own, 1)
+    return rec
+
+
+def run_child(log2: int, backend: str) -> dict[str, Any]:
+    cmd = [sys.executable, __file__, "--one", str(log2), "--backends", backend]
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True)
+    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+def prepare_ptau(max_log2: int) -> None:
+    """Make (or find) the cached ptau for the largest snarkjs size, before timing."""
+    from circuits.groth16.snarkjs import SnarkjsBackend
+
+    sj = SnarkjsBackend(progress=lambda m: print(m, file=sys.stderr, flush=True))
+    path = sj.ptau_for(1 << max_log2, 2)
+    print(f"snarkjs ptau: {path}", file=sys.stderr)
+
+
+def table(records: list[dict[str, Any]]) -> str:
+    head = ("backend", "log2", "constraints", *COLUMNS, "us/c", "cpu_us/c", "rss_mb")
+    rows = [head]
+    for r in records:
+        cells = [r["backend"], str(r["log2"]), str(r["constraints"])]
+        cells += [f"{r[c]:.3f}" for c in COLUMNS]
+        cells += [f"{r['us_per_constraint']:.1f}", f"{r['cpu_us_per_constraint']:.1f}"]
+        cells.append(f"{r['peak_rss_mb']:.0f}")
+        rows.append(tuple(cells))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
+    return "\n".join(
+        "  ".join(c.rjust(w) for c, w in zip(row, widths, strict=True)) for row in rows
+    )
+
+
+def targets(records: list[dict[str, Any]]) -> list[str]:
+    out = []
+    for r in records:
+        if r["backend"] == "arkworks":
+            ok = r["us_per_constraint"] <= US_PER_CONSTRAINT
+            out.append(
+                f"{'ok  ' if ok else 'MISS'} 2^{r['log2']}: build+witness+write "
+                f"{r['us_per_constraint']:.1f} us/constraint wall, "
+                f"{r['cpu_us_per_constraint']:.1f} CPU (target <= {US_PER_CONSTRAINT})"
+            )
+    by = {(r["backend"], r["log2"]): r for r in records}
+    for (backend, log2), r in sorted(by.items()):
+        other = by.get(("snarkjs", log2))
+        if backend == "arkworks" and other is not None:
+            ratio = r["prove_s"] / other["prove_s"]
+            ok = ratio <= 1 / SPEEDUP
+            out.append(
+                f"{'ok  ' if ok else 'MISS'} 2^{log2}: arkworks prove {r['prove_s']:.3f} s = "
+                f"{ratio:.2f} x snarkjs {other['prove_s']:.3f} s (target <= {1 / SPEEDUP})"
+            )
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--sizes", default="10,12,14,16,18", help="log2 of the constraint counts")
+    ap.add_argument("--backends", default="arkworks,snarkjs")
+    ap.add_argument("--snarkjs-max", type=int, default=12, help="largest log2 run with snarkjs")
+    ap.add_argument("--json", type=Path, help="write the records to this file")
+    ap.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    backends = [b for b in args.backends.split(",") if b]
+    if args.one is not None:
+        with tempfile.TemporaryDirectory(prefix="zkoracle-bench-") as tmp:
+            print(json.dumps(measure_one(args.one, backends[0], Path(tmp))))
+        return 0
+    sizes = [int(s) for s in args.sizes.split(",") if s]
+    sj_sizes = [n for n in sizes if n <= args.snarkjs_max]
+    if "snarkjs" in backends and sj_sizes:
+        prepare_ptau(max(sj_sizes))
+    records = []
+    for n in sizes:
+        for backend in backends:
+            if backend == "snarkjs" and n > args.snarkjs_max:
+                continue
+            print(f"measuring {backend} at 2^{n} ...", file=sys.stderr, flush=True)
+            records.append(run_child(n, backend))
+            if args.json:
+                args.json.write_text(json.dumps(records, indent=1) + "\n")
+    print(table(records))
+    print("\n".join(targets(records)))
+    if args.json:
+        print(f"wrote {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
