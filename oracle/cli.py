@@ -11,7 +11,16 @@ from circuits.errors import CircuitError
 from oracle.errors import OracleError
 
 #: Subcommand modules under oracle.commands, in the order `--help` lists them.
-COMMANDS: tuple[str, ...] = ()
+COMMANDS: tuple[str, ...] = (
+    "compile",
+    "setup",
+    "prove",
+    "verify",
+    "info",
+    "serve",
+    "deploy",
+    "export_verifier",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
