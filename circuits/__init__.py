@@ -9,7 +9,8 @@ This module is the façade: the chain side (`oracle`) imports only what is liste
   `get_backend` (Groth16 backends: "arkworks", the default, and "snarkjs"), `load_key_info`;
 * the statement and the chain: `Manifest` / `manifest_sha256` (a model directory's
   description and its hash), `PublicLayout` / `Packing` (public-input encoding),
-  `quantize`, `render_verifier` / `verifier_calldata` (the Solidity verifier).
+  `quantize`, `render_verifier` / `verifier_calldata` (the Solidity verifier);
+* example models: `build_mlp_onnx` (an MLP with given weights, written as ONNX).
 """
 
 from circuits import pipeline
@@ -20,6 +21,7 @@ from circuits.groth16.backend import get_backend, load_key_info
 from circuits.groth16.data import Proof, VerifyingKey
 from circuits.groth16.verifier import verify as verify_proof
 from circuits.lc import LC, LinearCombination
+from circuits.onnx.examples import save_mlp as build_mlp_onnx
 from circuits.onnx.manifest import Manifest, manifest_sha256
 from circuits.onnx.quant import quantize
 from circuits.onnx.statement import Packing, PublicLayout
@@ -54,6 +56,7 @@ __all__ = [
     "R",
     "VerifyingKey",
     "Witness",
+    "build_mlp_onnx",
     "compile_model",
     "from_field",
     "get_backend",

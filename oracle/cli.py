@@ -12,6 +12,7 @@ from oracle.errors import OracleError
 
 #: Subcommand modules under oracle.commands, in the order `--help` lists them.
 COMMANDS: tuple[str, ...] = (
+    "demo",
     "compile",
     "setup",
     "prove",

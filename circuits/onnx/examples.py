@@ -172,3 +172,9 @@ def save(model: onnx.ModelProto, path: str | Path) -> Path:
     p.parent.mkdir(parents=True, exist_ok=True)
     onnx.save(model, str(p))
     return p
+
+
+def save_mlp(path: str | Path, layers: Sequence[Layer], *, head: str | None = None) -> Path:
+    """Write an MLP with the given (W, b) layers and optional head to `path` as ONNX."""
+    sizes = [layers[0][0].shape[1], *(w.shape[0] for w, _ in layers)]
+    return save(mlp(sizes, head=head, layers=layers), path)

@@ -124,6 +124,12 @@ class Histogram(_Metric):
         with self._lock:
             return sum(self._counts)
 
+    @property
+    def total(self) -> float:
+        """Sum of every observed value."""
+        with self._lock:
+            return self._sum
+
     def samples(self) -> list[str]:
         with self._lock:
             counts, total = list(self._counts), self._sum

@@ -1,0 +1,1 @@
+"""The end-to-end demo behind `zkoracle demo` and the README's first command."""
