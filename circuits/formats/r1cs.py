@@ -33,40 +33,40 @@ _PRIME = R.to_bytes(N8, "little")
 
 
 def _constraints_payload(cs: ConstraintSystem) -> bytes:
-    # Builders share term maps between constraints (x*x, a chain of products), so each
-    # distinct map is encoded once; the id() keys stay valid while `cs` holds the maps.
+    # Builders share term maps between constraints (x*x, the constant-one map of every
+    # assert_equal), so each distinct map is encoded once; the id() keys stay valid while
+    # `cs` holds the maps. One- and two-term maps, the bulk of any circuit, are encoded
+    # inline: this loop is most of the cost of writing a large circuit.
     coef_cache: dict[int, bytes] = {}
     lc_cache: dict[int, bytes] = {}
     pack_head = struct.Struct("<II").pack
     pack = _U32.pack
-
-    def coef(k: int) -> bytes:
-        kb = coef_cache.get(k)
-        if kb is None:
-            kb = coef_cache[k] = k.to_bytes(N8, "little")
-        return kb
-
-    def encode_lc(terms: Terms) -> bytes:
-        n = len(terms)
-        if n == 1:
-            for w, k in terms.items():
-                return pack_head(1, w) + coef(k)
-        if n == 2:
-            (w1, k1), (w2, k2) = terms.items()
-            if w1 > w2:
-                w1, k1, w2, k2 = w2, k2, w1, k1
-            return pack_head(2, w1) + coef(k1) + pack(w2) + coef(k2)
-        return pack(n) + b"".join([pack(w) + coef(terms[w]) for w in sorted(terms)])
-
+    coef_get = coef_cache.get
+    lc_get = lc_cache.get
     parts: list[bytes] = []
     add = parts.append
-    get = lc_cache.get
     for lcs in zip(cs.a, cs.b, cs.c, strict=True):
         for terms in lcs:
             key = id(terms)
-            enc = get(key)
+            enc = lc_get(key)
             if enc is None:
-                enc = lc_cache[key] = encode_lc(terms)
+                n = len(terms)
+                if n == 1:
+                    ((w, k),) = terms.items()
+                    kb = coef_get(k) or coef_cache.setdefault(k, k.to_bytes(N8, "little"))
+                    enc = pack_head(1, w) + kb
+                elif n == 2:
+                    (w1, k1), (w2, k2) = terms.items()
+                    if w1 > w2:
+                        w1, k1, w2, k2 = w2, k2, w1, k1
+                    kb1 = coef_get(k1) or coef_cache.setdefault(k1, k1.to_bytes(N8, "little"))
+                    kb2 = coef_get(k2) or coef_cache.setdefault(k2, k2.to_bytes(N8, "little"))
+                    enc = pack_head(2, w1) + kb1 + pack(w2) + kb2
+                else:
+                    enc = pack(n) + b"".join(
+                        [pack(w) + terms[w].to_bytes(N8, "little") for w in sorted(terms)]
+                    )
+                lc_cache[key] = enc
             add(enc)
     return b"".join(parts)
 
