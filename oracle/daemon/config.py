@@ -21,6 +21,7 @@ from typing import Literal
 from eth_utils.address import to_checksum_address
 
 from oracle.accounts import Signer, load_keystore
+from oracle.chain import EMBEDDED_GAS
 from oracle.daemon._toml import Table
 from oracle.daemon.errors import ConfigError
 from oracle.daemon.feeds_config import FeedConfig, read_feeds
@@ -37,7 +38,10 @@ _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 @dataclass(frozen=True)
 class ChainConfig:
     """Which chain to watch. ``url`` and ``chain_id`` are set for kind "rpc" only; the
-    chain id is checked against the node's on start."""
+    chain id is checked against the node's on start. "anvil" and "embedded" are chains
+    the daemon starts itself (`oracle.daemon.endpoint`), or that an in-process caller hands
+    to the service; the embedded chain mines only on transactions, so its confirmation
+    depth defaults to 0."""
 
     kind: Literal["embedded", "anvil", "rpc"]
     url: str | None
@@ -102,7 +106,7 @@ class ModelConfig:
 class DaemonConfig:
     file: Path
     chain: ChainConfig
-    hub: str  # checksummed address of the ZkOracle hub
+    hub: str | None  # checksummed address of the ZkOracle hub; None: the daemon deploys one
     account: AccountConfig
     gas: GasConfig
     store_path: Path
@@ -138,7 +142,7 @@ def _read_chain(t: Table) -> ChainConfig:
         kind=kind,  # type: ignore[arg-type]
         url=url,
         chain_id=chain_id,
-        confirmations=t.integer("confirmations", default=2),
+        confirmations=t.integer("confirmations", default=0 if kind == "embedded" else 2),
         poll_interval=t.number("poll_interval", minimum=0.0, exclusive=True, default=2.0),
         max_block_range=t.integer("max_block_range", minimum=1, default=2000),
         start_block=t.integer("start_block", default=0),
@@ -189,7 +193,7 @@ def _read_account(t: Table, base: Path) -> AccountConfig:
     return AccountConfig(key_env, keystore, password_env)
 
 
-def _read_gas(t: Table) -> GasConfig:
+def _read_gas(t: Table, kind: str) -> GasConfig:
     max_fee = t.number("max_fee_gwei", minimum=0.0, exclusive=True, default=200.0)
     priority = t.number("priority_fee_gwei", default=1.0)
     if priority > max_fee:
@@ -199,10 +203,18 @@ def _read_gas(t: Table) -> GasConfig:
         priority_fee_wei=int(priority * GWEI),
         replace_after=t.number("replace_after", minimum=0.0, exclusive=True, default=60.0),
         bump_percent=t.number("bump_percent", minimum=MIN_BUMP_PERCENT, default=12.5),
-        gas_limit=t.integer("gas_limit", minimum=21000) if t.has("gas_limit") else None,
+        gas_limit=_read_gas_limit(t, kind),
     )
     t.finish()
     return config
+
+
+def _read_gas_limit(t: Table, kind: str) -> int | None:
+    """The embedded chain's eth_estimateGas reruns the pairing check in pure Python (about
+    1.5 s a run, a dozen runs): there the limit defaults to a fixed one."""
+    if t.has("gas_limit"):
+        return t.integer("gas_limit", minimum=21000)
+    return EMBEDDED_GAS if kind == "embedded" else None
 
 
 def _read_models(tables: list[Table], base: Path) -> tuple[ModelConfig, ...]:
@@ -226,10 +238,12 @@ def parse_config(data: dict[str, object], file: Path) -> DaemonConfig:
     base = file.parent
     chain = _read_chain(root.table("chain"))
     hub_table = root.table("hub")
-    hub = _read_address(hub_table, "address")
+    hub = None
+    if chain.kind == "rpc" or hub_table.has("address"):
+        hub = _read_address(hub_table, "address")
     hub_table.finish()
     account = _read_account(root.table("account"), base)
-    gas = _read_gas(root.table("gas"))
+    gas = _read_gas(root.table("gas"), chain.kind)
     store = root.table("store")
     store_path = store.path("path", base, default="oracle.db")
     store.finish()

@@ -3,6 +3,10 @@
 The daemon needs four things of the hub: the ``InferenceRequested`` logs of a block range,
 the status of a request, and the calldata of ``fulfill`` and ``updateFeed``. Every read
 goes through `with_retry`, so a flaky endpoint costs time, not correctness.
+
+Calldata and logs go through eth-abi with the ABI's own types: web3's contract encoding
+and log processing cost several milliseconds a call, which under a burst of requests
+would leave the provers waiting for the daemon's loop.
 """
 
 from __future__ import annotations
@@ -13,7 +17,15 @@ from enum import IntEnum
 from pathlib import Path
 from typing import Any
 
+from eth_abi.abi import decode as abi_decode
+from eth_abi.abi import encode as abi_encode
 from eth_typing import ChecksumAddress
+from eth_utils.abi import (
+    event_abi_to_log_topic,
+    function_abi_to_4byte_selector,
+    get_abi_input_types,
+)
+from eth_utils.address import to_checksum_address
 from hexbytes import HexBytes
 from web3 import Web3
 from web3.exceptions import BlockNotFound
@@ -111,7 +123,25 @@ class Hub:
         self.errors = RevertDecoder()
         self.errors.add_abi(self.abi)
         self.retry = retry
-        self._requested = self.contract.events.InferenceRequested()
+        self._requested = self._abi_entry("event", "InferenceRequested")
+        self._requested_topic = HexBytes(event_abi_to_log_topic(self._requested))
+        self._calls: dict[str, tuple[bytes, list[str]]] = {}  # selector and input types
+
+    def _abi_entry(self, kind: str, name: str) -> Any:
+        for entry in self.abi:
+            if entry.get("type") == kind and entry.get("name") == name:
+                return entry
+        raise OracleError(f"the hub ABI has no {kind} {name}")
+
+    def _calldata(self, function: str, args: Sequence[Any]) -> bytes:
+        if function not in self._calls:
+            entry = self._abi_entry("function", function)
+            self._calls[function] = (
+                bytes(function_abi_to_4byte_selector(entry)),
+                list(get_abi_input_types(entry)),
+            )
+        selector, types = self._calls[function]
+        return selector + abi_encode(types, list(args))
 
     def add_error_abi(self, abi: Iterable[Mapping[str, Any]]) -> None:
         """Also decode the custom errors of `abi` (e.g. a verifier's or a consumer's)."""
@@ -122,7 +152,7 @@ class Hub:
     ) -> list[RequestEvent]:
         """``InferenceRequested`` logs in [from_block, to_block], for `model_ids` only
         (every model if empty), in chain order."""
-        topics: list[Any] = [self._requested.topic, None]
+        topics: list[Any] = [self._requested_topic.to_0x_hex(), None]
         if model_ids:
             topics.append([_hex(m) for m in model_ids])
         params: FilterParams = {
@@ -138,14 +168,33 @@ class Hub:
         )
         return [self._decode(entry) for entry in logs]
 
+    def _event_args(self, entry: LogReceipt) -> dict[str, Any]:
+        """The arguments of an ``InferenceRequested`` log by name (addresses checksummed,
+        as web3 gives them: they enter the request's key)."""
+        inputs = self._requested["inputs"]
+        indexed = [i for i in inputs if i["indexed"]]
+        plain = [i for i in inputs if not i["indexed"]]
+        topics = entry["topics"]
+        if len(topics) != 1 + len(indexed) or HexBytes(topics[0]) != self._requested_topic:
+            raise ValueError(f"{len(topics)} topics, {topics[0]!r} first")
+        args = {
+            i["name"]: abi_decode([i["type"]], bytes(t))[0]
+            for i, t in zip(indexed, topics[1:], strict=True)
+        }
+        values = abi_decode([i["type"] for i in plain], bytes(entry["data"]))
+        args.update({i["name"]: v for i, v in zip(plain, values, strict=True)})
+        for i in inputs:
+            if i["type"] == "address":
+                args[i["name"]] = to_checksum_address(args[i["name"]])
+        return args
+
     def _decode(self, entry: LogReceipt) -> RequestEvent:
         try:
-            event = self._requested.process_log(entry)
+            args = self._event_args(entry)
         except Exception as exc:
             raise OracleError(
                 f"undecodable InferenceRequested log in tx {_hex(entry['transactionHash'])}: {exc}"
             ) from exc
-        args = event["args"]
         return RequestEvent(
             request_id=int(args["requestId"]),
             model_id=bytes(args["modelId"]),
@@ -196,10 +245,7 @@ class Hub:
         self, request_id: int, outputs: Sequence[int], proof_words: Sequence[int]
     ) -> bytes:
         """Calldata of ``fulfill(requestId, outputs, proof)``."""
-        data = self.contract.encode_abi(
-            "fulfill", args=[request_id, list(outputs), list(proof_words)]
-        )
-        return bytes(HexBytes(data))
+        return self._calldata("fulfill", [request_id, list(outputs), list(proof_words)])
 
     def update_feed_calldata(
         self,
@@ -211,7 +257,7 @@ class Hub:
     ) -> bytes:
         """Calldata of ``updateFeed(feedId, inputs, outputs, round, proof)``."""
         args = [feed_id, list(inputs), list(outputs), round_, list(proof_words)]
-        return bytes(HexBytes(self.contract.encode_abi("updateFeed", args=args)))
+        return self._calldata("updateFeed", args)
 
     def block_hash(self, number: int) -> str | None:
         """Hash of block `number` on the chain now, None if the chain is shorter."""

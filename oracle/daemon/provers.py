@@ -12,7 +12,8 @@ checks that the statement's inputs are the request's integers, so a rounding dif
 can never produce a proof for other inputs than the ones requested.
 
 Workers are started with ``spawn``: the daemon has threads (metrics server) that a
-``fork`` would copy in an undefined state.
+``fork`` would copy in an undefined state. A worker ends when the daemon does, however
+the daemon ended (a SIGKILL included), so crashes and restarts leave no workers behind.
 """
 
 from __future__ import annotations
@@ -20,10 +21,12 @@ from __future__ import annotations
 import contextlib
 import logging
 import multiprocessing
+import multiprocessing.connection
 import os
 import signal
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -86,8 +89,25 @@ def prove_task(task: ProofTask) -> ProofResult:
     )
 
 
+def _exit_with_parent() -> None:
+    """End this worker as soon as the daemon that started it is gone, even by SIGKILL:
+    its proofs would go nowhere, and every crash would leave a process behind holding
+    the models in memory. The parent sentinel becomes ready when the parent exits."""
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+
+    def watch() -> None:
+        multiprocessing.connection.wait([parent.sentinel])
+        os._exit(1)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
 def _preload(model_dirs: Sequence[str]) -> None:
-    """Worker initializer: load every model once; leave SIGINT/SIGTERM to the parent."""
+    """Worker initializer: exit with the parent, load every model once, leave SIGINT and
+    SIGTERM to the parent."""
+    _exit_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     from circuits import pipeline
@@ -100,13 +120,26 @@ def _preload(model_dirs: Sequence[str]) -> None:
 
 
 class ProverPool:
-    """At most `workers` proofs at once; `submit` refuses more (check `has_capacity`)."""
+    """At most `workers` proofs at once and `queued` more waiting for a worker (a worker
+    that finishes a proof then starts the next at once, without waiting for the daemon's
+    loop; a queued proof's time counts from its submission). `submit` refuses more
+    (check `has_capacity`)."""
 
-    def __init__(self, workers: int, model_dirs: Sequence[Path] = ()) -> None:
+    def __init__(
+        self,
+        workers: int,
+        model_dirs: Sequence[Path] = (),
+        *,
+        queued: int = 0,
+        on_done: Callable[[], None] | None = None,
+    ) -> None:
+        """`on_done` is called (in a pool thread) whenever a proof finishes or fails."""
         if workers < 1:
             raise ProverError(f"a prover pool needs at least one worker, got {workers}")
         self.workers = workers
+        self.capacity = workers + max(0, queued)
         self.model_dirs = [str(d) for d in model_dirs]
+        self.on_done = on_done
         self._in_flight: dict[int, tuple[Future[ProofResult], float]] = {}
         self._executor = self._start()
 
@@ -124,15 +157,22 @@ class ProverPool:
         return {job: started for job, (_, started) in self._in_flight.items()}
 
     def has_capacity(self) -> bool:
-        return len(self._in_flight) < self.workers
+        return len(self._in_flight) < self.capacity
 
     def submit(self, task: ProofTask) -> None:
         if not self.has_capacity():
-            raise ProverError(f"the pool is full ({self.workers} proofs in flight)")
+            raise ProverError(f"the pool is full ({len(self._in_flight)} proofs in flight)")
         if task.job_id in self._in_flight:
             raise ProverError(f"job {task.job_id} is already being proved")
         future = self._executor.submit(prove_task, task)
         self._in_flight[task.job_id] = (future, time.monotonic())
+        if self.on_done is not None:
+            on_done = self.on_done
+            future.add_done_callback(lambda _f: on_done())
+
+    def done_count(self) -> int:
+        """How many proofs in flight have finished (cheap: no result is read)."""
+        return sum(1 for future, _ in self._in_flight.values() if future.done())
 
     def done(self) -> list[tuple[int, ProofResult | BaseException]]:
         """Finished proofs (a result or the exception it raised), removed from the pool."""

@@ -1,11 +1,14 @@
 """The daemon's main loop: watcher -> store -> provers -> submitter, and feeds.
 
-Each iteration (every ``poll_interval`` seconds):
+Each iteration (every ``poll_interval`` seconds, and at once when a proof finishes, so a
+proof never waits for the next poll to be sent):
 
 1. the watcher reads new confirmed requests (and handles reorgs);
 2. the feed scheduler adds the feed rounds now due;
 3. finished proofs are stored as ``proved`` with their calldata;
-4. queued jobs go to free provers (``seen -> proving``, at most ``workers`` at a time);
+4. queued jobs go to the provers (``seen -> proving``, at most ``workers`` proving and as
+   many queued behind them); a request the model cannot take (input count, input range,
+   unconfigured model) fails here with the reason, without a prover;
 5. the submitter follows sent transactions and sends proved jobs.
 
 An unreachable chain (after the RPC retries) marks the daemon unhealthy for that step
@@ -13,6 +16,11 @@ and the loop goes on; every piece of state is in the store, so a crash or restar
 resumes where it stopped. `stop` (SIGTERM) ends the loop: in-flight proofs get
 ``shutdown_grace`` seconds to finish (and are stored and submitted); the others are
 parked back to ``seen`` for the next start.
+
+The chain is an RPC endpoint (kind "rpc"), a chain handed in by an in-process caller
+(`Chain` or `Web3`, e.g. the embedded chain of a demo), or one the daemon starts itself
+(kind "anvil" / "embedded", `oracle.daemon.endpoint`). `run` is `start`, `tick` until
+stopped, `close`; an in-process caller sharing a single-threaded chain calls them itself.
 """
 
 from __future__ import annotations
@@ -26,8 +34,11 @@ from typing import Any
 
 from web3 import Web3
 
+from circuits import FieldRangeError, Manifest, PublicLayout
 from oracle.accounts import Signer
-from oracle.daemon.config import DaemonConfig
+from oracle.chain import Chain
+from oracle.daemon import endpoint
+from oracle.daemon.config import DaemonConfig, ModelConfig
 from oracle.daemon.errors import DaemonError, IllegalTransition
 from oracle.daemon.feeds import FeedScheduler
 from oracle.daemon.fees import GasPolicy
@@ -45,27 +56,22 @@ from oracle.statement import feed_binding, request_binding
 log = logging.getLogger(__name__)
 
 
-def connect(config: DaemonConfig) -> Web3:
-    """A Web3 for the configured RPC endpoint; its chain id must be the configured one.
-    web3's own retries are off: `oracle.daemon.rpc` retries with the daemon's policy."""
-    chain = config.chain
-    if chain.kind != "rpc" or chain.url is None:
-        raise DaemonError(
-            f"{config.file}: [chain].kind = {chain.kind!r}: the daemon serves an existing hub, "
-            "so it needs kind = 'rpc' with the node's url"
+def _input_problem(
+    model: ModelConfig, layout: PublicLayout, inputs: Sequence[int]
+) -> tuple[str, str] | None:
+    """(reason code, reason) if the model cannot take `inputs`: the circuit would refuse
+    them (the hub checks the same against the registration, which may not match the
+    artifacts the daemon has for the id)."""
+    if len(inputs) != layout.n_inputs:
+        return "wrong_input_count", (
+            f"model {model.name} takes {layout.n_inputs} input values, "
+            f"the request has {len(inputs)}"
         )
-    w3 = Web3(Web3.HTTPProvider(chain.url, request_kwargs={"timeout": 30},
-                                exception_retry_configuration=None))  # fmt: skip
     try:
-        actual = int(w3.eth.chain_id)
-    except OSError as exc:
-        raise ChainConnectionError(f"cannot reach {chain.url}: {exc}") from exc
-    if actual != chain.chain_id:
-        raise DaemonError(
-            f"{config.file}: [chain].chain_id is {chain.chain_id} "
-            f"but {chain.url} serves chain {actual}"
-        )
-    return w3
+        layout.inputs.check(inputs, "input")
+    except FieldRangeError as exc:
+        return "input_out_of_range", f"model {model.name}: {exc}"
+    return None
 
 
 def _feed_of(job: Job) -> tuple[bytes, int]:
@@ -78,6 +84,7 @@ class Service:
         self,
         config: DaemonConfig,
         *,
+        chain: Chain | None = None,
         w3: Web3 | None = None,
         signer: Signer | None = None,
         hub_abi: Sequence[Mapping[str, Any]] | None = None,
@@ -85,10 +92,47 @@ class Service:
         shutdown_grace: float = 30.0,
     ) -> None:
         self.config = config
-        self.w3 = w3 or connect(config)
-        self.signer = signer or config.account.load()
-        self.hub = Hub(self.w3, config.hub, hub_abi or load_hub_abi(), retry=retry)
+        self.signer = signer or (chain.signer if chain else None) or config.account.load()
+        self.own_chain: Chain | None = None  # a chain this service started, stopped by it
+        if chain is None and w3 is None and config.chain.kind != "rpc":
+            chain = self.own_chain = endpoint.start_chain(config, self.signer)
+        try:
+            self._connect(config, chain, w3, hub_abi, retry)
+            self._assemble(config)
+        except BaseException:
+            if self.own_chain is not None:
+                self.own_chain.close()
+            raise
+        self.metrics = DaemonMetrics()
+        self.shutdown_grace = shutdown_grace
+        self.pool: ProverPool | None = None
+        self.server: MetricsServer | None = None
+        self._stop = threading.Event()
+        self._wake = threading.Event()  # set when a proof finishes or on stop
+        self._next_watch = 0.0  # monotonic time of the next watch step
+        self._last_ok: float | None = None
+        self._last_error: str | None = None
+
+    def _connect(
+        self,
+        config: DaemonConfig,
+        chain: Chain | None,
+        w3: Web3 | None,
+        hub_abi: Sequence[Mapping[str, Any]] | None,
+        retry: RetryPolicy,
+    ) -> None:
+        self.w3 = w3 or (chain.w3 if chain else endpoint.connect(config))
+        address = config.hub
+        if address is None:
+            if chain is None:
+                raise DaemonError(f"{config.file}: [hub].address is needed with a Web3 handed in")
+            address = endpoint.deploy_hub(chain, config, self.signer.address)
+        self.hub = Hub(self.w3, address, hub_abi or load_hub_abi(), retry=retry)
         self.chain_id = int(self.w3.eth.chain_id)
+
+    def _assemble(self, config: DaemonConfig) -> None:
+        """The store and the parts working on it."""
+        self.layouts = {m.model_id: Manifest.load(m.artifacts).layout for m in config.models}
         self.store = Store(config.store_path, owner=True)
         chain = config.chain
         settings = WatcherSettings(chain.confirmations, chain.max_block_range, chain.start_block,
@@ -108,27 +152,24 @@ class Service:
             if config.feeds
             else None
         )
-        self.metrics = DaemonMetrics()
-        self.shutdown_grace = shutdown_grace
-        self.pool: ProverPool | None = None
-        self.server: MetricsServer | None = None
-        self._stop = threading.Event()
-        self._last_ok: float | None = None
-        self._last_error: str | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
 
     def stop(self) -> None:
         """Ask the loop to finish (safe from a signal handler or another thread)."""
         self._stop.set()
+        self._wake.set()
 
-    def run(self, *, max_iterations: int | None = None) -> None:
-        """Run until `stop` (or `max_iterations` loops, for tests and one-shot runs)."""
+    def start(self) -> None:
+        """Requeue proofs a crash interrupted, sync the nonce, start provers and metrics."""
         for job in self.store.recover_interrupted():
             log.warning("proof interrupted by a restart: queued again", extra={"job": job.id})
         self.submitter.sync_nonce()
         self.pool = ProverPool(
-            self.config.prover_workers, [m.artifacts for m in self.config.models]
+            self.config.prover_workers,
+            [m.artifacts for m in self.config.models],
+            queued=self.config.prover_workers,
+            on_done=self._wake.set,
         )
         if self.config.metrics_port is not None:
             self.server = MetricsServer(
@@ -136,43 +177,63 @@ class Service:
             )
             self.server.start()
             log.info("metrics on http://127.0.0.1:%d/metrics", self.server.port)
-        log.info("serving hub %s as %s", self.hub.address, self.signer.address)
+        log.info(
+            "serving hub %s as %s",
+            self.hub.address,
+            self.signer.address,
+            extra={"hub": self.hub.address, "chain_id": self.chain_id},
+        )
+
+    def run(self, *, max_iterations: int | None = None) -> None:
+        """Run until `stop` (or `max_iterations` loops, for tests and one-shot runs)."""
         iterations = 0
         try:
+            self.start()
             while not self._stop.is_set():
+                self._wake.clear()  # a proof finishing during the tick wakes the next one
                 self.tick()
                 iterations += 1
                 if max_iterations is not None and iterations >= max_iterations:
                     break
-                self._stop.wait(self.config.chain.poll_interval)
+                self._wake.wait(self.config.chain.poll_interval)
         finally:
-            self._shutdown()
+            self.close()
 
-    def _shutdown(self) -> None:
-        assert self.pool is not None
-        if self.pool.in_flight:
-            log.info(
-                "waiting up to %.0f s for %d proof(s)",
-                self.shutdown_grace,
-                len(self.pool.in_flight),
-            )
-            self.pool.wait(self.shutdown_grace)
-            self._collect()
-        for job_id in self.pool.in_flight:
-            self.store.park(job_id, "parked at shutdown")
-        self.pool.close(kill=True)
-        self._guarded("submit", self._submit)
+    def close(self) -> None:
+        """Finish or park the proofs in flight, submit what is proved, stop everything
+        `start` started (and a chain of the daemon's own)."""
+        if self.pool is not None:
+            self._finish_proofs(self.pool)
+            self._guarded("submit", self._submit)
         if self.server is not None:
             self.server.stop()
         self.store.close()
+        if self.own_chain is not None:
+            self.own_chain.close()
         log.info("stopped")
+
+    def _finish_proofs(self, pool: ProverPool) -> None:
+        if pool.in_flight:
+            log.info(
+                "waiting up to %.0f s for %d proof(s)", self.shutdown_grace, len(pool.in_flight)
+            )
+            pool.wait(self.shutdown_grace)
+            self._collect()
+        for job_id in pool.in_flight:
+            self.store.park(job_id, "parked at shutdown")
+        pool.close(kill=True)
 
     # -- one iteration ---------------------------------------------------------------------
 
     def tick(self) -> None:
-        self._guarded("watch", self._watch)
-        if self.feeds is not None:
-            self._guarded("feeds", self._feed_step)
+        """One pass. The chain is watched (and feeds scheduled) at most once per poll
+        interval: a pass woken early by a finished proof only stores and sends it."""
+        now = time.monotonic()
+        if now >= self._next_watch:
+            self._next_watch = now + self.config.chain.poll_interval
+            self._guarded("watch", self._watch)
+            if self.feeds is not None:
+                self._guarded("feeds", self._feed_step)
         self._collect()
         self._dispatch()
         self._guarded("submit", self._submit)
@@ -220,13 +281,17 @@ class Service:
             why = f"model 0x{job.model_id.hex()} is not configured"
             self._fail(job.id, "unknown_model", why)
             return None
+        inputs = tuple(int(v) for v in job.payload["inputs"])
+        problem = _input_problem(model, self.layouts[model.model_id], inputs)
+        if problem is not None:
+            self._fail(job.id, *problem)
+            return None
         submitter = self.signer.address
         if job.kind is Kind.REQUEST:
             binding = request_binding(self.chain_id, self.hub.address, job.request_id, submitter)
         else:
             feed_id, round_ = _feed_of(job)
             binding = feed_binding(self.chain_id, self.hub.address, feed_id, round_, submitter)
-        inputs = tuple(int(v) for v in job.payload["inputs"])
         return ProofTask(job.id, str(model.artifacts), inputs, binding)
 
     def _dispatch(self) -> None:
@@ -241,6 +306,11 @@ class Service:
             self.store.start_proving(task.job_id)
             self.pool.submit(task)
             log.info("proving", extra={"job": task.job_id, "model_dir": task.model_dir})
+
+    def _feed_provers(self) -> None:
+        if self.pool is not None and self.pool.done_count():
+            self._collect()
+            self._dispatch()
 
     def _collect(self) -> None:
         assert self.pool is not None
@@ -286,7 +356,9 @@ class Service:
         log.info("proved", extra={"job": job_id, "seconds": round(result.seconds, 3)})
 
     def _submit(self) -> None:
-        report: StepReport = self.submitter.step()
+        # Between two transactions, finished proofs are stored and the provers get their
+        # next jobs: a long step must not leave them idle.
+        report: StepReport = self.submitter.step(between=self._feed_provers)
         self.metrics.gas_spent.inc(report.gas_spent_wei)
         for kind, jobs in (("sent", report.sent), ("replaced", report.replaced),
                            ("rebroadcast", report.rebroadcast)):  # fmt: skip
@@ -306,6 +378,8 @@ class Service:
         ok = self._last_ok is not None and time.time() - self._last_ok <= window
         detail: dict[str, Any] = {
             "account": self.signer.address,
+            "hub": self.hub.address,
+            "chain_id": self.chain_id,
             "head": self.metrics.head.value(),
             "cursor": self.metrics.cursor.value(),
             "proofs_in_flight": len(self.pool.in_flight) if self.pool else 0,

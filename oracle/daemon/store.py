@@ -151,6 +151,15 @@ class Store:
         )
         return [job_from_row(r) for r in rows]
 
+    def orphans(self, *states: State) -> list[Job]:
+        """Jobs in any of `states` flagged orphaned by a reorg, oldest first."""
+        rows = self._read(
+            f"SELECT {JOB_COLUMNS} FROM jobs WHERE orphaned = 1 AND state IN "
+            f"({','.join('?' * len(states))}) ORDER BY id",
+            [s.value for s in states],
+        )
+        return [job_from_row(r) for r in rows]
+
     def with_key_prefix(self, prefix: str) -> list[Job]:
         """Jobs whose key starts with `prefix`, oldest first: ``request:<id>:`` (several
         only if a reorg reused the id) or ``feed:<feed id>:`` (every round)."""

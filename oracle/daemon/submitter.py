@@ -10,11 +10,16 @@ Rules that keep a fulfilment from being lost or sent twice:
 * Nonces come from the store, synchronised on start (and whenever the node says "nonce
   too low") with the node's pending count and the nonces of submitted jobs.
 * A transaction not mined ``replace_after`` seconds after it was sent is replaced at the
-  same nonce with both fees bumped (`fees.replacement_fees`); any of a job's transactions
-  may end up mined, so receipts are looked up for all of them.
+  same nonce with both fees bumped (`fees.replacement_fees`), whether the node still
+  shows it or not (Anvil hides one whose fee cap fell below the base fee); any of a
+  job's transactions may end up mined, so receipts are looked up for all of them.
 * Before a first send, eth_estimateGas (or eth_call with a fixed gas limit) runs the call:
   a request fulfilled by anyone else settles as done without spending gas; any other
-  revert fails the job with the decoded custom error.
+  revert fails the job with the decoded custom error. An estimate runs the call (and its
+  pairing check) a dozen times, so it is made once per model, job kind and callback gas
+  and kept (with its margin): later jobs like it run one eth_call with that limit, and
+  estimate again only if that call fails without naming an error (out of gas).
+* The chain's nonce, head and base fee are read at most once per step, not per job.
 * A receipt counts once it is ``confirmations`` blocks deep; until then a reorg can still
   take it away, which sends the job back to waiting (and re-broadcasting).
 """
@@ -92,6 +97,14 @@ class Submitter:
         self.confirmations = confirmations
         self.clock = clock
         self.chain_id = self._rpc("eth_chainId", lambda: int(self.w3.eth.chain_id))
+        self._gas_limits: dict[tuple[str, bytes, int], int] = {}  # learnt, see the docstring
+        self._step_values: dict[str, int] = {}  # read once per step
+
+    def _once(self, name: str, what: str, call: Callable[[], Any]) -> int:
+        """``call()`` (an RPC named `what`), at most once per step."""
+        if name not in self._step_values:
+            self._step_values[name] = int(self._rpc(what, call))
+        return self._step_values[name]
 
     def _rpc(self, what: str, call: Callable[[], Any]) -> Any:
         return with_retry(what, call, self.hub.retry)
@@ -111,22 +124,27 @@ class Submitter:
         return value
 
     def _chain_nonce(self) -> int:
-        return int(
-            self._rpc(
-                "eth_getTransactionCount",
-                lambda: self.w3.eth.get_transaction_count(self.address, "latest"),
-            )
+        return self._once(
+            "nonce",
+            "eth_getTransactionCount",
+            lambda: self.w3.eth.get_transaction_count(self.address, "latest"),
         )
 
     # -- one step ----------------------------------------------------------------------------
 
-    def step(self) -> StepReport:
-        """Follow every submitted job, then send every proved one."""
+    def step(self, between: Callable[[], None] | None = None) -> StepReport:
+        """Follow every submitted job, then send every proved one; `between()` runs after
+        each job (the daemon hands finished proofs their next job there)."""
         report = StepReport()
+        self._step_values.clear()
         for job in self.store.jobs(State.SUBMITTED):
             self._follow(job, report)
+            if between is not None:
+                between()
         for job in self.store.jobs(State.PROVED):
             self._submit(job, report)
+            if between is not None:
+                between()
         return report
 
     # -- first send --------------------------------------------------------------------------
@@ -140,11 +158,11 @@ class Submitter:
 
     def _preflight(self, job: Job, report: StepReport) -> int | None:
         """The gas limit to send `job` with, or None if the call reverts (job settled)."""
-        fixed = self.policy.gas_limit
+        key = (job.kind.value, job.model_id, int(job.payload.get("callback_gas_limit", 0)))
+        known = self.policy.gas_limit or self._gas_limits.get(key)
         try:
-            if fixed is not None:
-                self._rpc("eth_call", lambda: self.w3.eth.call(self._call_params(job, fixed)))
-                return fixed
+            if known is not None and self._call_fits(job, known):
+                return known
             gas = int(
                 self._rpc(
                     "eth_estimateGas", lambda: self.w3.eth.estimate_gas(self._call_params(job))
@@ -155,11 +173,28 @@ class Submitter:
                 raise
             self._settle_revert(job, self._reverted(exc, None), report)
             return None
-        return gas + gas * self.policy.gas_margin_percent // 100
+        limit = gas + gas * self.policy.gas_margin_percent // 100
+        self._gas_limits[key] = limit
+        return limit
+
+    def _call_fits(self, job: Job, gas: int) -> bool:
+        """eth_call with `gas`. A revert naming an error raises (the job settles on it); a
+        bare one with a learnt limit returns False: the job may need more gas."""
+        try:
+            self._rpc("eth_call", lambda: self.w3.eth.call(self._call_params(job, gas)))
+        except Exception as exc:
+            learnt = self.policy.gas_limit is None
+            if learnt and is_revert(exc) and self._reverted(exc, None).error_name is None:
+                return False
+            raise
+        return True
 
     def _base_fee(self) -> int:
-        block = self._rpc("eth_getBlockByNumber", lambda: self.w3.eth.get_block("latest"))
-        return int(block.get("baseFeePerGas", 0))
+        return self._once(
+            "base_fee",
+            "eth_getBlockByNumber",
+            lambda: self.w3.eth.get_block("latest").get("baseFeePerGas", 0),
+        )
 
     def _submit(self, job: Job, report: StepReport) -> None:
         gas = self._preflight(job, report)
@@ -272,15 +307,19 @@ class Submitter:
             why = f"nonce {txs[-1].nonce} was used by another transaction"
             report.requeued.append(self.store.requeue_unsent(job.id, why))
             return
+        # Age decides a replacement, not whether the node still shows the transaction:
+        # sending the same underpriced bytes again would never get them mined.
         latest = txs[-1]
+        due = self.clock() - latest.sent_at >= self.policy.replace_after
+        if due and self._replace(job, latest, report):
+            return
         if not self._known(latest.tx_hash):
             log.info("re-broadcasting a transaction the node forgot", extra={"job": job.id})
             self._broadcast(latest)
             report.rebroadcast.append(job)
-        elif self.clock() - latest.sent_at >= self.policy.replace_after:
-            self._replace(job, latest, report)
 
-    def _replace(self, job: Job, latest: TxRecord, report: StepReport) -> None:
+    def _replace(self, job: Job, latest: TxRecord, report: StepReport) -> bool:
+        """Send `latest` again at its nonce with higher fees; False if the cap forbids."""
         old = Fees(latest.max_fee, latest.priority_fee)
         fees = replacement_fees(old, self._base_fee(), self.policy)
         if fees is None:
@@ -288,12 +327,13 @@ class Submitter:
                 "transaction not mined and the fee cap leaves no room for a replacement",
                 extra=_tx_fields(job, old),
             )
-            return
+            return False
         assert job.nonce is not None
         job = self.store.record_tx(self._sign(job, job.nonce, fees, latest.gas_limit))
         outcome = self._broadcast(self.store.txs(job.id)[-1])
         log.info("replaced a stuck transaction (%s)", outcome, extra=_tx_fields(job, fees))
         report.replaced.append(job)
+        return True
 
     def _mined(self, job: Job, record: TxRecord, receipt: TxReceipt, report: StepReport) -> None:
         block_hash = HexBytes(receipt["blockHash"]).to_0x_hex()
@@ -302,7 +342,7 @@ class Submitter:
             job = self.store.mark_mined(
                 job.id, record.tx_hash, receipt["blockNumber"], block_hash, cost
             )
-        head = int(self._rpc("eth_blockNumber", lambda: self.w3.eth.block_number))
+        head = self._once("head", "eth_blockNumber", lambda: self.w3.eth.block_number)
         if head - int(receipt["blockNumber"]) < self.confirmations:
             return
         report.gas_spent_wei += cost

@@ -143,8 +143,8 @@ class Watcher:
         ``unknown_request`` if the hub does not know the id (any more)."""
         cursor = self._cursor()
         settled = []
-        for job in self.store.jobs(State.SEEN, State.PROVED, limit=10_000):
-            if not job.orphaned or job.seen_block > cursor or job.kind is not Kind.REQUEST:
+        for job in self.store.orphans(State.SEEN, State.PROVED):
+            if job.seen_block > cursor or job.kind is not Kind.REQUEST:
                 continue
             others = [
                 j

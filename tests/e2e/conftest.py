@@ -1,0 +1,26 @@
+"""Fixtures of the end-to-end daemon tests: one compiled model per session, a fresh chain
+with the hub per test."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from e2e_stack import Stack, start_stack, tiny_model
+
+
+@pytest.fixture(scope="session")
+def mlp_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The 3 -> 4 -> 2 MLP, compiled and set up once for every test of the session."""
+    return tiny_model(tmp_path_factory.mktemp("e2e-model"))
+
+
+@pytest.fixture
+def stack(mlp_model: Path) -> Iterator[Stack]:
+    """Anvil mining a block every 0.1 s, the hub with the MLP, a funded daemon account."""
+    s = start_stack(mlp_model, block_interval=0.1)
+    try:
+        yield s
+    finally:
+        s.close()
