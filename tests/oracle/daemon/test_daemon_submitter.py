@@ -261,7 +261,8 @@ def test_an_rpc_outage_is_retried_with_backoff_and_bounded(
     node = FixedPortAnvil(free_port(), "--state", str(tmp_path / "anvil-state.json")).start()
     try:
         rig = Rig(Devchain(node.url, mock_hub), tmp_path)
-        rig.hub.retry = RetryPolicy(attempts=8, first_delay=0.1, max_delay=1.0)
+        # about 10 s of retries: ample for a restart that takes 1.5 s plus a loaded start-up
+        rig.hub.retry = RetryPolicy(attempts=14, first_delay=0.1, max_delay=1.0)
         job = rig.proved_job()
         node.stop()
         restart = threading.Timer(1.5, node.start)
