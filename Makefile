@@ -42,6 +42,7 @@ bench: install
 	$(PY) scripts/bench_prover.py --sizes 10,12,14,16,18 --json bench-prover.json
 	$(PY) scripts/bench_models.py --json bench-models.json
 	$(PY) scripts/gas_report.py --json gas-report.json
+	$(PY) scripts/bench_daemon.py --json bench-daemon.json
 
 clean:
 	rm -rf $(VENV) $(DEVNET)/node_modules .mypy_cache .ruff_cache .pytest_cache
