@@ -29,6 +29,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import resource
 import subprocess
@@ -171,6 +172,9 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     backends = [b for b in args.backends.split(",") if b]
     if args.one is not None:
+        # As the zkoracle CLI does: the heap built by the imports (web3, numpy, groth16py,
+        # ...) is frozen so that the collector's full passes during a build do not walk it.
+        gc.freeze()
         with tempfile.TemporaryDirectory(prefix="zkoracle-bench-") as tmp:
             print(json.dumps(measure_one(args.one, backends[0], Path(tmp))))
         return 0

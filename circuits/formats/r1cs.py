@@ -33,23 +33,22 @@ _PRIME = R.to_bytes(N8, "little")
 
 
 def _constraints_payload(cs: ConstraintSystem) -> bytes:
-    # Builders share term maps between constraints (x*x, the constant-one map of every
-    # assert_equal), so each distinct map is encoded once; the id() keys stay valid while
-    # `cs` holds the maps. One- and two-term maps, the bulk of any circuit, are encoded
-    # inline: this loop is most of the cost of writing a large circuit.
+    # One- and two-term maps, the bulk of any circuit, are encoded inline: this loop is most
+    # of the cost of writing a large circuit. A product x*x puts the same map in A and B, so
+    # a map equal (by identity) to the previous one reuses its bytes; a cache of every map
+    # costs more in lookups than it saves.
     coef_cache: dict[int, bytes] = {}
-    lc_cache: dict[int, bytes] = {}
     pack_head = struct.Struct("<II").pack
     pack = _U32.pack
     coef_get = coef_cache.get
-    lc_get = lc_cache.get
     parts: list[bytes] = []
     add = parts.append
+    prev: Terms | None = None
+    enc = b""
     for lcs in zip(cs.a, cs.b, cs.c, strict=True):
         for terms in lcs:
-            key = id(terms)
-            enc = lc_get(key)
-            if enc is None:
+            if terms is not prev:
+                prev = terms
                 n = len(terms)
                 if n == 1:
                     ((w, k),) = terms.items()
@@ -66,7 +65,6 @@ def _constraints_payload(cs: ConstraintSystem) -> bytes:
                     enc = pack(n) + b"".join(
                         [pack(w) + terms[w].to_bytes(N8, "little") for w in sorted(terms)]
                     )
-                lc_cache[key] = enc
             add(enc)
     return b"".join(parts)
 
