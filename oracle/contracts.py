@@ -167,12 +167,14 @@ class Hub:
         verifier: str,
         *,
         name: str | None = None,
+        model_id: bytes | None = None,
         sender: str | None = None,
         gas: int | None = None,
     ) -> Registration:
-        """Register a model directory with its deployed verifier (id: `oracle.artifacts`)."""
+        """Register a model directory with its deployed verifier under `model_id`, or the
+        id `oracle.artifacts` derives (from `name` if given)."""
         art = model if isinstance(model, ModelArtifacts) else ModelArtifacts.load(model)
-        model_id = art.model_id(name)
+        model_id = model_id or art.model_id(name)
         spec = art.spec(Web3.to_checksum_address(verifier))
         fn = self.contract.functions.registerModel(model_id, spec.as_abi())
         receipt = self._send(fn, gas=gas, sender=sender)
@@ -316,6 +318,11 @@ class Hub:
 
     def create_feed(self, feed_id: bytes, model_id: bytes, *, sender: str | None = None) -> Sent:
         fn = self.contract.functions.createFeed(feed_id, model_id)
+        return Sent.of(self._send(fn, gas=None, sender=sender))
+
+    def set_feed_updater(self, feed_id: bytes, updater: str, *, sender: str | None = None) -> Sent:
+        """Let `updater` post the feed's rounds (the creator until changed)."""
+        fn = self.contract.functions.setFeedUpdater(feed_id, Web3.to_checksum_address(updater))
         return Sent.of(self._send(fn, gas=None, sender=sender))
 
     def feed_binding(self, feed_id: bytes, round_: int, submitter: str) -> int:

@@ -110,10 +110,12 @@ def deploy_model(
     hub: str | Hub | None = None,
     *,
     name: str | None = None,
+    model_id: bytes | None = None,
     sender: str | None = None,
     progress: Progress | None = None,
 ) -> Deployment:
-    """Deploy the model in `model_dir` on `chain`, with a new hub unless `hub` is given."""
+    """Deploy the model in `model_dir` on `chain`, with a new hub unless `hub` is given,
+    under `model_id` if given, else the id `oracle.artifacts` derives (from `name`)."""
     say = progress or (lambda _m: None)
     art = ModelArtifacts.load(model_dir)
     say(f"rendering and compiling the verifier ({art.layout.n_public} public inputs)")
@@ -124,7 +126,7 @@ def deploy_model(
         hub = Hub.deploy(chain, sender=owner)
     elif not isinstance(hub, Hub):
         hub = Hub(chain, hub)
-    model_id = art.model_id(name)
+    model_id = model_id or art.model_id(name)
     base = Deployment(
         chain_id=chain.chain_id,
         chain=chain.kind,
@@ -150,7 +152,7 @@ def deploy_model(
     say(f"deploying the verifier ({verifier_code.deployed_size} bytes of code)")
     verifier, verifier_tx = deploy_contract(chain, verifier_code, sender=owner)
     say(f"registering model 0x{model_id.hex()}")
-    reg = hub.register_model(art, verifier, name=name, sender=owner)
+    reg = hub.register_model(art, verifier, model_id=model_id, sender=owner)
     return replace(
         base, verifier=verifier, transactions={"verifier": verifier_tx, "register": reg.tx}
     )

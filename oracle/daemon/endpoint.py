@@ -21,11 +21,11 @@ from web3.types import RPCEndpoint
 
 from oracle import chain as chains
 from oracle.accounts import Signer
-from oracle.artifacts import ModelArtifacts
 from oracle.chain import Chain
-from oracle.contracts import Hub, compile_model_verifier, deploy_contract
+from oracle.contracts import Hub
 from oracle.daemon.config import DaemonConfig
 from oracle.daemon.errors import DaemonError
+from oracle.deploy import deploy_model
 from oracle.errors import ChainConnectionError
 
 log = logging.getLogger(__name__)
@@ -85,16 +85,10 @@ def deploy_hub(chain: Chain, config: DaemonConfig, updater: str) -> str:
     """Deploy a hub on `chain` with the configured models and feeds; its address."""
     hub = Hub.deploy(chain)
     for model in config.models:
-        art = ModelArtifacts.load(model.artifacts)
-        _, code = compile_model_verifier(art)
-        verifier, _ = deploy_contract(chain, code)
-        chain.transact(
-            hub.contract.functions.registerModel(model.model_id, art.spec(verifier).as_abi())
-        )
+        deploy_model(chain, model.artifacts, hub, model_id=model.model_id)
     for feed in config.feeds:
-        model_id = config.model(feed.model).model_id
-        chain.transact(hub.contract.functions.createFeed(feed.feed_id, model_id))
-        chain.transact(hub.contract.functions.setFeedUpdater(feed.feed_id, updater))
+        hub.create_feed(feed.feed_id, config.model(feed.model).model_id)
+        hub.set_feed_updater(feed.feed_id, updater)
     log.info(
         "deployed a hub with %d model(s) and %d feed(s)",
         len(config.models),

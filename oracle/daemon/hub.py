@@ -31,11 +31,11 @@ from web3 import Web3
 from web3.exceptions import BlockNotFound
 from web3.types import FilterParams, LogReceipt
 
+from oracle.contracts import CONTRACTS_DIR, hub_contracts
 from oracle.daemon.jobs import Kind, NewJob, request_key
 from oracle.daemon.rpc import DEFAULT_RETRY, RetryPolicy, with_retry
 from oracle.errors import OracleError
 from oracle.reverts import RevertDecoder, is_revert, revert_data
-from oracle.solc import compile_sources
 
 
 class Status(IntEnum):
@@ -90,15 +90,12 @@ class RequestEvent:
 
 
 #: The hand-written contracts, next to the packages in the repository.
-CONTRACTS_DIR = Path(__file__).resolve().parents[2] / "contracts"
-
-
 def load_hub_abi(contracts_dir: Path = CONTRACTS_DIR) -> list[dict[str, Any]]:
-    """The ABI of ``ZkOracle``, compiled from `contracts_dir` (solc output is cached)."""
-    sources = {f"contracts/{p.name}": p.read_text() for p in sorted(contracts_dir.glob("*.sol"))}
-    if "contracts/ZkOracle.sol" not in sources:
-        raise OracleError(f"{contracts_dir} has no ZkOracle.sol: cannot get the hub's ABI")
-    return list(compile_sources(sources)["ZkOracle"].abi)
+    """The ABI of ``ZkOracle``, from the same (cached) compilation the bindings use."""
+    compiled = hub_contracts(contracts_dir)
+    if "ZkOracle" not in compiled:
+        raise OracleError(f"{contracts_dir} has no ZkOracle contract: cannot get the hub's ABI")
+    return list(compiled["ZkOracle"].abi)
 
 
 def _hex(value: bytes | str) -> str:

@@ -238,7 +238,7 @@ def run_demo(target: str, work: Path, say: Say) -> DemoReport:
         operator = Signer(account)
         chain.fund(operator.address, 50 * 10**18)
         # The feed's updater is its creator until handed to the operator's account.
-        chain.transact(hub.contract.functions.setFeedUpdater(FEED_ID, operator.address))
+        hub.set_feed_updater(FEED_ID, operator.address)
         fitted_sig = prepared["trading-signal"][0]
         _write_returns(work / "returns.csv", fitted_sig.samples[0])
         config = load_config(write_config(work, chain, risk.hub, deps))
