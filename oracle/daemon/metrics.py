@@ -200,6 +200,15 @@ class DaemonMetrics:
         self.jobs = r.add(Gauge("zkoracle_jobs", "Jobs in the store, by state.", ["state"]))
         self.head = r.add(Gauge("zkoracle_chain_head", "Latest block number seen."))
         self.cursor = r.add(Gauge("zkoracle_cursor_block", "Last block scanned."))
+        self.provers_up = r.add(
+            Gauge("zkoracle_provers_up", "1 while the proving engine can take jobs.", ["engine"])
+        )
+        self.prover_slots = r.add(
+            Gauge("zkoracle_prover_slots", "Provers ready (workers or actors).", ["engine"])
+        )
+        self.provers_lost = r.add(
+            Counter("zkoracle_provers_lost_total", "Proofs lost with their prover, re-queued.")
+        )
 
 
 HealthCheck = Callable[[], tuple[bool, Mapping[str, Any]]]

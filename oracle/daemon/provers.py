@@ -30,6 +30,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -117,6 +118,22 @@ def _preload(model_dirs: Sequence[str]) -> None:
             pipeline.load_model_dir(d)
         except Exception as exc:  # reported again, with its job, when a proof needs it
             log.error("cannot preload model %s: %s", d, exc)
+
+
+class ProverEngine(Protocol):
+    """What the daemon and `prove-batch` need of a proving pool: this module's local
+    `ProverPool`, or `oracle.cluster.pool.RayProverPool` on a Ray cluster."""
+
+    def has_capacity(self) -> bool: ...
+    def submit(self, task: ProofTask) -> None: ...
+    @property
+    def in_flight(self) -> dict[int, float]: ...
+    def done_count(self) -> int: ...
+    def done(self) -> list[tuple[int, ProofResult | BaseException]]: ...
+    def wait(self, timeout: float) -> None: ...
+    def restart(self) -> list[int]: ...
+    def close(self, *, kill: bool = False) -> None: ...
+    def status(self) -> dict[str, Any]: ...
 
 
 class ProverPool:
@@ -212,6 +229,17 @@ class ProverPool:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
         self._executor.shutdown(wait=True, cancel_futures=True)
+
+    def status(self) -> dict[str, Any]:
+        """The engine's state for `/health` and the metrics (always up: local processes)."""
+        return {
+            "engine": "local",
+            "state": "up",
+            "actors": self.workers,
+            "busy": len(self._in_flight),
+            "fallback_active": False,
+            "last_error": None,
+        }
 
     def close(self, *, kill: bool = False) -> None:
         if kill:
