@@ -62,7 +62,9 @@ class RayProverPool:
         self._next_try = 0.0
         self._bridge: Any = None
         self._conn: Any = None
+        self._closed = threading.Event()
         self._connect()
+        threading.Thread(target=self._supervise, name="ray-supervisor", daemon=True).start()
 
     # -- the bridge --------------------------------------------------------------------
 
@@ -146,14 +148,16 @@ class RayProverPool:
         if conn is not None:
             conn.close()
 
-    def _maybe_reconnect(self) -> None:
-        with self._lock:
-            due = self.state == "down" and time.monotonic() >= self._next_try
-            bridge = self._bridge
-        if due:
-            if bridge is not None and bridge.is_alive():
-                bridge.kill()
-            self._connect()
+    def _supervise(self) -> None:
+        """Start a new bridge whenever the last one is gone and the retry interval passed."""
+        while not self._closed.wait(0.2):
+            with self._lock:
+                due = self.state == "down" and time.monotonic() >= self._next_try
+                bridge = self._bridge
+            if due and not self._closed.is_set():
+                if bridge is not None and bridge.is_alive():
+                    bridge.kill()
+                self._connect()
 
     # -- the pool interface ------------------------------------------------------------
 
@@ -171,7 +175,6 @@ class RayProverPool:
         return self._fallback
 
     def has_capacity(self) -> bool:
-        self._maybe_reconnect()
         local = self._local()
         if local is not None:
             return local.has_capacity()
@@ -240,6 +243,7 @@ class RayProverPool:
         return lost
 
     def close(self, *, kill: bool = False) -> None:
+        self._closed.set()
         self._stop_bridge("closed")
         with self._lock:
             self._bridge = None

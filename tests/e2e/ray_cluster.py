@@ -85,10 +85,12 @@ class RayCluster:
             time.sleep(0.5)
 
     def kill(self, name: str) -> None:
-        """SIGKILL a node's whole process group (raylet, object store, its workers)."""
+        """SIGKILL every process of a node, as a machine losing power would: the node runs
+        in a session of its own (workers start process groups of their own within it)."""
         process = self.nodes.pop(name)
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
+        for pid in _session_members(process.pid):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
         process.wait(30)
 
     def stop(self) -> None:
@@ -99,6 +101,16 @@ class RayCluster:
 
     def node_cache(self, name: str) -> Path:
         return self.root / f"cache-{name}" / "ray-models"
+
+
+def _session_members(sid: int) -> list[int]:
+    members = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[3]) == sid:  # after the command: state, ppid, pgrp, session
+                members.append(int(stat.parent.name))
+    return members
 
 
 _COUNT_NODES = """

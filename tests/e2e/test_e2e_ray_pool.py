@@ -99,3 +99,58 @@ def test_a_job_of_a_bad_row_fails_alone(cluster: RayCluster, mlp_model: Path) ->
     assert isinstance(results[1], ProverError) and "takes 3 input values" in str(results[1])
     assert not isinstance(results[1], ProverLost)
     assert isinstance(results[2], ProofResult)
+
+
+def test_a_node_killed_mid_burst_loses_no_job(cluster: RayCluster, mlp_model: Path) -> None:
+    pool = _pool(cluster, mlp_model)
+    results: dict[int, ProofResult] = {}
+    lost = 0
+    todo = list(range(1, 21))
+    killed = False
+    try:
+        deadline = time.monotonic() + 240
+        while len(results) < 20:
+            assert time.monotonic() < deadline, f"{len(results)} of 20 proved"
+            while todo and pool.has_capacity():
+                pool.submit(_task(todo.pop(0), mlp_model))
+            for job, outcome in pool.done():
+                if isinstance(outcome, ProverLost):
+                    lost += 1
+                    todo.append(job)  # what the daemon does: park, prove again
+                else:
+                    assert isinstance(outcome, ProofResult), outcome
+                    results[job] = outcome
+            if not killed and results and len(pool.in_flight) >= 3:
+                cluster.kill("n2")  # one actor per node: n2's has a proof in flight
+                killed = True
+            time.sleep(0.01)
+    finally:
+        pool.close()
+        cluster.add_node("n3")  # the next test wants two nodes again
+        cluster.wait_for_nodes(2)
+    assert killed and lost >= 1, (killed, lost)
+    for job, result in results.items():
+        _check(mlp_model, job, result)
+
+
+def test_a_stopped_cluster_parks_jobs_and_a_restarted_one_resumes(
+    cluster: RayCluster, mlp_model: Path
+) -> None:
+    pool = _pool(cluster, mlp_model, reconnect=1.0)
+    try:
+        pool.submit(_task(1, mlp_model))
+        assert isinstance(_collect(pool, 1, 60)[1], ProofResult)
+        cluster.stop()
+        _wait(lambda: pool.state == "down", 90, "the pool to see the cluster gone")
+        assert not pool.has_capacity()
+        assert pool.status()["state"] == "down" and pool.status()["last_error"]
+        cluster.start_head()
+        cluster.add_node("n4")
+        _wait(lambda: pool.state == "up", 180, f"reconnection ({pool.last_error})")
+        _wait(pool.has_capacity, 30, "capacity")
+        pool.submit(_task(2, mlp_model))
+        result = _collect(pool, 1, 120)[2]
+        assert isinstance(result, ProofResult)
+        _check(mlp_model, 2, result)
+    finally:
+        pool.close()
