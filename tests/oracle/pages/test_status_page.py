@@ -13,7 +13,8 @@ from pages_stack import URL_SECRET, LiveDaemon
 from oracle.daemon.logs import register_secret
 from oracle.pages.status import scrub
 
-pytestmark = pytest.mark.anvil
+# One daemon for every test that reads its pages: keep them on one xdist worker.
+pytestmark = [pytest.mark.anvil, pytest.mark.xdist_group("pages-daemon")]
 
 
 class Rows(HTMLParser):
