@@ -34,7 +34,7 @@ browser:
 	@if command -v chromium >/dev/null && test -x /usr/bin/chromedriver; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
-			apt-get install -y -qq --no-install-recommends chromium chromium-driver; \
+			apt-get install -y -qq chromium chromium-driver; \
 	else echo "chromium/chromium-driver missing and not root: browser tests will be skipped"; fi
 
 lint:

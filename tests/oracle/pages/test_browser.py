@@ -57,7 +57,7 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 def _screenshot(driver: Any, folder: Path, name: str) -> Path:
     """The whole page as a PNG (the window grown to the page's height)."""
     height = int(driver.execute_script("return document.documentElement.scrollHeight"))
-    driver.set_window_size(1200, min(max(height, 600), 6000))
+    driver.set_window_size(1200, min(max(height + 160, 600), 6000))
     path = folder / f"{name}.png"
     assert driver.save_screenshot(str(path)), path
     extra = os.environ.get("ZKORACLE_SCREENSHOTS")
