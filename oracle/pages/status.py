@@ -6,14 +6,20 @@ latest fulfilments and failures, feed rounds, the prover pool, the chain head);
 read-only and carries no secret: it never shows the RPC URL, and every free text (a failure
 reason, the last chain error) goes through `scrub`, which removes registered secrets and
 the credentials, path and query of any URL.
+
+The store keeps the fee a fulfilment paid, not its gas: the gas used is read from the
+receipts of the fulfilments shown, once per transaction (`GasUsed`), and never on the
+embedded chain, which only the daemon's own thread may touch.
 """
 
 from __future__ import annotations
 
 import re
+import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from oracle.daemon.jobs import Job, Kind, State
 from oracle.daemon.logs import redact
@@ -44,10 +50,40 @@ class Fulfilment:
     what: str  # "request 12" or "feed 0xab…12 round 3"
     model: str
     latency_s: float
+    gas_used: int | None
     fee_wei: int | None
     tx_hash: str | None
     block: int | None
     outputs: tuple[int, ...]
+
+
+class GasUsed:
+    """Gas used by mined transactions, read from their receipts and remembered (the last
+    `keep`); None when the receipt cannot be read now (the page shows a dash)."""
+
+    def __init__(self, keep: int = 1000) -> None:
+        self.keep = keep
+        self._known: OrderedDict[str, int] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __call__(self, w3: Any, tx_hash: str | None) -> int | None:
+        if tx_hash is None:
+            return None
+        with self._lock:
+            if tx_hash in self._known:
+                return self._known[tx_hash]
+        try:
+            gas = int(w3.eth.get_transaction_receipt(tx_hash)["gasUsed"])
+        except Exception:  # an unreachable node or a reorged transaction: no figure now
+            return None
+        with self._lock:
+            self._known[tx_hash] = gas
+            while len(self._known) > self.keep:
+                self._known.popitem(last=False)
+        return gas
+
+
+GAS_USED = GasUsed()
 
 
 @dataclass(frozen=True)
@@ -127,7 +163,10 @@ class StatusSnapshot:
             cursor=int(cursor) if cursor >= 0 else None,
             confirmations=service.config.chain.confirmations,
             counts={s.value: n for s, n in store.counts().items()},
-            fulfilments=[_fulfilment(j, names) for j in store.recent(State.CONFIRMED, limit=ROWS)],
+            fulfilments=[
+                _fulfilment(j, names, _gas_reader(service))
+                for j in store.recent(State.CONFIRMED, limit=ROWS)
+            ],
             failures=[_failure(j, names, secrets) for j in store.recent(State.FAILED, limit=ROWS)],
             feeds=_feeds(service, time.time()),
             provers=_provers(service),
@@ -146,12 +185,19 @@ def _model(job: Job, names: dict[bytes, str]) -> str:
     return names.get(job.model_id, "0x" + job.model_id.hex()[:8] + "…")
 
 
-def _fulfilment(job: Job, names: dict[bytes, str]) -> Fulfilment:
+def _gas_reader(service: Service) -> Any:
+    if service.config.chain.kind == "embedded":
+        return lambda _tx: None
+    return lambda tx: GAS_USED(service.w3, tx)
+
+
+def _fulfilment(job: Job, names: dict[bytes, str], gas_used: Any) -> Fulfilment:
     return Fulfilment(
         job=job.id,
         what=_what(job),
         model=_model(job, names),
         latency_s=max(0.0, job.updated_at - job.created_at),
+        gas_used=gas_used(job.tx_hash),
         fee_wei=job.gas_cost,
         tx_hash=job.tx_hash,
         block=job.mined_block,

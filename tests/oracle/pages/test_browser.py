@@ -125,6 +125,7 @@ def test_the_status_page_in_a_browser(
         fee = receipt["gasUsed"] * receipt["effectiveGasPrice"]
         assert int(row.get_attribute("data-fee-wei")) == fee
         assert str(receipt["blockNumber"]) in row.text
+        assert f"{receipt['gasUsed']:,}" in row.text
     assert "input_out_of_range" in _text(browser, "#failures")
     assert "fresh" in _text(browser, "#feeds")
     assert not _console_errors(browser)

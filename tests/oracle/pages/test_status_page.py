@@ -63,6 +63,7 @@ def test_the_status_page_shows_the_stores_and_the_chains_figures(live_daemon: Li
         receipt = live_daemon.fulfil_receipt(live_daemon.requests[name])
         row = fulfilled[receipt["transactionHash"].to_0x_hex()]
         assert int(row["data-fee-wei"]) == receipt["gasUsed"] * receipt["effectiveGasPrice"]
+        assert int(row["data-gas"]) == receipt["gasUsed"]
         assert int(row["data-block"]) == receipt["blockNumber"]
     assert f"request {live_daemon.requests['good1']}" in body
     (failure,) = [r for r in page.rows if "data-code" in r]
