@@ -60,11 +60,11 @@ from circuits.program import Witness
 __all__ = [
     "BACKENDS",
     "DEFAULT_BACKEND",
+    "ErrorSamples",
     "LoadedModel",
     "Manifest",
     "ProveResult",
     "QuantConfig",
-    "ErrorSamples",
     "R",
     "compile_model",
     "info",

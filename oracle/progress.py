@@ -12,7 +12,7 @@ import sys
 import threading
 import time
 from types import TracebackType
-from typing import IO
+from typing import IO, Any
 
 from tqdm import tqdm
 
@@ -36,7 +36,7 @@ class Progress:
         self.what = what
         self.stream = stream or sys.stderr
         self.tty = is_terminal(self.stream)
-        self._bar: tqdm[None] | None = None
+        self._bar: tqdm[Any] | None = None
         self._following = False
         if self.tty:
             counts = "" if unit == "%" else " {n_fmt}/{total_fmt}"

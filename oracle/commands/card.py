@@ -22,7 +22,9 @@ def _model_id(text: str) -> bytes:
     except ValueError:
         value = b""
     if len(value) != 32:
-        raise argparse.ArgumentTypeError(f"a model id is 32 bytes of hex (0x + 64 digits): {text!r}")
+        raise argparse.ArgumentTypeError(
+            f"a model id is 32 bytes of hex (0x + 64 digits): {text!r}"
+        )
     return value
 
 

@@ -55,13 +55,17 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(func=run)
 
 
-def _from_deployment(args: argparse.Namespace) -> tuple[str | None, int | None, list[tuple[bytes, str]]]:
+def _from_deployment(
+    args: argparse.Namespace,
+) -> tuple[str | None, int | None, list[tuple[bytes, str]]]:
     if not args.deployment.exists() or (args.hub and args.model):
         return None, None, []
     from oracle.deploy import read_deployment
 
     doc = read_deployment(args.deployment)
-    models = [(bytes.fromhex(m["model_id"].removeprefix("0x")), m["model_dir"]) for m in doc["models"]]
+    models = [
+        (bytes.fromhex(m["model_id"].removeprefix("0x")), m["model_dir"]) for m in doc["models"]
+    ]
     return doc["hub"], doc["chain_id"], models
 
 

@@ -15,13 +15,13 @@ pass both.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from web3 import Web3
 from web3.exceptions import ContractLogicError
 
-from circuits import R, Proof, verifier_calldata
+from circuits import Proof, R, verifier_calldata
 from oracle import chain as chains
 from oracle.artifacts import ModelArtifacts
 from oracle.contracts import Hub, compile_model_verifier, deploy_contract
@@ -166,14 +166,15 @@ def check_registry(
     with chains.rpc(url, signer=None) as chain:
         hub = Hub(chain, hub_address)
         registered = hub.model(model_id)
-        base = {
-            "rpc_host": scrub(url),
-            "chain_id": chain.chain_id,
-            "hub": hub.address,
-            "model_id": "0x" + model_id.hex(),
-        }
+        base = RegistryCheck(
+            rpc_host=scrub(url),
+            chain_id=chain.chain_id,
+            hub=hub.address,
+            model_id="0x" + model_id.hex(),
+            found=False,
+        )
         if registered is None:
-            return RegistryCheck(**base, found=False)
+            return base
         reg = dict(registered)
         verifier = str(reg["verifier"])
         tampered = [*public[:-1], (public[-1] + 1) % R]
@@ -182,9 +183,13 @@ def check_registry(
             rejects = not _verifies(chain.w3, verifier, proof, tampered)
         except (ValueError, OracleError):
             accepts = rejects = False
-        return RegistryCheck(
-            **base, found=True, fields=_compare(reg, art), verifier=verifier,
+        return replace(
+            base,
+            found=True,
+            fields=_compare(reg, art),
+            verifier=verifier,
             owner=str(reg.get("owner", "")),
-            retired=bool(reg.get("retired", False)), accepts_proof=accepts,
+            retired=bool(reg.get("retired", False)),
+            accepts_proof=accepts,
             rejects_tampered=rejects,
-        )  # fmt: skip
+        )

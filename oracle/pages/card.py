@@ -196,7 +196,9 @@ def gather_card(
     ops = Counter(
         n["op_type"] for n in manifest["nodes"] if n["op_type"] not in ("Input", "Output")
     )
-    nodes = [(f"{n['name']} ({n['op_type']})", int(n["constraints"]), "") for n in manifest["nodes"]]
+    nodes = [
+        (f"{n['name']} ({n['op_type']})", int(n["constraints"]), "") for n in manifest["nodes"]
+    ]
     return CardData(
         model_dir=str(d),
         source=str(manifest["source"]),

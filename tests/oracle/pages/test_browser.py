@@ -78,9 +78,7 @@ def _text(driver: Any, css: str) -> str:
     return str(driver.find_element(By.CSS_SELECTOR, css).text)
 
 
-def test_the_model_card_in_a_browser(
-    browser: Any, model_dir: Path, tmp_path: Path
-) -> None:
+def test_the_model_card_in_a_browser(browser: Any, model_dir: Path, tmp_path: Path) -> None:
     from selenium.webdriver.common.by import By
 
     out = tmp_path / "card.html"

@@ -17,7 +17,9 @@ from oracle.daemon.example import example_text
 
 HUB = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
 #: A key read by the configuration modules: t.integer("confirmations", ...), has("key"), ...
-_KEY_READ = re.compile(r"""\.(?:string|strings|integer|number|choice|path|address|bytes32|has|table|tables)\(\s*"([a-z_]+)\"""")
+_KEY_READ = re.compile(
+    r"""\.(?:string|strings|integer|number|choice|path|address|bytes32|has|table|tables)\(\s*"([a-z_]+)\""""
+)
 
 
 def _keys_read() -> set[str]:

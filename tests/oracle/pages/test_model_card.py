@@ -79,8 +79,8 @@ def test_with_rpc_the_card_checks_the_hubs_registration(model_dir: Path, tmp_pat
         dep = deploy_model(chain, model_dir, name="card-mlp")
         query = RegistryQuery(chain._node.url, dep.hub, dep.model_id)
         card = gather_card(model_dir, n_samples=4, registry=query)
-        missing = gather_card(model_dir, n_samples=4,
-                              registry=RegistryQuery(chain._node.url, dep.hub, b"\x01" * 32))  # fmt: skip
+        unknown = RegistryQuery(chain._node.url, dep.hub, b"\x01" * 32)
+        missing = gather_card(model_dir, n_samples=4, registry=unknown)
     r = card.registry
     assert r is not None and r.matches and r.found
     assert r.accepts_proof and r.rejects_tampered
@@ -93,13 +93,11 @@ def test_with_rpc_the_card_checks_the_hubs_registration(model_dir: Path, tmp_pat
     assert 'class="verdict bad"' in render_card(missing)
 
 
-def test_a_different_model_does_not_match_the_registration(
-    model_dir: Path, tmp_path: Path
-) -> None:
+def test_a_different_model_does_not_match_the_registration(model_dir: Path, tmp_path: Path) -> None:
     """Fields that differ are named; a verifier of other keys fails the proof check."""
     art = ModelArtifacts.load(model_dir)
-    registered = {name: getattr(art.spec("0x" + "00" * 20), name) for name in
-                  ("onnx_sha256", "r1cs_sha256", "manifest_hash", "n_inputs", "n_outputs")}  # fmt: skip
+    names = ("onnx_sha256", "r1cs_sha256", "manifest_hash", "n_inputs", "n_outputs")
+    registered = {name: getattr(art.spec("0x" + "00" * 20), name) for name in names}
     registered["manifest_hash"] = b"\x00" * 32
     fields = {f.name: f for f in audit._compare({"verifier": "0x" + "00" * 20, **registered}, art)}
     assert not fields["manifest_hash"].matches and fields["onnx_sha256"].matches
