@@ -88,7 +88,7 @@ def prepare_models(work: Path, say: Say) -> dict[str, tuple[Fitted, Path]]:
         t0 = time.perf_counter()
         manifest = compile_model(onnx_path, model_dir)
         t1 = time.perf_counter()
-        info = setup(model_dir)
+        info = setup(model_dir, progress=lambda m: say(f"  {m}"))
         say(
             f"  {fitted.name}: {fitted.holdout_metric} {fitted.holdout_value:.3f} on held-out "
             f"data, {manifest.n_constraints} constraints, compiled in {t1 - t0:.2f} s, "
