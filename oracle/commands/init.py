@@ -46,6 +46,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )  # fmt: skip
     p.add_argument("--deployment", type=Path, default=Path("deployment.json"), metavar="FILE",
                    help="written by `zkoracle deploy` (default: %(default)s)")  # fmt: skip
+    p.add_argument("--confirmations", type=int, default=2, metavar="N",
+                   help="blocks a request must be buried under (default: %(default)s; "
+                   "0 for a node that mines only on transactions, as Anvil does)")  # fmt: skip
     p.add_argument("--key-env", default="ZKORACLE_PRIVATE_KEY", metavar="NAME",
                    help="environment variable holding the key (default: %(default)s)")  # fmt: skip
     p.add_argument("--metrics-port", type=int, default=9464, metavar="PORT",
@@ -96,7 +99,8 @@ def run(args: argparse.Namespace) -> int:
         for i, (mid, d) in enumerate(models)
     ]
     values = {
-        ("chain", "url"): args.rpc, ("chain", "chain_id"): chain_id, ("hub", "address"): hub,
+        ("chain", "url"): args.rpc, ("chain", "chain_id"): chain_id,
+        ("chain", "confirmations"): args.confirmations, ("hub", "address"): hub,
         ("account", "key_env"): args.key_env, ("metrics", "port"): args.metrics_port,
     }  # fmt: skip
     text = fill_example(values, entries)
