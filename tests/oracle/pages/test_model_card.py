@@ -134,3 +134,22 @@ def test_measured_gas_is_just_above_the_estimated_floor(model_dir: Path) -> None
     floor = audit.estimate_gas(proof.proof, proof.public).gas
     # Calldata differs between two proofs by a few zero bytes at most.
     assert floor < card.proving.gas.gas < floor * 1.03
+
+
+def test_visibility_and_commitments_come_from_the_manifest_when_it_has_them(
+    model_dir: Path, tmp_path: Path
+) -> None:
+    import shutil
+
+    copy = tmp_path / "private"
+    shutil.copytree(model_dir, copy)
+    manifest = json.loads((copy / "manifest.json").read_text())
+    manifest["visibility"] = {"inputs": "hidden (salted Poseidon commitment)"}
+    manifest["commitments"] = [{"name": "inputs", "hash": "poseidon", "salt": "per request"}]
+    (copy / "manifest.json").write_text(json.dumps(manifest))
+    card = gather_card(copy, n_samples=2)
+    assert card.visibility == {"inputs": "hidden (salted Poseidon commitment)",
+                               "outputs": "public", "weights": "public"}  # fmt: skip
+    html = render_card(card)
+    assert "hidden (salted Poseidon commitment)" in html and "per request" in html
+    assert manifest_sha256(copy) in html  # the card names the manifest it read
