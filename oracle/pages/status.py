@@ -54,7 +54,6 @@ class Fulfilment:
     fee_wei: int | None
     tx_hash: str | None
     block: int | None
-    outputs: tuple[int, ...]
 
 
 class GasUsed:
@@ -201,7 +200,6 @@ def _fulfilment(job: Job, names: dict[bytes, str], gas_used: Any) -> Fulfilment:
         fee_wei=job.gas_cost,
         tx_hash=job.tx_hash,
         block=job.mined_block,
-        outputs=job.outputs or (),
     )
 
 

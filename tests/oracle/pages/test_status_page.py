@@ -4,6 +4,7 @@ store's and the chain's, failures carry their reasons, and no secret is ever on 
 from __future__ import annotations
 
 import re
+import urllib.error
 import urllib.request
 from html.parser import HTMLParser
 
@@ -11,7 +12,8 @@ import pytest
 from pages_stack import URL_SECRET, LiveDaemon
 
 from oracle.daemon.logs import register_secret
-from oracle.pages.status import scrub
+from oracle.daemon.metrics import DaemonMetrics, MetricsServer
+from oracle.pages.status import GasUsed, scrub
 
 # One daemon for every test that reads its pages: keep them on one xdist worker.
 pytestmark = [pytest.mark.anvil, pytest.mark.xdist_group("pages-daemon")]
@@ -99,3 +101,31 @@ def test_scrub_removes_secrets_and_url_credentials() -> None:
     assert out == (
         "rpc https://node.example:8545/… failed; key [redacted]; again http://127.0.0.1:9/…"
     )
+
+
+def test_a_failing_page_is_a_500_that_names_no_detail() -> None:
+    def broken() -> str:
+        raise RuntimeError("details with http://u:secret@host/x")
+
+    server = MetricsServer(DaemonMetrics().registry, lambda: (True, {}), page=broken).start()
+    try:
+        urllib.request.urlopen(f"http://127.0.0.1:{server.port}/", timeout=5)
+    except urllib.error.HTTPError as err:
+        assert err.code == 500 and err.read() == b"status page failed: RuntimeError\n"
+    else:
+        raise AssertionError("expected a 500")
+    finally:
+        server.stop()
+
+
+def test_gas_used_is_read_from_receipts_and_missing_ones_show_nothing(
+    live_daemon: LiveDaemon,
+) -> None:
+    w3 = live_daemon.chain.w3
+    receipts = [live_daemon.fulfil_receipt(live_daemon.requests[n]) for n in ("good1", "good2")]
+    hashes = [r["transactionHash"].to_0x_hex() for r in receipts]
+    gas = GasUsed(keep=1)
+    assert gas(w3, hashes[0]) == receipts[0]["gasUsed"]
+    assert gas(w3, "0x" + "00" * 32) is None and gas(w3, None) is None
+    assert gas(w3, hashes[1]) == receipts[1]["gasUsed"]
+    assert list(gas._known) == [hashes[1]]  # only the newest is kept (keep=1)
