@@ -153,3 +153,15 @@ def test_visibility_and_commitments_come_from_the_manifest_when_it_has_them(
     html = render_card(card)
     assert "hidden (salted Poseidon commitment)" in html and "per request" in html
     assert manifest_sha256(copy) in html  # the card names the manifest it read
+
+
+def test_a_model_without_keys_gets_a_card_that_says_what_is_missing(tmp_path: Path) -> None:
+    import onnx
+
+    from circuits.onnx import examples
+
+    onnx.save(examples.mlp([2, 3, 1], seed=2), tmp_path / "m.onnx")
+    pipeline.compile_model(tmp_path / "m.onnx", tmp_path / "m")
+    card = gather_card(tmp_path / "m", n_samples=8)
+    assert card.proving is None and len(card.hashes) == 3 and card.error.count == 8
+    assert f"zkoracle setup {tmp_path / 'm'}" in render_card(card)
