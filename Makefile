@@ -8,12 +8,12 @@ PY := $(VENV)/bin/python
 DEVNET := hardhat-free-devnet
 CHAIN ?= embedded
 
-.PHONY: demo test lint typecheck unit bench install clean
+.PHONY: demo test lint typecheck unit bench install browser clean
 
 demo: install
 	$(PY) -m oracle.cli demo --chain $(CHAIN)
 
-test: install lint typecheck unit
+test: install browser lint typecheck unit
 
 install: $(VENV)/.installed $(DEVNET)/node_modules/.installed
 
@@ -27,6 +27,15 @@ $(VENV)/.installed: pyproject.toml
 $(DEVNET)/node_modules/.installed: $(DEVNET)/package.json $(DEVNET)/package-lock.json
 	cd $(DEVNET) && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
+
+# The browser tests drive Debian's chromium through its chromedriver; as root, install them
+# when missing (elsewhere the tests skip and say why).
+browser:
+	@if command -v chromium >/dev/null && test -x /usr/bin/chromedriver; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+			apt-get install -y -qq chromium chromium-driver; \
+	else echo "chromium/chromium-driver missing and not root: browser tests will be skipped"; fi
 
 lint:
 	$(VENV)/bin/ruff check circuits oracle tests scripts

@@ -60,6 +60,7 @@ from circuits.program import Witness
 __all__ = [
     "BACKENDS",
     "DEFAULT_BACKEND",
+    "ErrorSamples",
     "LoadedModel",
     "Manifest",
     "ProveResult",
@@ -71,6 +72,7 @@ __all__ = [
     "prove",
     "read_inputs",
     "read_proof_files",
+    "sample_errors",
     "setup",
     "stderr_progress",
     "verify",
@@ -156,6 +158,43 @@ def error_report(compiled: CompiledModel, samples: Sequence[Sample], kind: str) 
         "first_overflow": overflow[0] if overflow else None,
         "approximations": list(compiled.approximations),
     }
+
+
+@dataclass(frozen=True)
+class ErrorSamples:
+    """The largest |circuit - onnxruntime| over the outputs of each sample, and what the
+    samples were; samples that overflow the circuit's ranges are counted, not measured."""
+
+    kind: str
+    errors: list[float]
+    overflows: int
+
+
+def sample_errors(
+    model_dir: str | Path, samples: str | Path | None = None, n: int = 64, seed: int = 0
+) -> ErrorSamples:
+    """Measure the compiled model against onnxruntime on the samples of a JSON file (ezkl
+    ``input_data`` or ``{name: values}``), or on `n` samples uniform in [-1, 1]."""
+    compiled = load_model_dir(model_dir).compiled
+    graph = compiled.graph
+    if samples is not None:
+        names, shapes = [i.name for i in graph.inputs], [i.shape for i in graph.inputs]
+        chosen, kind = load_samples(samples, names, shapes), f"samples of {Path(samples).name}"
+    else:
+        chosen, kind = random_samples(graph, n, seed), "uniform [-1, 1]"
+    errors, overflows = [], 0
+    for s, ref in zip(chosen, run_reference(graph, chosen), strict=True):
+        try:
+            w = compiled.witness(s)
+        except QuantOverflowError:
+            overflows += 1
+            continue
+        worst = 0.0
+        for name, got in compiled.outputs_from_public(w.public).items():
+            want = np.asarray(ref[name], dtype=np.float64).reshape(-1)
+            worst = max(worst, float(np.abs(got.reshape(-1) - want).max(initial=0.0)))
+        errors.append(worst)
+    return ErrorSamples(kind, errors, overflows)
 
 
 class LoadedModel:

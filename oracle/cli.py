@@ -22,6 +22,8 @@ COMMANDS: tuple[str, ...] = (
     "serve",
     "deploy",
     "export_verifier",
+    "card",
+    "init",
 )
 
 

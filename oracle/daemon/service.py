@@ -168,7 +168,7 @@ class Service:
         self.pool = self._start_provers()
         if self.config.metrics_port is not None:
             self.server = MetricsServer(
-                self.metrics.registry, self.health, self.config.metrics_port
+                self.metrics.registry, self.health, self.config.metrics_port, self.status_page
             )
             self.server.start()
             log.info("metrics on http://127.0.0.1:%d/metrics", self.server.port)
@@ -402,6 +402,12 @@ class Service:
             self.metrics.failures.inc(len(report.rejected), reason="tx_rejected")
 
     # -- health ----------------------------------------------------------------------------
+
+    def status_page(self) -> str:
+        """The operator's status page (HTML), served at ``/`` by the metrics server."""
+        from oracle.pages.status import StatusSnapshot, render_status
+
+        return render_status(StatusSnapshot.of(self))
 
     def health(self) -> tuple[bool, dict[str, Any]]:
         """Healthy while some chain step succeeded within 3 poll intervals (at least 30 s)."""

@@ -170,6 +170,24 @@ class Store:
         )
         return [job_from_row(r) for r in rows]
 
+    def recent(self, *states: State, limit: int = 10) -> list[Job]:
+        """The latest jobs in any of `states` (every job if none is given), the most
+        recently changed first: what a status page shows."""
+        where = f"WHERE state IN ({','.join('?' * len(states))})" if states else ""
+        rows = self._read(
+            f"SELECT {JOB_COLUMNS} FROM jobs {where} ORDER BY updated_at DESC, id DESC LIMIT ?",
+            (*[s.value for s in states], limit),
+        )
+        return [job_from_row(r) for r in rows]
+
+    def last_feed_rounds(self) -> dict[str, Job]:
+        """The newest confirmed round of every feed, by feed id (``0x`` hex)."""
+        rows = self._read(
+            f"SELECT {JOB_COLUMNS} FROM jobs WHERE kind = 'feed' AND state = 'confirmed' "
+            "ORDER BY updated_at, id"
+        )
+        return {str(job.payload["feed_id"]): job for job in map(job_from_row, rows)}
+
     def counts(self) -> dict[State, int]:
         rows = self._read("SELECT state, COUNT(*) FROM jobs GROUP BY state")
         counts = dict.fromkeys(State, 0)

@@ -45,6 +45,9 @@ CALLBACK_GAS = 120_000
 #: Environment variable the demo's daemon reads its operator key from (this process only).
 OPERATOR_KEY_ENV = "ZKORACLE_DEMO_OPERATOR_KEY"
 WAIT_S = 300.0
+#: Steps `run_demo` reports to its `step` callback: models ready, contracts deployed, daemon
+#: started, then each of the six waits (three borrowers, the vault, two feed rounds).
+DEMO_STEPS = 9
 
 
 @dataclass
@@ -85,7 +88,7 @@ def prepare_models(work: Path, say: Say) -> dict[str, tuple[Fitted, Path]]:
         t0 = time.perf_counter()
         manifest = compile_model(onnx_path, model_dir)
         t1 = time.perf_counter()
-        info = setup(model_dir)
+        info = setup(model_dir, progress=lambda m: say(f"  {m}"))
         say(
             f"  {fitted.name}: {fitted.holdout_metric} {fitted.holdout_value:.3f} on held-out "
             f"data, {manifest.n_constraints} constraints, compiled in {t1 - t0:.2f} s, "
@@ -165,8 +168,9 @@ def _write_returns(path: Path, row: np.ndarray) -> None:
 class _Waiter:
     """Drives the daemon in this thread (eth-tester is single-threaded) until a condition."""
 
-    def __init__(self, service: Service) -> None:
+    def __init__(self, service: Service, step: Say) -> None:
         self.service = service
+        self.step = step
 
     def until(self, what: str, done: Callable[[], bool], timeout: float = WAIT_S) -> float:
         t0 = time.perf_counter()
@@ -175,6 +179,7 @@ class _Waiter:
                 raise OracleError(f"demo: timed out after {timeout:.0f} s waiting for {what}")
             self.service.tick()
             time.sleep(0.01)
+        self.step(f"{what}: done")
         return time.perf_counter() - t0
 
 
@@ -211,15 +216,18 @@ class _DemoContext:
     output_scale: dict[str, int]
 
 
-def run_demo(target: str, work: Path, say: Say) -> DemoReport:
-    """Run the whole demo on `target` ("embedded", "anvil" or an RPC URL) in `work`."""
+def run_demo(target: str, work: Path, say: Say, step: Say | None = None) -> DemoReport:
+    """Run the whole demo on `target` ("embedded", "anvil" or an RPC URL) in `work`;
+    `step` hears of each of the `DEMO_STEPS` steps as it ends."""
     from eth_account import Account
 
     from oracle.accounts import Signer
     from oracle.artifacts import ModelArtifacts
 
     work.mkdir(parents=True, exist_ok=True)
+    advance = step or (lambda _m: None)
     prepared = prepare_models(work, say)
+    advance("models ready")
     report = DemoReport()
     with chains.connect(target) as chain:
         say(f"chain: {chain.kind} (chain id {chain.chain_id})")
@@ -232,6 +240,7 @@ def run_demo(target: str, work: Path, say: Say) -> DemoReport:
         report.consumers = {"hub": risk.hub, "RiskGatedLendingPool": pool, "SignalVault": vault}
         for k, v in report.consumers.items():
             say(f"  {k}: {v}")
+        advance("contracts deployed")
         deps = {"risk-score": risk, "trading-signal": signal}
         account = Account.create()
         os.environ[OPERATOR_KEY_ENV] = account.key.hex()
@@ -245,8 +254,9 @@ def run_demo(target: str, work: Path, say: Say) -> DemoReport:
         service = Service(config, chain=chain, signer=operator)
         service.start()
         say(f"daemon started as {operator.address}; store {config.store_path}")
+        advance("daemon started")
         ctx = _DemoContext(
-            chain, hub, _Waiter(service),
+            chain, hub, _Waiter(service, advance),
             {n: (prepared[n][0], prepared[n][1], d) for n, d in deps.items()},
             {n: ModelArtifacts.load(d.model_dir).output_scale for n, d in deps.items()},
         )  # fmt: skip

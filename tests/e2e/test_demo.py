@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from oracle.cli import main
-from oracle.demo.run import run_demo
+from oracle.demo.run import DEMO_STEPS, run_demo
 
 pytestmark = pytest.mark.slow
 
@@ -25,7 +25,9 @@ def _check(report_outcomes: list, n: int = 5) -> None:
 @pytest.mark.anvil
 def test_demo_on_anvil(tmp_path: Path) -> None:
     lines: list[str] = []
-    report = run_demo("anvil", tmp_path, lines.append)
+    steps: list[str] = []
+    report = run_demo("anvil", tmp_path, lines.append, steps.append)
+    assert len(steps) == DEMO_STEPS, steps  # what the demo's progress bar counts
     _check(report.outcomes)
     assert report.proofs >= 5
     assert set(report.consumers) == {"hub", "RiskGatedLendingPool", "SignalVault"}
