@@ -72,6 +72,7 @@ __all__ = [
     "prove",
     "read_inputs",
     "read_proof_files",
+    "read_samples",
     "sample_errors",
     "setup",
     "stderr_progress",
@@ -362,6 +363,13 @@ def read_proof_files(proof_path: str | Path, public_path: str | Path) -> tuple[P
         if not Path(p).is_file():
             raise FormatError(str(p), "no such file (write it with `zkoracle prove`)")
     return read_proof(proof_path), read_public(public_path)
+
+
+def read_samples(model_dir: str | Path, path: str | Path) -> list[Sample]:
+    """Every input sample in a JSON file for the model in `model_dir` (the formats of
+    `read_inputs`, with several samples: ``input_data`` rows or a list of objects)."""
+    m = Manifest.load(model_dir)
+    return load_samples(path, [s.name for s in m.inputs], [s.shape for s in m.inputs])
 
 
 def read_inputs(model_dir: str | Path, path: str | Path) -> Sample:

@@ -17,6 +17,7 @@ COMMANDS: tuple[str, ...] = (
     "compile",
     "setup",
     "prove",
+    "prove_batch",
     "verify",
     "info",
     "serve",

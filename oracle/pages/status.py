@@ -235,12 +235,14 @@ def _feeds(service: Service, now: float) -> list[FeedRow]:
 
 def _provers(service: Service) -> Provers:
     pool = service.pool
-    workers = pool.workers if pool is not None else service.config.prover_workers
+    status = pool.status() if pool is not None else {}
+    workers = int(status.get("actors", service.config.prover_workers))
     in_flight = _in_flight(service)
     count = service.metrics.proving_seconds.count
+    engine = str(status.get("engine", "local"))
+    state = status.get("state", "up")
     return Provers(
-        # Prover engines other than the local process pool say their name.
-        engine=str(getattr(pool, "engine", "local processes")),
+        engine="local processes" if engine == "local" else f"{engine} ({state})",
         workers=workers,
         busy=min(in_flight, workers),
         queued=max(0, in_flight - workers),
