@@ -2,6 +2,7 @@
 
     python scripts/bench_daemon.py [--json PATH] [--requests 20] [--burst 50] [--bursts 3]
                                    [--workers 1] [--poll-interval 0.1]
+                                   [--engine local|ray] [--ray-nodes 1]
 
 Anvil (automine: every transaction is mined at once, no reorganisations, so the daemon
 runs with 0 confirmations), the ZkOracle hub and the 8->16->1 MLP of
@@ -16,6 +17,12 @@ subprocess, as an operator runs it. One warm-up request is not counted.
   the proving seconds summed by the daemon itself (/metrics). Target: under 10 %. Also
   the CPU time of the daemon's own process (its loop, not the provers) per request. The
   table shows the burst with the median wall time of --bursts bursts (all in the JSON).
+
+With ``--engine ray`` the daemon proves on prover actors of a Ray cluster that this script
+starts on the machine (``--ray-nodes`` nodes of one CPU each, ``--workers`` actors); the
+table adds the time the actors took to receive and load the model. Ray binds every
+interface, so run it in a loopback-only network namespace:
+``unshare -n sh -c 'ip link set lo up && python scripts/bench_daemon.py --engine ray'``.
 
 The machine's cores are shared by the provers, the daemon's loop, Anvil and this client:
 on two cores, one worker leaves the others a core; two workers make all of them wait.
@@ -73,6 +80,7 @@ path = "oracle.db"
 port = 0
 [provers]
 workers = {args.workers}
+{_engine_lines(args)}
 [[models]]
 name = "mlp_8_16_1"
 id = "0x{model_id.hex()}"
@@ -81,6 +89,44 @@ artifacts = "{model_dir}"
     path = folder / "oracle.toml"
     path.write_text(text)
     return path
+
+
+def _engine_lines(args: argparse.Namespace) -> str:
+    if args.engine == "local":
+        return ""
+    return f'engine = "ray"\nray_address = "{args.ray_address}"\nray_actors = {args.workers}'
+
+
+def _ray_cluster(args: argparse.Namespace, folder: Path) -> Any:
+    """A local Ray cluster of --ray-nodes nodes (None for the local engine)."""
+    if args.engine == "local":
+        return None
+    from oracle.cluster.local import LocalRayCluster, loopback_only
+
+    if not loopback_only():
+        raise SystemExit("--engine ray: run in a loopback-only network namespace (see --help)")
+    cluster = LocalRayCluster(folder / "ray")
+    cluster.start_head()
+    for i in range(1, args.ray_nodes):
+        cluster.add_node(f"node{i}")
+    cluster.wait_for_nodes(args.ray_nodes)
+    args.ray_address = cluster.address
+    return cluster
+
+
+def _load_seconds(metrics: str) -> float | None:
+    """How long the Ray actors took to get the model to their nodes and load it."""
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{metrics}/health", timeout=10) as resp:
+                provers = json.loads(resp.read()).get("provers", {})
+        except OSError:
+            provers = {}
+        if provers.get("state") == "up":
+            return provers.get("load_seconds")
+        time.sleep(0.2)
+    raise SystemExit("the Ray provers did not come up within 300 s")
 
 
 def _start_daemon(config: Path, key: str, log: Path) -> tuple[subprocess.Popen[bytes], str]:
@@ -207,6 +253,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         chains.anvil(signer=None) as chain,
     ):
         folder = Path(tmp)
+        cluster = _ray_cluster(args, folder)
         model_dir = _model(folder)
         dep = deploy_model(chain, model_dir)
         hub = chain.w3.eth.contract(address=dep.hub, abi=hub_contracts()["ZkOracle"].abi)
@@ -216,6 +263,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         config = _config(folder, url, dep.hub, dep.model_id, model_dir, args)
         proc, metrics = _start_daemon(config, daemon.key.hex(), folder / "daemon.log")
         try:
+            load_s = _load_seconds(metrics) if cluster is not None else None
             client = Client(chain.w3, hub, dep.model_id)
             bench_latency(client, 1, args.poll_interval)  # warm-up: keys into memory
             latencies = bench_latency(client, args.requests, args.poll_interval)
@@ -226,8 +274,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         finally:
             os.kill(proc.pid, signal.SIGTERM)
             proc.wait(60)
+            if cluster is not None:
+                cluster.stop()
     return {
         "model": "mlp_8_16_1",
+        "engine": args.engine,
+        "ray_nodes": args.ray_nodes if args.engine == "ray" else 0,
+        "model_to_nodes_s": load_s,
         "workers": args.workers,
         "poll_interval_s": args.poll_interval,
         "requests": args.requests,
@@ -254,7 +307,10 @@ def table(r: dict[str, Any]) -> str:
         ("daemon overhead", f"{100 * r['burst_overhead']:.1f} %", f"< {TARGET_OVERHEAD:.0%}"),
         ("daemon loop CPU", f"{r['burst_daemon_cpu_ms_per_request']:.1f} ms/req", ""),
     ]  # fmt: skip
-    head = f"mlp_8_16_1, {r['workers']} worker(s), poll {r['poll_interval_s']} s"
+    if r["engine"] == "ray":
+        rows.append(("model to the nodes", f"{r['model_to_nodes_s']:.2f} s", ""))
+    engine = "local" if r["engine"] == "local" else f"ray, {r['ray_nodes']} node(s)"
+    head = f"mlp_8_16_1, {engine}, {r['workers']} prover(s), poll {r['poll_interval_s']} s"
     lines = [head, f"{'measure':<24}{'value':>14}  target"]
     lines += [f"{name:<24}{value:>14}  {target}" for name, value, target in rows]
     return "\n".join(lines)
@@ -270,6 +326,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--bursts", type=int, default=3, help="bursts to run (default 3)")
     ap.add_argument("--workers", type=int, default=1, help="prover processes (default 1)")
     ap.add_argument("--poll-interval", type=float, default=0.1, help="seconds (default 0.1)")
+    ap.add_argument("--engine", choices=("local", "ray"), default="local")
+    ap.add_argument("--ray-nodes", type=int, default=1, help="Ray nodes to start (default 1)")
     args = ap.parse_args(argv)
     result = run(args)
     print(table(result))

@@ -262,6 +262,7 @@ class RayProverPool:
                 "actors": int(self.info.get("actors", 0)) if self.state == "up" else 0,
                 "nodes": int(self.info.get("nodes", 0)) if self.state == "up" else 0,
                 "busy": len(self._in_flight),
+                "load_seconds": self.info.get("load_seconds"),
                 "fallback_active": self._fallback is not None,
                 "last_error": self.last_error,
             }

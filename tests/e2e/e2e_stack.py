@@ -246,6 +246,7 @@ def write_config(
     workers: int = 1,
     models: Sequence[tuple[str, bytes]] = (),
     metrics_port: int | None = None,
+    provers: str = "",
 ) -> Path:
     """The daemon's TOML for `stack` in `folder`/oracle.toml (store in `folder`/state)."""
     entries = [("mlp", stack.model_id), *models]
@@ -269,6 +270,7 @@ replace_after = {replace_after}
 path = "state/oracle.db"
 [provers]
 workers = {workers}
+{provers}
 {metrics}{model_tables}"""
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "oracle.toml"

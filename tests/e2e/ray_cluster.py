@@ -1,123 +1,22 @@
-"""A real Ray cluster on this machine for the tests: a head and extra worker nodes, each a
-separate raylet with its own artifact cache (as separate machines would have), started
-with `ray start` and stopped or killed by process group.
-
-Ray binds every interface of the machine and advertises the first non-loopback address,
-so these tests run only in a network namespace whose one interface is loopback (`make
-test` runs them under `unshare -n`); elsewhere `require_isolated_network` skips them.
-"""
+"""The tests' Ray cluster: `oracle.cluster.local.LocalRayCluster`, run only in a network
+namespace whose one interface is loopback (`make test` starts the Ray tests under
+``unshare -n``); elsewhere `require_isolated_network` skips them."""
 
 from __future__ import annotations
 
-import contextlib
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
-from pathlib import Path
-
 import pytest
 
-RAY = Path(sys.executable).with_name("ray")
+from oracle.cluster.local import LocalRayCluster as RayCluster
+from oracle.cluster.local import loopback_only, network_devices
+
+__all__ = ["RayCluster", "require_isolated_network"]
 
 
 def require_isolated_network() -> None:
     """Skip unless loopback is the only network interface (a private namespace)."""
-    lines = Path("/proc/net/dev").read_text().splitlines()[2:]  # this namespace's devices
-    interfaces = sorted(line.split(":")[0].strip() for line in lines)
-    if interfaces != ["lo"]:
+    if not loopback_only():
         pytest.skip(
-            f"Ray binds every interface ({', '.join(interfaces)} here): the Ray tests run in a "
-            "loopback-only network namespace, `make test` starts them under `unshare -n`"
+            f"Ray binds every interface ({', '.join(network_devices())} here): the Ray tests "
+            "run in a loopback-only network namespace, `make test` starts them under `unshare -n`"
         )
     pytest.importorskip("ray")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class RayCluster:
-    """`ray start` processes: the head (1 CPU) and any number of worker nodes."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.port = _free_port()
-        self.address = f"127.0.0.1:{self.port}"
-        self.nodes: dict[str, subprocess.Popen[bytes]] = {}
-
-    def _env(self, name: str) -> dict[str, str]:
-        cache = self.root / f"cache-{name}"
-        cache.mkdir(parents=True, exist_ok=True)
-        return {**os.environ, "ZKORACLE_CACHE_DIR": str(cache), "RAY_USAGE_STATS_ENABLED": "0"}
-
-    def _start(self, name: str, args: list[str]) -> None:
-        log = (self.root / f"{name}.log").open("wb")
-        self.nodes[name] = subprocess.Popen(
-            [str(RAY), "start", "--block", "--num-cpus=1", "--object-store-memory=80000000",
-             "--disable-usage-stats", *args],
-            env=self._env(name), stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
-
-    def start_head(self) -> None:
-        self._start("head", ["--head", f"--port={self.port}", "--include-dashboard=false"])
-        self.wait_for_nodes(1)
-
-    def add_node(self, name: str) -> None:
-        self._start(name, [f"--address={self.address}"])
-
-    def alive_nodes(self) -> int:
-        out = subprocess.run(
-            [sys.executable, "-c", _COUNT_NODES, self.address],
-            capture_output=True, text=True, timeout=60,
-        )  # fmt: skip
-        return int(out.stdout.strip() or 0)
-
-    def wait_for_nodes(self, n: int, timeout: float = 90.0) -> None:
-        deadline = time.monotonic() + timeout
-        while self.alive_nodes() < n:
-            if time.monotonic() > deadline:
-                raise AssertionError(f"the Ray cluster did not reach {n} nodes in {timeout:.0f} s")
-            time.sleep(0.5)
-
-    def kill(self, name: str) -> None:
-        """SIGKILL every process of a node, as a machine losing power would: the node runs
-        in a session of its own (workers start process groups of their own within it)."""
-        process = self.nodes.pop(name)
-        for pid in _session_members(process.pid):
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-        process.wait(30)
-
-    def stop(self) -> None:
-        for name in list(self.nodes)[::-1]:
-            self.kill(name)
-        # Workers re-parented away from a killed raylet end with it; sweep stragglers.
-        subprocess.run([str(RAY), "stop", "--force"], capture_output=True, timeout=60)
-
-    def node_cache(self, name: str) -> Path:
-        return self.root / f"cache-{name}" / "ray-models"
-
-
-def _session_members(sid: int) -> list[int]:
-    members = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        with contextlib.suppress(OSError):
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            if int(fields[3]) == sid:  # after the command: state, ppid, pgrp, session
-                members.append(int(stat.parent.name))
-    return members
-
-
-_COUNT_NODES = """
-import sys, ray
-try:
-    ray.init(address=sys.argv[1], logging_level="ERROR", log_to_driver=False)
-    print(sum(1 for n in ray.nodes() if n["Alive"]))
-except Exception:
-    print(0)
-"""
