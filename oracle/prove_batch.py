@@ -177,12 +177,15 @@ def prove_rows(
     failed: list[dict[str, Any]] = []
     proved = 0
     queue = list(todo)
+    outstanding: set[int] = set()  # submitted, outcome not read yet
     model_dir = str(folder.model_dir)
-    while queue or pool.in_flight:
+    while queue or outstanding:
         while queue and pool.has_capacity():
             i = queue.pop(0)
             pool.submit(ProofTask(i, model_dir, rows[i], binding))
+            outstanding.add(i)
         for i, outcome in pool.done():
+            outstanding.discard(i)
             if isinstance(outcome, ProofResult):
                 folder.write(i, rows[i], binding, outcome)
                 proved += 1

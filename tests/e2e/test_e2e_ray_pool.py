@@ -4,6 +4,7 @@ stopped and started again."""
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,6 +13,7 @@ import pytest
 from ray_cluster import RayCluster, require_isolated_network
 
 from circuits import Proof, pipeline
+from oracle.cli import main
 from oracle.cluster.bridge import RaySettings
 from oracle.cluster.pool import RayProverPool
 from oracle.daemon.errors import ProverError, ProverLost
@@ -154,3 +156,21 @@ def test_a_stopped_cluster_parks_jobs_and_a_restarted_one_resumes(
         _check(mlp_model, 2, result)
     finally:
         pool.close()
+
+
+def test_prove_batch_on_the_cluster(cluster: RayCluster, mlp_model: Path, tmp_path: Path) -> None:
+    rows = [[0.1 * i, -0.2, 0.3] for i in range(6)]
+    csv_file = tmp_path / "rows.csv"
+    csv_file.write_text("".join(",".join(map(str, r)) + "\n" for r in rows))
+    out = tmp_path / "out"
+    args = ["prove-batch", str(mlp_model), "--inputs", str(csv_file), "--out", str(out),
+            "--ray", cluster.address, "--workers", "2"]  # fmt: skip
+    assert main(args) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert (summary["engine"], summary["proved"], summary["failed"]) == ("ray", 6, [])
+    for i in range(6):
+        d = out / "rows" / f"{i:06d}"
+        proof, public = pipeline.read_proof_files(d / "proof.json", d / "public.json")
+        assert pipeline.verify(mlp_model, proof, public)
+    assert main(args) == 0  # a rerun proves nothing again
+    assert json.loads((out / "summary.json").read_text())["skipped"] == 6
