@@ -25,6 +25,11 @@ from circuits.errors import ModelError
 from circuits.onnx.tensor import Const
 
 MIN_OPSET = 11
+#: The ONNX-ML domain and the newest of its opsets the lowerings implement.
+ML_DOMAIN = "ai.onnx.ml"
+MAX_ML_OPSET = 5
+#: Default-domain operators whose semantics did not change between opset 7 and 11.
+_STABLE_SINCE_7 = frozenset({"Cast", "Identity", "Add", "Sub", "Mul", "Div", "Concat"})
 FLOAT_INPUTS = (TensorProto.FLOAT, TensorProto.DOUBLE, TensorProto.FLOAT16)
 
 
@@ -105,16 +110,38 @@ def load_model_bytes(data: bytes, name: str = "<model>") -> OnnxGraph:
 
 
 def _opset(model: onnx.ModelProto, name: str) -> int:
+    """The default-domain opset the lowerings see (checked; see `_old_opset_ok`)."""
+    ml = [o.version for o in model.opset_import if o.domain == ML_DOMAIN]
+    if ml and max(ml) > MAX_ML_OPSET:
+        raise ModelError(
+            f"{name}: ai.onnx.ml opset {max(ml)} is newer than {MAX_ML_OPSET}, the newest "
+            "this compiler knows; re-export with target_opset={'ai.onnx.ml': 3}"
+        )
     versions = [o.version for o in model.opset_import if o.domain in ("", "ai.onnx")]
+    if not versions and ml and not _default_nodes(model):
+        return MIN_OPSET  # an ONNX-ML-only graph (as onnxmltools writes some)
     if not versions:
         raise ModelError(f"{name}: the model imports no default-domain opset")
     v = int(max(versions))
+    if v < MIN_OPSET and _old_opset_ok(model, v):
+        return MIN_OPSET
     if v < MIN_OPSET:
         raise ModelError(
             f"{name}: opset {v} is older than {MIN_OPSET}; re-export the model with opset >= "
             f"{MIN_OPSET} (e.g. torch.onnx.export(..., opset_version=17))"
         )
     return v
+
+
+def _default_nodes(model: onnx.ModelProto) -> list[onnx.NodeProto]:
+    return [n for n in model.graph.node if n.domain in ("", "ai.onnx")]
+
+
+def _old_opset_ok(model: onnx.ModelProto, v: int) -> bool:
+    """True when an opset below `MIN_OPSET` only names default-domain operators whose
+    semantics have not changed since opset 7 (scikit-learn exporters write opset 9 around
+    ONNX-ML graphs: a Cast of the label, an Identity); such a graph compiles as opset 11."""
+    return v >= 7 and all(n.op_type in _STABLE_SINCE_7 for n in _default_nodes(model))
 
 
 def _const(a: np.ndarray[Any, Any]) -> Const:
