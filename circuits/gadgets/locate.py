@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 from circuits.builder import Builder
 from circuits.errors import BuildError
-from circuits.field import from_field
+from circuits.field import R, from_field
 from circuits.gadgets._params import MAX_RANGE_BITS, as_lc, require_int
 from circuits.gadgets.bits import to_bits
 from circuits.gadgets.compare import less_or_equal
@@ -64,6 +64,10 @@ def locate(api: Builder, x: Operand, cuts: Sequence[int], n: int) -> list[LC]:
     lo_x, hi_x = -(1 << (n - 1)), (1 << (n - 1)) - 1
     inside = [c for c in cs if lo_x <= c < hi_x]
     x = as_lc("locate", x)
+    if x.is_constant():
+        v = x.constant_value()
+        v = v - R if v > R // 2 else v
+        return [LC.constant(int(v <= c)) for c in cs]
     with api.gadget("locate"):
         bits = _inside_bits(api, x, inside, n, lo_x, hi_x)
     by_cut = dict(zip(inside, bits, strict=True))

@@ -15,6 +15,15 @@ all of them (see `circuits.onnx.registry` for the calling convention).
 `geometry` holds the sliding-window arithmetic Conv and the pooling operators share.
 """
 
-from circuits.onnx.ops import arith, compare, linear, ml_linear, nonlinear, pool, shape
+from circuits.onnx.ops import (
+    arith,
+    compare,
+    linear,
+    ml_linear,
+    ml_trees,
+    nonlinear,
+    pool,
+    shape,
+)
 
-__all__ = ["arith", "compare", "linear", "ml_linear", "nonlinear", "pool", "shape"]
+__all__ = ["arith", "compare", "linear", "ml_linear", "ml_trees", "nonlinear", "pool", "shape"]
