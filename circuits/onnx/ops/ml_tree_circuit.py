@@ -44,8 +44,15 @@ def _scaled(ctx: LoweringContext, v: float, s: int) -> float:
     return max(-_HUGE, min(_HUGE, math.ldexp(v, s)))
 
 
-def _eq_cuts(t: float) -> list[int]:
-    return [int(t), int(t) - 1] if t == math.floor(t) else []
+def _eq_cuts(ctx: LoweringContext, n: Split, t: float, s: int) -> list[int]:
+    if t != math.floor(t):
+        # a float input can equal such a value exactly, a quantized one never can
+        raise ctx.unsupported(
+            f"node mode {n.mode} on feature {n.feature} compares with "
+            f"{math.ldexp(t, -s)!r}, which is not a multiple of 2^-{s} (the feature's "
+            "quantization step); encode categories as small integers"
+        )
+    return [int(t), int(t) - 1]
 
 
 def _cuts(ctx: LoweringContext, n: Split, s: int) -> list[int]:
@@ -56,16 +63,16 @@ def _cuts(ctx: LoweringContext, n: Split, s: int) -> list[int]:
     if n.mode in ("BRANCH_LT", "BRANCH_GTE"):
         return [math.ceil(t) - 1]
     if n.mode in ("BRANCH_EQ", "BRANCH_NEQ"):
-        return _eq_cuts(t)
-    return [c for m in n.members for c in _eq_cuts(_scaled(ctx, m, s))]
+        return _eq_cuts(ctx, n, t, s)
+    return [c for m in n.members for c in _eq_cuts(ctx, n, _scaled(ctx, m, s), s)]
 
 
 def _test(ctx: LoweringContext, n: Split, s: int, bits: Mapping[int, LC]) -> LC:
     """The node's test as a boolean linear combination of the located bits."""
     t = _scaled(ctx, n.value, s)
 
-    def eq(t: float) -> LC:
-        return bits[int(t)] - bits[int(t) - 1] if t == math.floor(t) else LC.constant(0)
+    def eq(t: float) -> LC:  # t is an integer: `_cuts` refused the others
+        return bits[int(t)] - bits[int(t) - 1]
 
     if n.mode == "BRANCH_LEQ":
         return bits[math.floor(t)]

@@ -95,13 +95,14 @@ def parse_v3(attrs: Mapping[str, Any], prefix: str, n_targets: int) -> Ensemble:
     """An ensemble from opset 1/3 attributes; `prefix` is "class" or "target"."""
     tids, nids = _ints(attrs, "nodes_treeids"), _ints(attrs, "nodes_nodeids")
     modes = [str(m) for m in attrs.get("nodes_modes") or []]
-    cols = {
+    cols: dict[str, list[Any]] = {
         "nodes_featureids": _ints(attrs, "nodes_featureids"),
         "nodes_values": _floats(attrs, "nodes_values"),
         "nodes_truenodeids": _ints(attrs, "nodes_truenodeids"),
         "nodes_falsenodeids": _ints(attrs, "nodes_falsenodeids"),
     }
-    for name, col in [("nodes_modes", modes), *cols.items()]:
+    checks: list[tuple[str, list[Any]]] = [("nodes_modes", modes), *cols.items()]
+    for name, col in checks:
         if len(col) != len(tids) or len(nids) != len(tids):
             raise TreeFormatError(f"attribute {name} has {len(col)} entries for {len(tids)} nodes")
     votes: dict[tuple[int, int], list[tuple[int, float]]] = {}
