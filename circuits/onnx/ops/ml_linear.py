@@ -80,9 +80,14 @@ def LinearClassifier(
     """(label, scores): the label from the raw scores X W^T + b, the scores transformed.
     A single score column with two labels is a binary model: label [s > 0], scores
     [-s, s] or [1 - sigmoid(s), sigmoid(s)], as onnxruntime writes them."""
-    scores = _scores(ctx, _rows(ctx, X), coefficients, intercepts or [])
-    n_cls = scores.shape[1]
+    x = _rows(ctx, X)
     n_labels = len(classlabels_ints or classlabels_strings or [])
+    if n_labels == 2 and _antisymmetric(coefficients, intercepts or [0.0, 0.0], x.shape[1]):
+        # scikit-learn writes a binary model as rows (-w, w): one score decides both
+        half = len(coefficients) // 2
+        coefficients, intercepts = coefficients[half:], (intercepts or [0.0, 0.0])[1:]
+    scores = _scores(ctx, x, coefficients, intercepts or [])
+    n_cls = scores.shape[1]
     if n_cls == 1 and n_labels == 2:
         labels = int_labels(ctx, classlabels_ints, classlabels_strings, 2)
         s = QTensor(scores.values[:, 0], scores.scale, scores.bound)
@@ -93,6 +98,16 @@ def LinearClassifier(
     labels = int_labels(ctx, classlabels_ints, classlabels_strings, n_cls)
     label = class_labels(ctx, scores, labels)
     return label, _post(ctx, scores, post_transform)
+
+
+def _antisymmetric(w: Sequence[float], b: Sequence[float], f: int) -> bool:
+    """True for two score rows with the second the exact negation of the first: then
+    argmax = [s > 0] (ties to class 0) and the transformed pair is [-s, s] or
+    [1 - sigmoid(s), sigmoid(s)], the single-score layout."""
+    if len(w) != 2 * f or len(b) != 2:
+        return False
+    a = np.asarray(w, dtype=np.float64).reshape(2, f)
+    return bool(np.array_equal(a[0], -a[1]) and b[0] == -b[1])
 
 
 def _post(ctx: LoweringContext, scores: QTensor, post: str) -> QTensor:
