@@ -91,6 +91,7 @@ def load_model_bytes(data: bytes, name: str = "<model>") -> OnnxGraph:
     inputs = tuple(_input_info(v, name) for v in model.graph.input if v.name not in constants)
     if not inputs:
         raise ModelError(f"{name}: the graph has no input that is not an initializer")
+    _refuse_dynamic_sequences(model, name)
     _fix_inputs(model, inputs)
     try:
         inferred = onnx.shape_inference.infer_shapes(model, check_type=True, strict_mode=True)
@@ -174,6 +175,24 @@ def _input_info(v: onnx.ValueInfoProto, name: str) -> TensorInfo:
                 "re-export with a fixed shape"
             )
     return TensorInfo(v.name, tuple(dims), t.elem_type)
+
+
+def _refuse_dynamic_sequences(model: onnx.ModelProto, name: str) -> None:
+    """A dynamic axis 0 is read as a batch of one, but for a recurrent layer's input in
+    layout 0 it is the sequence: the circuit would silently stop after one step."""
+    dynamic = {
+        v.name
+        for v in model.graph.input
+        if v.type.tensor_type.shape.dim and not v.type.tensor_type.shape.dim[0].dim_value
+    }
+    for node in model.graph.node:
+        layout = next((a.i for a in node.attribute if a.name == "layout"), 0)
+        if node.op_type in ("LSTM", "GRU", "RNN") and not layout and node.input[0] in dynamic:
+            raise ModelError(
+                f"{name}: node {node.name!r} ({node.op_type}) reads input {node.input[0]!r}, "
+                "whose sequence length (axis 0) is dynamic; re-export with a fixed sequence "
+                "length (no dynamic_axes on the time axis)"
+            )
 
 
 def _fix_inputs(model: onnx.ModelProto, inputs: tuple[TensorInfo, ...]) -> None:

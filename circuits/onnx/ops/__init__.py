@@ -12,6 +12,8 @@ all of them (see `circuits.onnx.registry` for the calling convention).
 * `ml_linear` (with `ml_post`): the ONNX-ML linear models and preprocessing;
 * `ml_trees` (with `ml_tree_ir` and `ml_tree_circuit`): the ONNX-ML tree ensembles.
 
+* `recurrent` (with `recurrent_run`): LSTM, GRU and RNN unrolled over time.
+
 `geometry` holds the sliding-window arithmetic Conv and the pooling operators share.
 """
 
@@ -23,7 +25,20 @@ from circuits.onnx.ops import (
     ml_trees,
     nonlinear,
     pool,
+    recurrent,
+    recurrent_run,
     shape,
 )
 
-__all__ = ["arith", "compare", "linear", "ml_linear", "ml_trees", "nonlinear", "pool", "shape"]
+__all__ = [
+    "arith",
+    "compare",
+    "linear",
+    "ml_linear",
+    "ml_trees",
+    "nonlinear",
+    "pool",
+    "recurrent",
+    "recurrent_run",
+    "shape",
+]
