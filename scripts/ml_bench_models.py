@@ -4,9 +4,13 @@ generated data (nothing is downloaded), and the extra columns they report.
 * ``gbdt_100x3_f16``: scikit-learn GradientBoostingClassifier, 100 trees of depth 3, 16
   features (exported by skl2onnx: TreeEnsembleClassifier, LOGISTIC, ZipMap);
 * ``rf_50x6_f16``: RandomForestClassifier, 50 trees of depth at most 6, 16 features;
-* ``logreg_f16``: LogisticRegression on 16 features (LinearClassifier, ZipMap).
+* ``logreg_f16``: LogisticRegression on 16 features (LinearClassifier, ZipMap);
+* ``lstm_s8_f4_h8`` / ``gru_s8_f4_h8``: torch nn.LSTM / nn.GRU over 8 steps of 4 features,
+  hidden size 8, and a linear read-out, as torch.onnx.export wrote them (the committed
+  fixtures of scripts/export_rnn_fixtures.py).
 
-`extra_columns` gives constraints per interior tree node (from the compiler's record) and
+`extra_columns` gives constraints per interior tree node or per time step (from the
+compiler's records) and
 the label agreement with onnxruntime (the labels must be equal except for rows with a
 feature within one quantization step of a threshold: counted as ``near_threshold``).
 """
@@ -15,6 +19,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -64,12 +69,27 @@ def logreg() -> onnx.ModelProto:
     return _export(LogisticRegression().fit(x, y), x)
 
 
+FIXTURES = Path(__file__).resolve().parent.parent / "tests/circuits/onnx/fixtures"
+
+
+def fixture(name: str) -> Callable[[], onnx.ModelProto]:
+    return lambda: onnx.load(str(FIXTURES / f"{name}.onnx"))
+
+
 MODELS: dict[str, Callable[[], onnx.ModelProto]] = {
     "gbdt_100x3_f16": gbdt,
     "rf_50x6_f16": forest,
     "logreg_f16": logreg,
+    "lstm_s8_f4_h8": fixture("torch_lstm_s8_f4_h8"),
+    "gru_s8_f4_h8": fixture("torch_gru_s8_f4_h8"),
 }
-TARGET_PROVE_S = {"gbdt_100x3_f16": 1.5, "rf_50x6_f16": float("nan"), "logreg_f16": 0.1}
+TARGET_PROVE_S = {
+    "gbdt_100x3_f16": 1.5,
+    "rf_50x6_f16": float("nan"),
+    "logreg_f16": 0.1,
+    "lstm_s8_f4_h8": 4.0,
+    "gru_s8_f4_h8": float("nan"),
+}
 
 
 def _thresholds(model: onnx.ModelProto) -> dict[int, np.ndarray]:
@@ -96,9 +116,14 @@ def extra_columns(
     got: Sequence[dict[str, np.ndarray]],
     refs: Sequence[dict[str, np.ndarray]],
 ) -> dict[str, Any]:
-    """per_node (constraints per interior tree node), label_agree and near_threshold."""
-    trees = [a for a in compiled.approximations if a.get("function") == "tree_ensemble"]
-    per_node = float(trees[0]["constraints_per_internal_node"]) if trees else float("nan")
+    """per_node (constraints per interior tree node or per time step), label_agree and
+    near_threshold."""
+    recs = {a.get("function"): a for a in compiled.approximations}
+    per_node = float("nan")
+    if "tree_ensemble" in recs:
+        per_node = float(recs["tree_ensemble"]["constraints_per_internal_node"])
+    elif "recurrent" in recs:
+        per_node = float(recs["recurrent"]["constraints_per_step"])
     labels = [k for k in (refs[0] if refs else {}) if "label" in k]
     if not labels:
         return {"per_node": per_node, "label_agree": float("nan"), "near_threshold": 0}

@@ -3,6 +3,7 @@ the refusals (dynamic or shorter sequence lengths, clipping, uncertified activat
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -93,3 +94,17 @@ def test_dynamic_sequence_axis_is_refused() -> None:
 def test_unsupported_attributes_name_the_node(attrs: dict[str, Any], needle: str) -> None:
     with pytest.raises(UnsupportedOpError, match=rf"'LSTM'.*'my_lstm'.*{needle}"):
         compile_onnx(recurrent_model("LSTM", 2, 2, 2, **attrs))
+
+
+FIXTURES = Path(__file__).parent / "fixtures"
+TORCH_SMALL = ["torch_rnn_s3_f3_h4", "torch_gru_s3_f3_h4", "torch_lstm_bi_s3_f3_h4"]
+
+
+@pytest.mark.parametrize("name", TORCH_SMALL)
+def test_torch_exports_match_onnxruntime(name: str) -> None:
+    """Real torch.onnx.export output (scripts/export_rnn_fixtures.py), committed as files."""
+    model = onnx.load(str(FIXTURES / f"{name}.onnx"))
+    compiled = compile_onnx(model)
+    res = compare(compiled, inputs(model, SAMPLES, seed=9))
+    for out, err in res.max_err.items():
+        assert err <= certified(compiled) + ROUNDING_SLACK, out
