@@ -63,6 +63,14 @@ def test_error_over_100_random_inputs(kind: str) -> None:
     assert max(res.max_err.values()) <= certified(compiled) + ROUNDING_SLACK
 
 
+def test_constant_sequence_lens_shorter_than_the_sequence_is_refused() -> None:
+    model = recurrent_model("GRU", 3, 2, 3)
+    model.graph.node[0].input[4] = "lens"
+    model.graph.initializer.append(helper.make_tensor("lens", TensorProto.INT32, [1], [2]))
+    with pytest.raises(UnsupportedOpError, match=r"'GRU'.*'my_gru'.*sequence_lens = \[2\]"):
+        compile_onnx(model)
+
+
 def test_dynamic_sequence_axis_is_refused() -> None:
     model = recurrent_model("LSTM", 3, 2, 3)
     dim = model.graph.input[0].type.tensor_type.shape.dim[0]
