@@ -12,6 +12,7 @@ all of them (see `circuits.onnx.registry` for the calling convention).
 * `ml_linear` (with `ml_post`): the ONNX-ML linear models and preprocessing;
 * `ml_trees` (with `ml_tree_ir` and `ml_tree_circuit`): the ONNX-ML tree ensembles.
 
+* `control`: Loop and Scan with a static trip count, unrolled;
 * `recurrent` (with `recurrent_run`): LSTM, GRU and RNN unrolled over time.
 
 `geometry` holds the sliding-window arithmetic Conv and the pooling operators share.
@@ -20,6 +21,7 @@ all of them (see `circuits.onnx.registry` for the calling convention).
 from circuits.onnx.ops import (
     arith,
     compare,
+    control,
     linear,
     ml_linear,
     ml_trees,
@@ -33,6 +35,7 @@ from circuits.onnx.ops import (
 __all__ = [
     "arith",
     "compare",
+    "control",
     "linear",
     "ml_linear",
     "ml_trees",
