@@ -80,6 +80,23 @@ def test_sklearn_classifiers_match_onnxruntime(name: str, make: Any, classes: in
     assert stats["internal_nodes"] > 0 and stats["constraints"] > 0
 
 
+def test_scaler_and_gbdt_pipeline() -> None:
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    x, y2, _ = data(40, TRAIN + HELD_OUT, 5)
+    pipe = make_pipeline(StandardScaler(), GradientBoostingClassifier(n_estimators=6, max_depth=3))
+    pipe.fit(x[:TRAIN], y2[:TRAIN])
+    model = export(pipe, x)
+    compiled = compile_onnx(model)
+    held = x[TRAIN:]
+    res = compare(compiled, held, label="output_label")
+    # the thresholds apply to the scaled features (one step of the scaled value)
+    scaled = pipe[0].transform(held)
+    assert set(res.label_mismatch) <= near_threshold(model, scaled, step=2.0**-15)
+    assert res.max_err["output_probability"] <= certified(compiled) + 1e-4
+
+
 def test_sklearn_regressors_match_onnxruntime() -> None:
     x, _, _ = data(20, TRAIN + HELD_OUT, 4)
     y = x[:, 0] * 2 - x[:, 1] ** 2
