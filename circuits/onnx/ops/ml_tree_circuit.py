@@ -29,6 +29,7 @@ from circuits.gadgets.locate import locate
 from circuits.gadgets.reduce import max_many
 from circuits.lc import LC
 from circuits.onnx.context import LoweringContext
+from circuits.onnx.ops.arith import computed
 from circuits.onnx.ops.ml_tree_ir import Ensemble, Leaf, Node, Split, walk
 from circuits.onnx.quant import bits_for_bound, quantize
 from circuits.onnx.tensor import Operand, QTensor, Value, as_lc, linear, object_array
@@ -167,9 +168,7 @@ def _extreme(ctx: LoweringContext, per_tree: list[dict[int, list[tuple[int, LC]]
 
 def scores(ctx: LoweringContext, X: Operand, ens: Ensemble) -> QTensor:
     """The aggregated raw scores, shape (N, n_targets), at the leaf scale."""
-    x = X if isinstance(X, QTensor) else None
-    if x is None:
-        raise ctx.error("input 'X' must be computed from the model inputs")
+    x = computed(ctx, X, "X")
     x = x.reshape((1, x.shape[0])) if x.ndim == 1 else x
     if x.ndim != 2:
         raise ctx.error(f"input X must have shape [N, F], got {list(x.shape)}")
