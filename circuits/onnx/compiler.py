@@ -177,6 +177,7 @@ def compile_graph(graph: OnnxGraph, config: QuantConfig | None = None) -> Compil
     state = SharedState(b, cfg)
     b.public_input("binding")
     env: dict[str, QTensor | Const] = dict(graph.constants)
+    state.scope = env
     in_specs, in_values = _inputs(b, graph, cfg, env)
     bind_words(b, "in", Packing.for_bits(cfg.input_bits, cfg.pack).pack_lcs(in_values))
     inputs_cost = NodeCost(-1, "inputs", "Input", "inputs", b.n_constraints)
@@ -236,7 +237,7 @@ def _node(
         )
     if node.op_type == "Constant":
         results: list[QTensor | Const] = [constant_value(node)]
-    elif not any(isinstance(a, QTensor) for a in args):
+    elif not any(isinstance(a, QTensor) for a in args) and not _has_body(node):
         consts = [a for a in args if not isinstance(a, QTensor)]
         results = list(fold_node(node, consts, graph.opset))
     else:
@@ -251,6 +252,14 @@ def _node(
         if out:
             env[out] = r
     return NodeCost(index, name, node.op_type, label, 0)
+
+
+def _has_body(node: onnx.NodeProto) -> bool:
+    """A node with a subgraph (Loop, Scan, If) may read computed tensors of the enclosing
+    graph through it, so its own constant inputs do not make it foldable."""
+    return any(
+        a.type in (onnx.AttributeProto.GRAPH, onnx.AttributeProto.GRAPHS) for a in node.attribute
+    )
 
 
 def _call(
