@@ -38,6 +38,7 @@ from circuits import FieldRangeError, Manifest, PublicLayout
 from oracle.accounts import Signer
 from oracle.chain import Chain
 from oracle.daemon import endpoint
+from oracle.daemon.batching import BatchingSubmitter
 from oracle.daemon.config import DaemonConfig, ModelConfig
 from oracle.daemon.errors import DaemonError, IllegalTransition
 from oracle.daemon.feeds import FeedScheduler
@@ -143,8 +144,21 @@ class Service:
         gas = config.gas
         policy = GasPolicy(gas.max_fee_wei, gas.priority_fee_wei, gas.replace_after,
                            gas.bump_percent, gas.gas_limit)  # fmt: skip
-        self.submitter = Submitter(
-            self.hub, self.store, self.signer, policy, confirmations=chain.confirmations
+        batching = config.submitter
+        self.submitter = (
+            BatchingSubmitter(
+                self.hub,
+                self.store,
+                self.signer,
+                policy,
+                confirmations=chain.confirmations,
+                max_batch=batching.max_batch,
+                max_batch_wait=batching.max_batch_wait,
+            )
+            if batching.max_batch > 1
+            else Submitter(
+                self.hub, self.store, self.signer, policy, confirmations=chain.confirmations
+            )
         )
         models = {m.name: m for m in config.models}
         self.feeds = (
