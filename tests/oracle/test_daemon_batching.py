@@ -16,7 +16,7 @@ from hub_harness import RISK_PACKED, HubEnv, open_env
 
 from oracle.accounts import Signer
 from oracle.daemon.batching import BatchingSubmitter, plan_batches
-from oracle.daemon.fees import GasPolicy
+from oracle.daemon.fees import GasPolicy, first_fees
 from oracle.daemon.hub import Hub, load_hub_abi
 from oracle.daemon.jobs import Job, State
 from oracle.daemon.store import Store
@@ -142,8 +142,6 @@ def test_a_restart_with_a_batch_signed_but_not_broadcast_sends_the_same_bytes(
     # under one signed transaction the node has never seen.
     sub = rig.submitter
     calldata = sub._batch_calldata(jobs)
-    from oracle.daemon.fees import first_fees
-
     nonce = sub.sync_nonce()
     record = sub._sign_data(
         jobs[0], calldata, nonce, first_fees(sub._base_fee(), POLICY), 3_000_000
