@@ -72,6 +72,7 @@ contract OnchainInputFeeds {
     error RoundNotFinal(uint256 source, uint80 roundId);
     error RoundTooOld(uint256 source, uint80 roundId, uint256 updatedAt, uint64 maxInputAge);
     error RoundBeforePrevious(uint256 source, uint80 roundId, uint80 previous);
+    error RoundNotNext(bytes32 feedId, uint64 round, uint64 next);
     error ConversionOverflow(int256 value, uint8 decimals, uint8 scale);
 
     constructor(IHubFeeds hub_) {
@@ -137,18 +138,23 @@ contract OnchainInputFeeds {
         }
     }
 
-    /// @notice Publish the next hub round of feed `feedId` from aggregator rounds `roundIds`:
-    /// `outputs` and a proof for `hub.feedPublicInputs(feedId, nextRound(feedId), this,
-    /// inputsFor(feedId, roundIds), outputs)`. Anyone may call.
-    function update(bytes32 feedId, uint80[] calldata roundIds, int256[] calldata outputs, uint256[8] calldata proof)
-        external
-        returns (uint64 round)
-    {
+    /// @notice Publish hub round `round` (which must be `nextRound(feedId)`) of feed `feedId`
+    /// from aggregator rounds `roundIds`: `outputs` and a proof for
+    /// `hub.feedPublicInputs(feedId, round, this, inputsFor(feedId, roundIds), outputs)`.
+    /// Anyone may call. Reverts `RoundNotNext` when another update got in first.
+    function update(
+        bytes32 feedId,
+        uint64 round,
+        uint80[] calldata roundIds,
+        int256[] calldata outputs,
+        uint256[8] calldata proof
+    ) external {
+        uint64 next = nextRound(feedId);
+        if (round != next) revert RoundNotNext(feedId, round, next);
         int256[] memory inputs = inputsFor(feedId, roundIds);
         for (uint256 i; i < roundIds.length; ++i) {
             if (roundIds[i] != 0) lastRoundUsed[feedId][i] = roundIds[i];
         }
-        round = nextRound(feedId);
         hub.updateFeed(feedId, inputs, outputs, round, proof);
         emit OnchainFeedUpdated(feedId, round, msg.sender, roundIds);
     }

@@ -133,6 +133,7 @@ class OnchainFeeds:
     def update(
         self,
         feed_id: bytes,
+        round_: int,
         round_ids: Sequence[int],
         outputs: Sequence[int],
         proof: Sequence[int],
@@ -141,7 +142,7 @@ class OnchainFeeds:
         gas: int | None = None,
     ) -> Sent:
         fn = self.contract.functions.update(
-            feed_id, [int(r) for r in round_ids], [int(v) for v in outputs], list(proof)
+            feed_id, round_, [int(r) for r in round_ids], [int(v) for v in outputs], list(proof)
         )
         return Sent.of(self.chain.transact(fn, sender=sender, gas=gas))
 

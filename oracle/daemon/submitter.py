@@ -35,6 +35,7 @@ from typing import Any
 
 from eth_typing import ChecksumAddress
 from hexbytes import HexBytes
+from web3 import Web3
 from web3.exceptions import TransactionNotFound
 from web3.types import TxParams, TxReceipt
 
@@ -53,6 +54,7 @@ log = logging.getLogger(__name__)
 DONE_ERRORS = {
     "AlreadyFulfilled": "already fulfilled by another submitter",
     "RoundNotIncreasing": "a later feed round is already posted",
+    "RoundNotNext": "a later feed round is already posted",
 }
 _ACCEPTED = ("already known", "already imported", "known transaction")
 _NONCE_LOW = ("nonce too low", "nonce is too low", "oldnonce")
@@ -151,10 +153,15 @@ class Submitter:
 
     def _call_params(self, job: Job, gas: int | None = None) -> TxParams:
         assert job.calldata is not None
-        params: TxParams = {"from": self.address, "to": self.hub.address, "data": job.calldata}
+        params: TxParams = {"from": self.address, "to": self._target(job), "data": job.calldata}
         if gas is not None:
             params["gas"] = gas
         return params
+
+    def _target(self, job: Job) -> ChecksumAddress:
+        """The hub, or the contract an onchain feed's rounds go through (payload "to")."""
+        to = job.payload.get("to")
+        return self.hub.address if to is None else Web3.to_checksum_address(str(to))
 
     def _preflight(self, job: Job, report: StepReport) -> int | None:
         """The gas limit to send `job` with, or None if the call reverts (job settled)."""
@@ -227,7 +234,7 @@ class Submitter:
             "type": 2,
             "chainId": self.chain_id,
             "nonce": nonce,
-            "to": self.hub.address,
+            "to": self._target(job),
             "value": 0,
             "data": job.calldata,
             "gas": gas,

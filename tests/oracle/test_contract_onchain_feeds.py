@@ -77,15 +77,17 @@ def test_a_window_of_rounds_feeds_the_model_and_anyone_may_update(
     inputs = [to_fixed_point(p, 2, RISK_PACKED.input_scale) for p in PRICES[2:10]]
     assert feeds.functions.inputsFor(feed_id, [10]).call() == inputs
     proof = _proof(env, feeds, RISK_PACKED, feed_id, inputs, [42])
-    receipt = env.chain.send(feeds.functions.update(feed_id, [10], [42], proof), env.requester)
+    receipt = env.chain.send(feeds.functions.update(feed_id, 1, [10], [42], proof), env.requester)
     (event,) = env.chain.events(env.hub, receipt, "FeedUpdated")
     assert list(event["args"]["inputs"]) == inputs and event["args"]["updater"] == feeds.address
     assert env.hub.functions.latest(feed_id).call()[:2] == [[42], 1]
     # A newer round appeared: the proof for round 11's window is for other prices, and a
     # proof for the same window may not go back to older rounds.
     stale_proof = _proof(env, feeds, RISK_PACKED, feed_id, inputs, [43])
-    fn = feeds.functions.update(feed_id, [11], [43], stale_proof)
+    fn = feeds.functions.update(feed_id, 2, [11], [43], stale_proof)
     env.chain.reverts(fn, env.requester, "InvalidProof")
+    fn = feeds.functions.update(feed_id, 1, [10], [42], proof)  # replayed: round 1 is taken
+    assert _reverts(env, fn, "RoundNotNext") == (feed_id, 1, 2)
     _reverts(env, feeds.functions.inputsFor(feed_id, [9]), "RoundBeforePrevious")
 
 
@@ -126,10 +128,10 @@ def test_misbehaving_aggregators_and_view_calls(env: HubEnv, feeds: Contract) ->
     proof = _proof(env, feeds, SIGNAL, feed_id, expected, [-9])
     env.chain.send(value.functions.set(-133_456), env.owner)  # the value moved: other inputs
     env.chain.reverts(
-        feeds.functions.update(feed_id, [6, 0], [-9], proof), env.other, "InvalidProof"
+        feeds.functions.update(feed_id, 1, [6, 0], [-9], proof), env.other, "InvalidProof"
     )
     env.chain.send(value.functions.set(-123_456), env.owner)
-    env.chain.send(feeds.functions.update(feed_id, [6, 0], [-9], proof), env.other)
+    env.chain.send(feeds.functions.update(feed_id, 1, [6, 0], [-9], proof), env.other)
     assert env.hub.functions.latest(feed_id).call()[0] == [-9]
 
 
