@@ -22,7 +22,7 @@ interface IHubFeeds is IZkOracle {
 /// declaration order:
 ///
 ///  * an aggregator window (`window >= 1`): `window` consecutive rounds of a Chainlink-style
-///    aggregator, oldest first, ending at the round id the updater names;
+///    aggregator, newest first: the round id the updater names, then the ones before it;
 ///  * a view call (`window == 0`): `target.staticcall(callData)` returning one int256.
 ///
 /// `update` reads the named rounds (and the view calls) in the same transaction, checks them,
@@ -132,7 +132,7 @@ contract OnchainInputFeeds {
             if (roundIds[i] < s.window) revert RoundUnavailable(i, roundIds[i]);
             _checkNewest(feedId, i, roundIds[i], s.target, d.maxInputAge);
             for (uint256 j; j < s.window; ++j) {
-                uint80 id = roundIds[i] - uint80(s.window - 1 - j);
+                uint80 id = roundIds[i] - uint80(j);
                 inputs[at++] = toFixedPoint(_roundValue(s.target, i, id), s.decimals, d.inputScale);
             }
         }

@@ -45,7 +45,7 @@ def to_fixed_point(value: int, decimals: int, scale: int) -> int:
 
 @dataclass(frozen=True)
 class AggregatorWindow:
-    """`rounds` consecutive rounds of a Chainlink-style aggregator, oldest first."""
+    """`rounds` consecutive rounds of a Chainlink-style aggregator, newest first."""
 
     aggregator: str
     rounds: int

@@ -241,6 +241,10 @@ class FeedScheduler:
         self.feeds = list(feeds)
         self.models = dict(models)
         self.sources = dict(sources or {f.feed_id: make_source(f.source, hub.w3) for f in feeds})
+        if any(isinstance(s, OnchainSource) for s in self.sources.values()):
+            from oracle.contracts import hub_contracts
+
+            hub.add_error_abi(hub_contracts()["OnchainInputFeeds"].abi)  # its reverts, named
         self.shapes = {f.feed_id: shapes(str(self.models[f.model].artifacts)) for f in feeds}
         self.clock = clock
         self._next_read = {f.feed_id: 0.0 for f in feeds}
@@ -282,11 +286,16 @@ class FeedScheduler:
             return None
         # Past the chain's round and past every round tried here (a failed one keeps its key).
         next_round = max([chain_round, *(int(j.payload["round"]) for j in rounds)]) + 1
+        key = feed_key(feed.feed_id, next_round)
+        if extra:
+            # OnchainInputFeeds takes exactly the hub's next round; the job is the rounds it
+            # reads, so a failed attempt is retried only once a source has a new round.
+            next_round = chain_round + 1
+            key = f"{feed_key(feed.feed_id, next_round)}:{'-'.join(map(str, extra['round_ids']))}"
         payload = {"feed_id": "0x" + feed.feed_id.hex(), "round": next_round, "inputs": inputs,
                    **extra}  # fmt: skip
         model = self.models[feed.model]
-        new = NewJob(Kind.FEED, feed_key(feed.feed_id, next_round), model.model_id, payload,
-                     number, block_hash)  # fmt: skip
+        new = NewJob(Kind.FEED, key, model.model_id, payload, number, block_hash)
         job, _ = self.store.insert_seen(new)
         why = "heartbeat" if stale else f"deviation {moved:.3g} %"
         log.info("feed round due (%s)", why, extra={"job": job.id, "round": next_round})

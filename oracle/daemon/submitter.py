@@ -99,7 +99,7 @@ class Submitter:
         self.confirmations = confirmations
         self.clock = clock
         self.chain_id = self._rpc("eth_chainId", lambda: int(self.w3.eth.chain_id))
-        self._gas_limits: dict[tuple[str, bytes, int], int] = {}  # learnt, see the docstring
+        self._gas_limits: dict[tuple[str, bytes, int, str], int] = {}  # learnt, see the docstring
         self._step_values: dict[str, int] = {}  # read once per step
 
     def _once(self, name: str, what: str, call: Callable[[], Any]) -> int:
@@ -165,7 +165,8 @@ class Submitter:
 
     def _preflight(self, job: Job, report: StepReport) -> int | None:
         """The gas limit to send `job` with, or None if the call reverts (job settled)."""
-        key = (job.kind.value, job.model_id, int(job.payload.get("callback_gas_limit", 0)))
+        key = (job.kind.value, job.model_id, int(job.payload.get("callback_gas_limit", 0)),
+               self._target(job))  # fmt: skip
         known = self.policy.gas_limit or self._gas_limits.get(key)
         try:
             if known is not None and self._call_fits(job, known):

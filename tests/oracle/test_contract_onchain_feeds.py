@@ -74,7 +74,7 @@ def test_a_window_of_rounds_feeds_the_model_and_anyone_may_update(
 ) -> None:
     agg = _aggregator(env)
     feed_id = _declare(env, feeds, "window", RISK_PACKED, [(agg.address, 8, 0, b"")])
-    inputs = [to_fixed_point(p, 2, RISK_PACKED.input_scale) for p in PRICES[2:10]]
+    inputs = [to_fixed_point(p, 2, RISK_PACKED.input_scale) for p in PRICES[9:1:-1]]
     assert feeds.functions.inputsFor(feed_id, [10]).call() == inputs
     proof = _proof(env, feeds, RISK_PACKED, feed_id, inputs, [42])
     receipt = env.chain.send(feeds.functions.update(feed_id, 1, [10], [42], proof), env.requester)
@@ -114,7 +114,7 @@ def test_misbehaving_aggregators_and_view_calls(env: HubEnv, feeds: Contract) ->
     sources = [(flaky.address, 3, 0, b""), (value.address, 0, 4, bytes.fromhex(call[2:]))]
     feed_id = _declare(env, feeds, "mixed", SIGNAL, sources)
     scale = SIGNAL.input_scale
-    expected = [to_fixed_point(10 * r, 2, scale) for r in (4, 5, 6)]
+    expected = [to_fixed_point(10 * r, 2, scale) for r in (6, 5, 4)]  # newest first
     expected.append(to_fixed_point(-123_456, 4, scale))
     assert feeds.functions.inputsFor(feed_id, [6, 0]).call() == expected
     # Round 5 misbehaves; a reverting aggregator fails on the first read (the newest, 6).

@@ -63,7 +63,7 @@ def test_the_daemon_posts_a_round_from_the_rounds_it_read(env: HubEnv, tmp_path:
                               shapes=lambda _: InputShape((), ()), clock=lambda: 0.0)  # fmt: skip
     number, block_hash, now = hub.latest_block()
     (job,) = scheduler.tick(number, block_hash, now)
-    expected = [to_fixed_point(p, 2, RISK_PACKED.input_scale) for p in PRICES[2:]]
+    expected = [to_fixed_point(p, 2, RISK_PACKED.input_scale) for p in PRICES[:1:-1]]
     assert job.payload["round_ids"] == [10] and job.payload["inputs"] == expected
     assert job.payload["to"] == feeds.address and job.payload["round"] == 1
 
