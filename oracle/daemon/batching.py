@@ -112,9 +112,14 @@ class BatchingSubmitter(Submitter):
         return self.hub.fulfill_batch_calldata(jobs[0].model_id, items)
 
     def _batch_gas(self, calldata: bytes) -> int | None:
-        """Gas limit for the batch, or None if its dry run reverts."""
+        """Gas limit for the batch, or None if its dry run reverts. With a fixed limit
+        (the embedded chain) one eth_call is the dry run; else eth_estimateGas + margin."""
         params: TxParams = {"from": self.address, "to": self.hub.address, "data": calldata}
+        fixed = self.policy.gas_limit
         try:
+            if fixed is not None:
+                self._rpc("eth_call", lambda: self.w3.eth.call({**params, "gas": fixed}))
+                return fixed
             gas = int(self._rpc("eth_estimateGas", lambda: self.w3.eth.estimate_gas(params)))
         except Exception as exc:
             if not is_revert(exc):
