@@ -21,9 +21,11 @@ from hub_harness import (
     ZERO,
     HubEnv,
     anvil_only,
+    compiled,
     open_env,
 )
 
+from circuits.solidity import MAX_CODE_SIZE
 from oracle.statement import feed_binding
 
 pytestmark = pytest.mark.xdist_group("hub-batch")
@@ -245,3 +247,8 @@ def test_a_feed_batch_publishes_rounds_in_order_and_skips_refused_ones(env: HubE
     fn = env.hub.functions.updateFeedBatch(SIGNAL.model_id, rounds, [good[1], bad[1]])
     env.chain.reverts(fn, sender, "InvalidProof", gas=GAS)
     assert env.hub.functions.latest(a).call()[1] == 2
+
+
+def test_the_hub_and_the_onchain_feeds_contract_fit_eip_170() -> None:
+    sizes = {name: compiled()[name].deployed_size for name in ("ZkOracle", "OnchainInputFeeds")}
+    assert all(0 < size < MAX_CODE_SIZE for size in sizes.values()), sizes
