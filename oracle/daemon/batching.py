@@ -78,6 +78,7 @@ class BatchingSubmitter(Submitter):
         super().__init__(*args, **kw)
         self.max_batch = max_batch
         self.max_batch_wait = max_batch_wait
+        self._batch_limits: dict[tuple[str, bytes, int, str], int] = {}
 
     def step(self, between: Callable[[], None] | None = None) -> StepReport:
         report = StepReport()
@@ -111,26 +112,40 @@ class BatchingSubmitter(Submitter):
             items.append((job.request_id, job.outputs, words))
         return self.hub.fulfill_batch_calldata(jobs[0].model_id, items)
 
-    def _batch_gas(self, calldata: bytes) -> int | None:
-        """Gas limit for the batch, or None if its dry run reverts. With a fixed limit
-        (the embedded chain) one eth_call is the dry run; else eth_estimateGas + margin."""
+    def _batch_gas(self, jobs: Sequence[Job], calldata: bytes) -> int | None:
+        """Gas limit for the batch, or None if its dry run reverts. A fixed limit (the
+        embedded chain), or one learnt for a batch of this model, size and callback gas,
+        is checked with one eth_call; else eth_estimateGas (a dozen runs) plus the margin."""
         params: TxParams = {"from": self.address, "to": self.hub.address, "data": calldata}
-        fixed = self.policy.gas_limit
+        callbacks = sum(int(j.payload.get("callback_gas_limit", 0)) for j in jobs)
+        key = ("batch", jobs[0].model_id, len(jobs), str(callbacks))
+        known = self.policy.gas_limit or self._batch_limits.get(key)
         try:
-            if fixed is not None:
-                self._rpc("eth_call", lambda: self.w3.eth.call({**params, "gas": fixed}))
-                return fixed
+            if known is not None and self._dry_run({**params, "gas": known}):
+                return known
             gas = int(self._rpc("eth_estimateGas", lambda: self.w3.eth.estimate_gas(params)))
         except Exception as exc:
             if not is_revert(exc):
                 raise
             log.warning("batch dry run reverted (%s): sent alone", self._reverted(exc, None))
             return None
-        return gas + gas * self.policy.gas_margin_percent // 100
+        limit = gas + gas * self.policy.gas_margin_percent // 100
+        self._batch_limits[key] = limit
+        return limit
+
+    def _dry_run(self, params: TxParams) -> bool:
+        """eth_call; False on a revert without an error (out of gas: estimate instead)."""
+        try:
+            self._rpc("eth_call", lambda: self.w3.eth.call(params))
+        except Exception as exc:
+            if is_revert(exc) and self._reverted(exc, None).error_name is None:
+                return False
+            raise
+        return True
 
     def _submit_batch(self, jobs: list[Job], report: StepReport) -> None:
         calldata = self._batch_calldata(jobs)
-        gas = self._batch_gas(calldata)
+        gas = self._batch_gas(jobs, calldata)
         if gas is None:
             self.store.leave_batch([j.id for j in jobs], solo=True)
             for job in jobs:
