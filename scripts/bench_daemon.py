@@ -80,6 +80,7 @@ port = 0
 workers = {args.workers}
 [submitter]
 max_batch = {args.max_batch}
+max_batch_wait = {args.max_batch_wait}
 [[models]]
 name = "mlp_8_16_1"
 id = "0x{model_id.hex()}"
@@ -331,6 +332,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workers", type=int, default=1, help="prover processes (default 1)")
     ap.add_argument("--poll-interval", type=float, default=0.1, help="seconds (default 0.1)")
     ap.add_argument("--max-batch", type=int, default=16, help="[submitter] max_batch (16)")
+    ap.add_argument(
+        "--max-batch-wait", type=float, default=0.0, help="[submitter] max_batch_wait (0 s)"
+    )
     ap.add_argument(
         "--compare-batching",
         action="store_true",
