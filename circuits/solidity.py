@@ -1,10 +1,12 @@
 """Solidity verifier for a Groth16 verifying key over BN254, rendered from our own template.
 
-The contract has one entry point,
+The contract's entry point is
 
     verifyProof(uint256[8] calldata proof, uint256[N] calldata input) external view
 
-which returns iff the proof is valid and otherwise reverts with a custom error. Reverting
+which returns iff the proof is valid and otherwise reverts with a custom error; keys with
+at most `MAX_BATCH_PUBLIC_INPUTS` inputs also get ``verifyBatch`` for n proofs at once
+(`circuits.solidity_batch`). Reverting
 (rather than returning false) means a transaction, and eth_estimateGas, succeed only with a
 valid proof, and a caller cannot forget to check a boolean.
 
