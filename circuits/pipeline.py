@@ -327,6 +327,12 @@ def verify(model_dir: str | Path, proof: Proof, public: Sequence[int]) -> bool:
     return verifier.verify(read_vk(info.verification_key), list(public), proof)
 
 
+def check_proof(model_dir: str | Path, proof: Proof, public: Sequence[int]) -> bool:
+    """Verify with the directory's own backend (native for arkworks keys: milliseconds),
+    e.g. right after proving; `verify` is the independent pure-Python check."""
+    return backend_for(model_dir).verify(model_dir, list(public), proof)
+
+
 def info(model_dir: str | Path) -> dict[str, Any]:
     """The manifest (as JSON) plus the key directory's setup description, if any."""
     d = Path(model_dir)

@@ -1,8 +1,13 @@
 """Benchmark the oracle daemon on Anvil and print a table.
 
     python scripts/bench_daemon.py [--json PATH] [--requests 20] [--burst 50] [--bursts 3]
-                                   [--workers 1] [--poll-interval 0.1]
+                                   [--workers 1] [--poll-interval 0.1] [--max-batch 16]
                                    [--engine local|ray] [--ray-nodes 1]
+    python scripts/bench_daemon.py --compare-batching --burst 100
+
+``--compare-batching`` runs one burst with ``[submitter] max_batch = 1`` and one with
+--max-batch, each on a fresh Anvil, and prints wall time, requests per second and the
+daemon's gas per request (its transactions' gas used / requests).
 
 Anvil (automine: every transaction is mined at once, no reorganisations, so the daemon
 runs with 0 confirmations), the ZkOracle hub and the 8->16->1 MLP of
@@ -81,6 +86,9 @@ port = 0
 [provers]
 workers = {args.workers}
 {_engine_lines(args)}
+[submitter]
+max_batch = {args.max_batch}
+max_batch_wait = {args.max_batch_wait}
 [[models]]
 name = "mlp_8_16_1"
 id = "0x{model_id.hex()}"
@@ -235,6 +243,59 @@ def bench_burst(
     }
 
 
+def _daemon_gas(w3: Web3, sender: str, since: int) -> int:
+    """Gas used by `sender`'s transactions mined from block `since` on."""
+    total = 0
+    for number in range(since, int(w3.eth.block_number) + 1):
+        block = w3.eth.get_block(number, full_transactions=True)
+        for tx in block["transactions"]:
+            if not isinstance(tx, bytes) and tx["from"] == sender:
+                total += int(w3.eth.get_transaction_receipt(tx["hash"])["gasUsed"])
+    return total
+
+
+def compare_batching(args: argparse.Namespace) -> list[dict[str, float]]:
+    """One burst of --burst requests with ``max_batch = 1`` and with --max-batch, each on a
+    fresh Anvil: wall time, requests per second and the daemon's gas per request."""
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="zkoracle-bench-batch-") as tmp:
+        model_dir = _model(Path(tmp))
+        for max_batch in (1, args.max_batch):
+            with chains.anvil(signer=None) as chain:
+                folder = Path(tmp) / f"batch-{max_batch}"
+                folder.mkdir()
+                dep = deploy_model(chain, model_dir)
+                hub = chain.w3.eth.contract(address=dep.hub, abi=hub_contracts()["ZkOracle"].abi)
+                daemon = Account.create()
+                chain.fund(daemon.address, 10**20)
+                url = getattr(chain.w3.provider, "endpoint_uri", "")
+                run_args = argparse.Namespace(**{**vars(args), "max_batch": max_batch})
+                config = _config(folder, url, dep.hub, dep.model_id, model_dir, run_args)
+                proc, metrics = _start_daemon(config, daemon.key.hex(), folder / "daemon.log")
+                try:
+                    client = Client(chain.w3, hub, dep.model_id)
+                    bench_latency(client, 1, args.poll_interval)  # warm-up
+                    since = int(chain.w3.eth.block_number) + 1
+                    burst = bench_burst(client, args.burst, metrics, proc.pid, args.workers)
+                    gas = _daemon_gas(chain.w3, daemon.address, since)
+                finally:
+                    os.kill(proc.pid, signal.SIGTERM)
+                    proc.wait(60)
+            rows.append({"max_batch": max_batch, **burst, "gas_per_request": gas / args.burst})
+    return rows
+
+
+def batching_table(rows: list[dict[str, float]], burst: int) -> str:
+    lines = [f"burst of {burst} requests, mlp_8_16_1",
+             f"{'max_batch':>9} {'wall s':>8} {'req/s':>7} {'gas/request':>12}"]  # fmt: skip
+    for r in rows:
+        lines.append(
+            f"{int(r['max_batch']):>9} {r['wall_s']:>8.2f} {r['throughput_per_s']:>7.1f} "
+            f"{r['gas_per_request']:>12.0f}"
+        )
+    return "\n".join(lines)
+
+
 def _median_run(runs: list[dict[str, float]]) -> dict[str, float]:
     return sorted(runs, key=lambda r: r["wall_s"])[len(runs) // 2]
 
@@ -328,7 +389,22 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--poll-interval", type=float, default=0.1, help="seconds (default 0.1)")
     ap.add_argument("--engine", choices=("local", "ray"), default="local")
     ap.add_argument("--ray-nodes", type=int, default=1, help="Ray nodes to start (default 1)")
+    ap.add_argument("--max-batch", type=int, default=16, help="[submitter] max_batch (16)")
+    ap.add_argument(
+        "--max-batch-wait", type=float, default=0.0, help="[submitter] max_batch_wait (0 s)"
+    )
+    ap.add_argument(
+        "--compare-batching",
+        action="store_true",
+        help="only a burst (--burst, e.g. 100) with max_batch 1 and --max-batch: gas and req/s",
+    )
     args = ap.parse_args(argv)
+    if args.compare_batching:
+        rows = compare_batching(args)
+        print(batching_table(rows, args.burst))
+        if args.json:
+            Path(args.json).write_text(json.dumps(rows, indent=1) + "\n")
+        return 0
     result = run(args)
     print(table(result))
     if args.json:

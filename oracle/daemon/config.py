@@ -81,6 +81,10 @@ class AccountConfig:
         return load_keystore(self.keystore, prompt=password if password_env else None)
 
 
+#: Largest batch the daemon sends: the calldata and the pairing input grow with n.
+MAX_BATCH = 64
+
+
 @dataclass(frozen=True)
 class GasConfig:
     """EIP-1559 policy. Fees in wei; a transaction not mined after ``replace_after``
@@ -91,6 +95,16 @@ class GasConfig:
     replace_after: float
     bump_percent: float
     gas_limit: int | None  # fixed gas limit; None: eth_estimateGas plus a margin
+
+
+@dataclass(frozen=True)
+class SubmitterConfig:
+    """Batching: proved requests of one model waiting at the same time go out in one
+    ``fulfillBatch`` of at most ``max_batch`` (1: never batch); a lone proved request waits
+    at most ``max_batch_wait`` seconds for others (0: only what is already waiting)."""
+
+    max_batch: int = 16
+    max_batch_wait: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -133,6 +147,7 @@ class DaemonConfig:
     models: tuple[ModelConfig, ...]
     feeds: tuple[FeedConfig, ...]
     engine: EngineConfig = field(default_factory=lambda: EngineConfig())
+    submitter: SubmitterConfig = SubmitterConfig()
 
     def model(self, name: str) -> ModelConfig:
         for m in self.models:
@@ -300,13 +315,25 @@ def parse_config(data: dict[str, object], file: Path) -> DaemonConfig:
     proof_timeout = provers.number("timeout", minimum=0.0, exclusive=True, default=3600.0)
     engine = _read_engine(provers)
     provers.finish()
+    submitter = _read_submitter(root.table("submitter"))
     models = _read_models(root.tables("models"), base)
     feeds = read_feeds(root.tables("feeds"), base, {m.name for m in models})
     root.finish()
     return DaemonConfig(
         file, chain, hub, account, gas, store_path, port, workers, proof_timeout, models, feeds,
-        engine,
+        engine, submitter,
     )  # fmt: skip
+
+
+def _read_submitter(t: Table) -> SubmitterConfig:
+    config = SubmitterConfig(
+        max_batch=t.integer("max_batch", minimum=1, default=16),
+        max_batch_wait=t.number("max_batch_wait", minimum=0.0, default=0.0),
+    )
+    if config.max_batch > MAX_BATCH:
+        raise t.expected("max_batch", f"at most {MAX_BATCH}", config.max_batch)
+    t.finish()
+    return config
 
 
 def load_config(path: str | Path) -> DaemonConfig:

@@ -81,6 +81,9 @@ def prove_task(task: ProofTask) -> ProofResult:
             f"job {task.job_id}: the proof's statement does not carry the request's inputs "
             "(quantization round trip changed them)"
         )
+    # Checked here, off-chain, so that a bad proof never joins a batch of good ones.
+    if not pipeline.check_proof(model.dir, result.proof, result.public):
+        raise ProverError(f"job {task.job_id}: the proof does not verify under the model's key")
     return ProofResult(
         job_id=task.job_id,
         outputs=tuple(int(v) for v in outputs),

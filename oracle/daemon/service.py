@@ -38,9 +38,10 @@ from circuits import FieldRangeError, Manifest, PublicLayout
 from oracle.accounts import Signer
 from oracle.chain import Chain
 from oracle.daemon import endpoint
+from oracle.daemon.batching import BatchingSubmitter
 from oracle.daemon.config import DaemonConfig, ModelConfig
 from oracle.daemon.errors import DaemonError, IllegalTransition, ProverLost
-from oracle.daemon.feeds import FeedScheduler
+from oracle.daemon.feeds import FeedScheduler, onchain_update_calldata
 from oracle.daemon.fees import GasPolicy
 from oracle.daemon.hub import Hub, load_hub_abi
 from oracle.daemon.jobs import Job, Kind, State
@@ -143,8 +144,21 @@ class Service:
         gas = config.gas
         policy = GasPolicy(gas.max_fee_wei, gas.priority_fee_wei, gas.replace_after,
                            gas.bump_percent, gas.gas_limit)  # fmt: skip
-        self.submitter = Submitter(
-            self.hub, self.store, self.signer, policy, confirmations=chain.confirmations
+        batching = config.submitter
+        self.submitter = (
+            BatchingSubmitter(
+                self.hub,
+                self.store,
+                self.signer,
+                policy,
+                confirmations=chain.confirmations,
+                max_batch=batching.max_batch,
+                max_batch_wait=batching.max_batch_wait,
+            )
+            if batching.max_batch > 1
+            else Submitter(
+                self.hub, self.store, self.signer, policy, confirmations=chain.confirmations
+            )
         )
         models = {m.name: m for m in config.models}
         self.feeds = (
@@ -307,7 +321,8 @@ class Service:
         if problem is not None:
             self._fail(job.id, *problem)
             return None
-        submitter = self.signer.address
+        # An onchain feed's rounds are posted by its OnchainInputFeeds contract ("to").
+        submitter = str(job.payload.get("to", self.signer.address))
         if job.kind is Kind.REQUEST:
             binding = request_binding(self.chain_id, self.hub.address, job.request_id, submitter)
         else:
@@ -374,8 +389,14 @@ class Service:
             calldata = self.hub.fulfill_calldata(job.request_id, result.outputs, result.proof_words)
         else:
             feed_id, round_ = _feed_of(job)
-            calldata = self.hub.update_feed_calldata(
-                feed_id, job.payload["inputs"], result.outputs, round_, result.proof_words
+            calldata = (
+                onchain_update_calldata(
+                    self.w3, job.payload["to"], job.payload, result.outputs, result.proof_words
+                )
+                if "to" in job.payload
+                else self.hub.update_feed_calldata(
+                    feed_id, job.payload["inputs"], result.outputs, round_, result.proof_words
+                )
             )
         try:
             self.store.mark_proved(job_id, result.outputs, result.proof_bytes, calldata)

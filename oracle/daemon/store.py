@@ -37,11 +37,12 @@ from oracle.daemon.jobs import (
     TxRecord,
     job_from_row,
 )
+from oracle.daemon.store_batches import BatchRecords, batch_statements
 
 _TX_COLUMNS = "tx_hash, job_id, account, nonce, max_fee, priority_fee, gas_limit, raw, sent_at"
 
 
-class Store:
+class Store(BatchRecords):
     """One connection to the job store; safe to share between threads (calls serialise)."""
 
     def __init__(self, path: str | Path, *, owner: bool = False, timeout: float = 10.0) -> None:
@@ -64,6 +65,8 @@ class Store:
             for statement in SCHEMA.split(";"):
                 if statement.strip():
                     self._db.execute(statement)
+            for statement in batch_statements():
+                self._db.execute(statement)
             self._check_version()
 
     def _take_ownership(self) -> IO[str]:

@@ -33,6 +33,12 @@ from oracle.chain import Chain
 from oracle.contracts import Hub, deploy_contract, hub_contracts
 from oracle.daemon.config import load_config
 from oracle.daemon.service import Service
+from oracle.demo.onchain_feed import (
+    ONCHAIN_FEED_ID,
+    OnchainDemo,
+    config_section,
+    deploy_onchain_feed,
+)
 from oracle.demo.training import Fitted, fit_demo_models, predict
 from oracle.deploy import Deployment, deploy_model
 from oracle.errors import OracleError
@@ -115,7 +121,9 @@ def _consumers(chain: Chain, hub: Hub, risk: Deployment, signal: Deployment) -> 
     return pool, vault
 
 
-def write_config(work: Path, chain: Chain, hub: str, deps: dict[str, Deployment]) -> Path:
+def write_config(
+    work: Path, chain: Chain, hub: str, deps: dict[str, Deployment], extra: str = ""
+) -> Path:
     """The daemon's oracle.toml, as an operator would write it."""
     models = "".join(
         f'[[models]]\nname = "{name}"\nid = "0x{d.model_id.hex()}"\nartifacts = "{d.model_dir}"\n'
@@ -152,7 +160,7 @@ poll_interval = 0.05
 [feeds.source]
 kind = "csv"
 path = "returns.csv"
-"""
+{extra}"""
     path = work / "oracle.toml"
     path.write_text(text)
     return path
@@ -237,7 +245,11 @@ def run_demo(target: str, work: Path, say: Say, step: Say | None = None) -> Demo
         for dep in (risk, signal):
             hub.attach(dep.model_id, dep.model_dir)
         pool, vault = _consumers(chain, hub, risk, signal)
-        report.consumers = {"hub": risk.hub, "RiskGatedLendingPool": pool, "SignalVault": vault}
+        onchain = deploy_onchain_feed(chain, hub, signal.model_id)
+        report.consumers = {"hub": risk.hub, "RiskGatedLendingPool": pool, "SignalVault": vault,
+                            "PriceAggregator (ETH/USD)": onchain.aggregator,
+                            "OnchainInputFeeds": onchain.feeds.address,
+                            "SignalVault (on-chain inputs)": onchain.vault}  # fmt: skip
         for k, v in report.consumers.items():
             say(f"  {k}: {v}")
         advance("contracts deployed")
@@ -250,7 +262,7 @@ def run_demo(target: str, work: Path, say: Say, step: Say | None = None) -> Demo
         hub.set_feed_updater(FEED_ID, operator.address)
         fitted_sig = prepared["trading-signal"][0]
         _write_returns(work / "returns.csv", fitted_sig.samples[0])
-        config = load_config(write_config(work, chain, risk.hub, deps))
+        config = load_config(write_config(work, chain, risk.hub, deps, config_section(onchain)))
         service = Service(config, chain=chain, signer=operator)
         service.start()
         say(f"daemon started as {operator.address}; store {config.store_path}")
@@ -262,6 +274,7 @@ def run_demo(target: str, work: Path, say: Say, step: Say | None = None) -> Demo
         )  # fmt: skip
         try:
             _scenario(ctx, pool, vault, work, report, say)
+            report.outcomes.append(_onchain_round(ctx, onchain, say))
         finally:
             service.close()
         report.proofs = service.metrics.proving_seconds.count
@@ -321,6 +334,31 @@ def _feed_round(ctx: _DemoContext, work: Path, x: np.ndarray, say: Say) -> Outco
     say(f"  feed round {latest['round']}: signal {onchain:+.5f}")
     gas = _feed_gas(ctx)
     return Outcome(f"feed round {latest['round']}", "trading-signal", onchain, ref, latency, gas)
+
+
+def _onchain_round(ctx: _DemoContext, demo: OnchainDemo, say: Say) -> Outcome:
+    """The first round of the on-chain-input feed, and the vault trading on it."""
+    t0 = time.perf_counter()
+    ctx.waiter.until(
+        "the on-chain-input feed round", lambda: ctx.hub.latest(ONCHAIN_FEED_ID)["round"] >= 1
+    )
+    latency = time.perf_counter() - t0
+    vault = ctx.chain.contract(demo.vault, hub_contracts()["SignalVault"])
+    ctx.chain.transact(vault.functions.syncFromFeed())
+    position = ("flat", "long", "short")[vault.functions.position().call()]
+    onchain = (
+        ctx.hub.latest(ONCHAIN_FEED_ID)["outputs"][0] / 2 ** ctx.output_scale["trading-signal"]
+    )
+    ref = _float_output(
+        ctx.models["trading-signal"][1].parent / "trading-signal.onnx", np.array(demo.features)
+    )
+    say(f"  ETH/USD on-chain feed: signal {onchain:+.5f} from the last 8 aggregator rounds "
+        f"-> vault position {position}")  # fmt: skip
+    logs = ctx.hub.contract.events.FeedUpdated().get_logs(
+        from_block=0, argument_filters={"feedId": ONCHAIN_FEED_ID}
+    )
+    gas = int(ctx.chain.w3.eth.get_transaction_receipt(logs[-1]["transactionHash"])["gasUsed"])
+    return Outcome("ETH/USD on-chain round", "trading-signal", onchain, ref, latency, gas)
 
 
 def _feed_gas(ctx: _DemoContext) -> int:

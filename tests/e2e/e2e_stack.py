@@ -247,8 +247,10 @@ def write_config(
     models: Sequence[tuple[str, bytes]] = (),
     metrics_port: int | None = None,
     provers: str = "",
+    max_batch: int = 1,
 ) -> Path:
-    """The daemon's TOML for `stack` in `folder`/oracle.toml (store in `folder`/state)."""
+    """The daemon's TOML for `stack` in `folder`/oracle.toml (store in `folder`/state).
+    `max_batch` 1 (single fulfilments) unless a test is about batches."""
     entries = [("mlp", stack.model_id), *models]
     model_tables = "".join(
         f'[[models]]\nname = "{name}"\nid = "0x{mid.hex()}"\nartifacts = "{stack.model_dir}"\n'
@@ -271,6 +273,8 @@ path = "state/oracle.db"
 [provers]
 workers = {workers}
 {provers}
+[submitter]
+max_batch = {max_batch}
 {metrics}{model_tables}"""
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "oracle.toml"

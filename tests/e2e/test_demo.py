@@ -15,7 +15,7 @@ pytestmark = pytest.mark.slow
 ERROR_BOUND = 1e-4
 
 
-def _check(report_outcomes: list, n: int = 5) -> None:
+def _check(report_outcomes: list, n: int = 6) -> None:
     assert len(report_outcomes) == n
     for o in report_outcomes:
         assert abs(o.onchain - o.float_model) < ERROR_BOUND, o
@@ -30,7 +30,11 @@ def test_demo_on_anvil(tmp_path: Path) -> None:
     assert len(steps) == DEMO_STEPS, steps  # what the demo's progress bar counts
     _check(report.outcomes)
     assert report.proofs >= 5
-    assert set(report.consumers) == {"hub", "RiskGatedLendingPool", "SignalVault"}
+    assert set(report.consumers) == {
+        "hub", "RiskGatedLendingPool", "SignalVault", "PriceAggregator (ETH/USD)",
+        "OnchainInputFeeds", "SignalVault (on-chain inputs)",
+    }  # fmt: skip
+    assert any("from the last 8 aggregator rounds -> vault position" in line for line in lines)
     risk = [o.onchain for o in report.outcomes if o.model == "risk-score"]
     assert min(risk) < 0.5 < max(risk)  # one borrower gets credit, one is refused
     assert any("credit limit 0.00 ETH" in line for line in lines)
@@ -44,4 +48,5 @@ def test_demo_command_on_the_embedded_chain(
     out = capsys.readouterr().out
     assert "proofs of 256 bytes each" in out
     assert out.count("risk-score") >= 3 and "feed round" in out
+    assert "ETH/USD on-chain round" in out
     assert "development single-party setup" in out
