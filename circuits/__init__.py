@@ -2,7 +2,7 @@
 
 This module is the façade: the chain side (`oracle`) imports only what is listed here.
 
-* writing circuits: `Builder`, `Circuit`, `Witness`, `ConstraintSystem`, `LC`;
+* writing circuits: `Builder`, `Circuit`, `Witness`, `ConstraintSystem`, `LinearCombination`;
 * models: `compile_model`, `setup`, `prove`, `verify`, `info`, `load_model_dir` /
   `LoadedModel` (a compiled model with its keys kept in memory, for long-lived processes);
 * proofs and keys: `Proof`, `VerifyingKey`, `verify_proof` (the pure-Python verifier),
@@ -10,7 +10,7 @@ This module is the façade: the chain side (`oracle`) imports only what is liste
 * the statement and the chain: `Manifest` / `manifest_sha256` (a model directory's
   description and its hash), `PublicLayout` / `Packing` (public-input encoding),
   `quantize`, `render_verifier` / `verifier_calldata` (the Solidity verifier);
-* example models: `build_mlp_onnx` (an MLP with given weights, written as ONNX).
+* example models: `save_mlp` (an MLP with given weights, written as ONNX).
 """
 
 from circuits import pipeline
@@ -20,8 +20,8 @@ from circuits.field import R, from_field, to_field
 from circuits.groth16.backend import get_backend, load_key_info
 from circuits.groth16.data import Proof, VerifyingKey
 from circuits.groth16.verifier import verify as verify_proof
-from circuits.lc import LC, LinearCombination
-from circuits.onnx.examples import save_mlp as build_mlp_onnx
+from circuits.lc import LinearCombination
+from circuits.onnx.examples import save_mlp
 from circuits.onnx.manifest import Manifest, manifest_sha256
 from circuits.onnx.quant import quantize
 from circuits.onnx.statement import Packing, PublicLayout
@@ -36,17 +36,16 @@ from circuits.pipeline import (
     verify,
 )
 from circuits.program import Circuit, Witness
-from circuits.r1cs import ConstraintSystem
+from circuits.constraint_system import ConstraintSystem
 from circuits.solidity import render_verifier, verifier_calldata
 
 __all__ = [
-    "LC",
+    "LinearCombination",
     "Builder",
     "Circuit",
     "CircuitError",
     "ConstraintSystem",
     "FieldRangeError",
-    "LinearCombination",
     "LoadedModel",
     "Manifest",
     "Packing",
@@ -56,7 +55,7 @@ __all__ = [
     "R",
     "VerifyingKey",
     "Witness",
-    "build_mlp_onnx",
+    "save_mlp",
     "compile_model",
     "from_field",
     "get_backend",

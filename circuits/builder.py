@@ -39,7 +39,7 @@ from circuits.program import (
     renumber,
     run_op,
 )
-from circuits.r1cs import ConstraintSystem
+from circuits.constraint_system import ConstraintSystem
 
 _ONE: Terms = {0: 1}
 

@@ -21,7 +21,7 @@ from circuits.field import R
 from circuits.gcutil import gc_paused
 from circuits.hints import get_hint
 from circuits.lc import LinearCombination, Terms
-from circuits.r1cs import ConstraintSystem
+from circuits.constraint_system import ConstraintSystem
 
 MUL = 0
 HINT = 1

@@ -1,7 +1,7 @@
 """Test helpers for circuits and gadgets: one `check_circuit` that runs a circuit through
 every path a real witness takes, and the tools to forge malicious witnesses.
 
-    def define(api: Builder) -> LC:
+    def define(api: Builder) -> LinearCombination:
         x = api.private_input("x")
         return rescale(api, x, 8, 16)
 
@@ -26,11 +26,11 @@ from circuits.builder import Builder
 from circuits.errors import FieldRangeError, WitnessError
 from circuits.field import R
 from circuits.formats import r1cs as r1cs_format
-from circuits.lc import LC
+from circuits.lc import LinearCombination
 from circuits.program import HINT, Circuit, Witness, run_op
 
 Assignment = Mapping[str, Union[int, Sequence[int]]]  # noqa: UP007
-Returned = Union[LC, Sequence[LC], None]  # noqa: UP007
+Returned = Union[LinearCombination, Sequence[LinearCombination], None]  # noqa: UP007
 Define = Callable[[Builder], Returned]
 Tamper = Callable[[list[int], Circuit], list[int]]
 
@@ -120,16 +120,16 @@ def _check_malicious(circuit: Circuit, honest: Witness, fn: Tamper, index: int) 
     assert j is not None, f"tamper #{index} produced a witness that satisfies every constraint"
 
 
-def _as_list(returned: Returned) -> list[LC]:
+def _as_list(returned: Returned) -> list[LinearCombination]:
     if returned is None:
         return []
-    if isinstance(returned, LC):
+    if isinstance(returned, LinearCombination):
         return [returned]
     return list(returned)
 
 
 # forging witnesses ----------------------------------------------------------------------
-def wire(x: int | LC) -> int:
+def wire(x: int | LinearCombination) -> int:
     """The wire index of a single-wire linear combination (or the index itself)."""
     if isinstance(x, int):
         return x
@@ -139,7 +139,7 @@ def wire(x: int | LC) -> int:
     return w
 
 
-def tamper(values: Sequence[int], at: int | LC, new_value: int) -> list[int]:
+def tamper(values: Sequence[int], at: int | LinearCombination, new_value: int) -> list[int]:
     """A copy of `values` with wire `at` set to `new_value` (signed, reduced mod r)."""
     out = list(values)
     out[wire(at)] = new_value % R

@@ -9,10 +9,10 @@ runs with 0 confirmations), the ZkOracle hub and the 8->16->1 MLP of
 subprocess, as an operator runs it. One warm-up request is not counted.
 
 * latency: --requests requests one after the other, each sent at a random phase of the
-  daemon's poll; from sending the request to its fulfilment mined (the hub verified the
+  daemon's poll; from sending the request to its fulfillment mined (the hub verified the
   proof and stored the outputs). Target: median under 1.5 s.
 * burst: --burst requests sent at once; throughput is requests / wall time (first send to
-  last fulfilment mined); daemon overhead is (wall - proving seconds / workers) / wall,
+  last fulfillment mined); daemon overhead is (wall - proving seconds / workers) / wall,
   the proving seconds summed by the daemon itself (/metrics). Target: under 10 %. Also
   the CPU time of the daemon's own process (its loop, not the provers) per request. The
   table shows the burst with the median wall time of --bursts bursts (all in the JSON).

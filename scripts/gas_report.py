@@ -12,9 +12,9 @@ proofs: they verify exactly like real ones and need no prover.
 The ``model`` rows run the whole on-chain life of a real model, the 8 -> 16 -> 1 MLP of
 `circuits.onnx.examples` (compiled, arkworks setup, a real proof): deploying the hub and
 the model's verifier, registering the model, a request placed (with a fee) by the
-RiskGatedLendingPool consumer and its fulfilment with the pool's callback. The fulfilment's
+RiskGatedLendingPool consumer and its fulfillment with the pool's callback. The fulfillment's
 floor is the bare verification's, so its overhead is what the hub adds; its target is
-`FULFIL_TARGET`.
+`FULFILL_TARGET`.
 
 Usage::
 
@@ -55,12 +55,12 @@ from oracle.solc import compile_sources
 TX_BASE = 21000
 PAIRING_BASE, PAIRING_PER_PAIR, GROTH16_PAIRS = 45000, 34000, 4
 ECMUL, ECADD = 6000, 150
-#: Most gas a fulfilment of the test model with the lending-pool callback should use.
-FULFIL_TARGET = 300_000
+#: Most gas a fulfillment of the test model with the lending-pool callback should use.
+FULFILL_TARGET = 300_000
 #: The lending pool of the model rows: score limit 1.0 at scale 2^-16, 1 ether of credit.
 POOL_REFUSE_AT, POOL_MAX_CREDIT, POOL_CALLBACK_GAS = 1 << 16, 10**18, 200_000
 FEATURES = [0.5, -0.25, 0.1, 0.9, -0.7, 0.3, 0.0, 0.2]
-#: The request pays a fee, so the fulfilment's gas includes paying the submitter.
+#: The request pays a fee, so the fulfillment's gas includes paying the submitter.
 FEE = 10**15
 
 
@@ -142,7 +142,7 @@ def _test_model(root: Path) -> Path:
 
 
 def measure_model(chain: Chain, args: argparse.Namespace) -> list[GasRow]:
-    """The test model's deployment, a consumer's request and its fulfilment."""
+    """The test model's deployment, a consumer's request and its fulfillment."""
     with tempfile.TemporaryDirectory(prefix="zkoracle-gas-") as tmp:
         model_dir = _test_model(Path(tmp))
         art = ModelArtifacts.load(model_dir)
@@ -239,16 +239,16 @@ def main(argv: Sequence[str] | None = None) -> int:
                 rows.extend(measure(chain, args))
     print(format_table(rows))
     print(f"Anvil, hardfork {hardfork}; floor = 21000 + 45000 + 4*34000 + 6150*k + calldata")
-    fulfil = [r for r in rows if r.name == "fulfill+callback"]
-    if fulfil:
-        verdict = "met" if fulfil[0].gas_used < FULFIL_TARGET else "MISSED"
-        print(f"fulfil target < {FULFIL_TARGET}: {verdict} ({fulfil[0].gas_used})")
+    fulfill = [r for r in rows if r.name == "fulfill+callback"]
+    if fulfill:
+        verdict = "met" if fulfill[0].gas_used < FULFILL_TARGET else "MISSED"
+        print(f"fulfill target < {FULFILL_TARGET}: {verdict} ({fulfill[0].gas_used})")
     if args.json:
         payload = [asdict(r) | {"overhead_percent": r.overhead_percent} for r in rows]
         doc = {
             "chain": "anvil",
             "hardfork": hardfork,
-            "fulfil_target": FULFIL_TARGET,
+            "fulfill_target": FULFILL_TARGET,
             "rows": payload,
         }
         args.json.write_text(json.dumps(doc, indent=2) + "\n")

@@ -24,7 +24,7 @@ from circuits.errors import FormatError
 from circuits.field import R
 from circuits.gcutil import gc_paused
 from circuits.lc import Terms
-from circuits.r1cs import ConstraintSystem
+from circuits.constraint_system import ConstraintSystem
 
 MAGIC = b"r1cs"
 N8 = 32

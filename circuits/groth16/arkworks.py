@@ -10,7 +10,7 @@ rest of the project depends on the `Backend` interface, never on groth16py.
 * import_zkey: groth16py reads a snarkjs ceremony key directly; proofs made with it verify
   under the ceremony's verifying key.
 
-Proving keys are loaded once per process (`circuits.groth16.keys.KeyCache`).
+Proving keys are loaded once per process (`circuits.groth16.key_cache.KeyCache`).
 """
 
 from __future__ import annotations
@@ -46,8 +46,8 @@ from circuits.groth16.backend import (
 )
 from circuits.groth16.ceremony import check_zkey
 from circuits.groth16.data import Proof
-from circuits.groth16.keys import KeyCache
-from circuits.r1cs import ConstraintSystem
+from circuits.groth16.key_cache import KeyCache
+from circuits.constraint_system import ConstraintSystem
 
 PROVING_KEY_FILE = "proving_key.bin"
 

@@ -35,7 +35,7 @@ from circuits.formats import r1cs as r1cs_format
 from circuits.formats.snarkjs_json import read_vk
 from circuits.groth16.data import Proof, VerifyingKey
 from circuits.program import Circuit, Witness
-from circuits.r1cs import ConstraintSystem
+from circuits.constraint_system import ConstraintSystem
 
 KIND_DEVELOPMENT = (
     "development single-party setup: one machine saw the toxic waste; "

@@ -51,9 +51,9 @@ from circuits.groth16.backend import (
 )
 from circuits.groth16.ceremony import check_zkey, domain_power
 from circuits.groth16.data import Proof
-from circuits.groth16.keys import KeyCache
+from circuits.groth16.key_cache import KeyCache
 from circuits.groth16.snarkjs_cli import PtauCache, SnarkjsCli
-from circuits.r1cs import ConstraintSystem
+from circuits.constraint_system import ConstraintSystem
 
 ZKEY_FILE = "circuit.zkey"
 #: The G1 generator: alpha1 equal to it means alpha = 1, a ptau nobody contributed to.

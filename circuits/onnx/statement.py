@@ -23,7 +23,7 @@ from typing import Any
 from circuits.builder import Builder
 from circuits.errors import FieldRangeError
 from circuits.field import HALF, R
-from circuits.lc import LC
+from circuits.lc import LinearCombination
 from circuits.onnx.tensor import Value, linear
 
 #: Largest per_word * bits: a packed word stays below 2^253 < r.
@@ -175,4 +175,4 @@ def bind_words(builder: Builder, name: str, words: Sequence[Value]) -> None:
     """Declare the public inputs name[0..] and make each carry its word (1 constraint each)."""
     pubs = builder.public_inputs(name, len(words))
     for pub, w in zip(pubs, words, strict=True):
-        builder.assign_public(pub, w if isinstance(w, LC) else LC.constant(w))
+        builder.assign_public(pub, w if isinstance(w, LinearCombination) else LinearCombination.constant(w))

@@ -26,7 +26,7 @@ import numpy as np
 import numpy.typing as npt
 
 from circuits.field import R
-from circuits.lc import LC, LinearCombination
+from circuits.lc import LinearCombination
 
 #: One element of a quantized tensor: a linear combination of wires, or a known integer.
 Value = Union[LinearCombination, int]  # noqa: UP007
@@ -123,7 +123,7 @@ def linear(terms: Iterable[tuple[int, Value]], const: int = 0) -> Value:
     return LinearCombination({w: c % R for w, c in acc.items() if c % R})
 
 
-def as_lc(v: Value) -> LC:
+def as_lc(v: Value) -> LinearCombination:
     """A `Value` as a linear combination (ints become constants)."""
     return v if isinstance(v, LinearCombination) else LinearCombination.constant(v)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from circuits import pipeline
+import circuits
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -23,8 +23,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    m = pipeline.compile_model(
-        args.model, args.out, calibration=args.calibration, progress=pipeline.stderr_progress
+    m = circuits.compile_model(
+        args.model, args.out, calibration=args.calibration, progress=circuits.stderr_progress
     )
     q, err = m.config, m.error
     print(

@@ -6,7 +6,7 @@ import argparse
 import json
 from typing import Any
 
-from circuits import pipeline
+import circuits
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -17,7 +17,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    doc = pipeline.info(args.dir)
+    doc = circuits.info(args.dir)
     if args.json:
         print(json.dumps(doc, indent=1))
     else:
@@ -27,7 +27,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def describe(doc: dict[str, Any]) -> list[str]:
-    """Human-readable lines for `pipeline.info`'s document."""
+    """Human-readable lines for `circuits.info`'s document."""
     q, e, s = doc["quantization"], doc["error_report"], doc.get("setup")
     lines = [
         f"model {doc['source']} (sha256 {doc['model']['sha256'][:16]}...)",

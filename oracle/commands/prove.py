@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import argparse
 
-from circuits import pipeline
+import circuits
 from oracle.errors import OracleError
 
 
@@ -40,12 +40,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if not 0 <= args.binding < pipeline.R:
+    if not 0 <= args.binding < circuits.R:
         raise OracleError(f"--binding {args.binding} is not a field element in [0, r)")
-    model = pipeline.load_model_dir(args.dir)
-    sample = pipeline.read_inputs(args.dir, args.input)
-    result = pipeline.prove(args.dir, sample, binding=args.binding)
-    paths = pipeline.write_proof_files(args.out or args.dir, result, model.manifest)
+    model = circuits.load_model_dir(args.dir)
+    sample = circuits.read_inputs(args.dir, args.input)
+    result = circuits.prove(args.dir, sample, binding=args.binding)
+    paths = circuits.write_proof_files(args.out or args.dir, result, model.manifest)
     for name, value in result.outputs.items():
         print(f"{name} = {value.tolist()}")
     print(f"witness {result.witness_s:.3f} s, proof {result.prove_s:.3f} s")

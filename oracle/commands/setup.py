@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from circuits import pipeline
+import circuits
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -14,8 +14,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("dir", metavar="DIR", help="artifact directory written by `zkoracle compile`")
     p.add_argument(
         "--backend",
-        choices=pipeline.BACKENDS,
-        default=pipeline.DEFAULT_BACKEND,
+        choices=circuits.BACKENDS,
+        default=circuits.DEFAULT_BACKEND,
         help="Groth16 prover (default: %(default)s)",
     )
     p.add_argument(
@@ -27,8 +27,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    info = pipeline.setup(
-        args.dir, backend=args.backend, zkey=args.zkey, progress=pipeline.stderr_progress
+    info = circuits.setup(
+        args.dir, backend=args.backend, zkey=args.zkey, progress=circuits.stderr_progress
     )
     print(
         f"{info.backend} keys for {info.n_constraints} constraints, {info.n_public} public inputs"

@@ -57,10 +57,10 @@ class ProofResult:
 
 def prove_task(task: ProofTask) -> ProofResult:
     """Prove one job (runs in a worker process; also callable in-process)."""
-    from circuits import pipeline  # in the worker: the parent needs no circuit code loaded
+    import circuits  # in the worker: the parent needs no circuit code loaded
 
     started = time.perf_counter()
-    model = pipeline.load_model_dir(task.model_dir)
+    model = circuits.load_model_dir(task.model_dir)
     manifest = model.manifest
     expected = sum(spec.size for spec in manifest.inputs)
     if expected != len(task.inputs):
@@ -110,11 +110,11 @@ def _preload(model_dirs: Sequence[str]) -> None:
     _exit_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    from circuits import pipeline
+    import circuits
 
     for d in model_dirs:
         try:
-            pipeline.load_model_dir(d)
+            circuits.load_model_dir(d)
         except Exception as exc:  # reported again, with its job, when a proof needs it
             log.error("cannot preload model %s: %s", d, exc)
 

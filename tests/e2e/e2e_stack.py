@@ -2,7 +2,7 @@
 
 * `Stack`: an Anvil node with the real ZkOracle hub and a model registered through
   `oracle.deploy`, a funded daemon account, and what a test asks the chain (requests,
-  fulfilment events, the daemon's own fulfil transactions);
+  fulfillment events, the daemon's own fulfill transactions);
 * `Miner`: a block every `interval` seconds on a ``--no-mining`` node, pausable, so that a
   sent transaction waits in the mempool for a while as it does on a real chain;
 * `DaemonProcess`: ``zkoracle serve`` as a subprocess, killed or stopped by its PID;
@@ -177,7 +177,7 @@ class Stack:
         logs = self.hub.events.InferenceFulfilled().get_logs(from_block=0, to_block="latest")
         return Counter(int(e["args"]["requestId"]) for e in logs)
 
-    def daemon_fulfil_txs(self) -> dict[int, list[TxReceipt]]:
+    def daemon_fulfill_txs(self) -> dict[int, list[TxReceipt]]:
         """Every mined transaction of the daemon's account calling ``fulfill``, per request
         id (reverted ones included), read block by block from the canonical chain."""
         selector = Web3.keccak(text="fulfill(uint256,int256[],uint256[8])")[:4]

@@ -19,7 +19,7 @@ def _check(report_outcomes: list, n: int = 5) -> None:
     assert len(report_outcomes) == n
     for o in report_outcomes:
         assert abs(o.onchain - o.float_model) < ERROR_BOUND, o
-        assert 200_000 < o.fulfil_gas < 400_000, o
+        assert 200_000 < o.fulfill_gas < 400_000, o
 
 
 @pytest.mark.anvil

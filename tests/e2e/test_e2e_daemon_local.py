@@ -62,7 +62,7 @@ def test_the_service_serves_an_embedded_chain_handed_in(mlp_model: Path, tmp_pat
         fn = hub.functions.request(dep.model_id, [1000, 2000, -3000], ZERO, 0, 0)
         chain.transact(fn, sender=chain.dev_accounts[1])
 
-        service = Service(config, chain=chain)  # the chain's signer sends the fulfilment
+        service = Service(config, chain=chain)  # the chain's signer sends the fulfillment
         service.start()
         try:
             deadline = time.monotonic() + 60
@@ -105,7 +105,7 @@ def test_serve_with_kind_anvil_starts_deploys_serves_and_stops_its_chain(
         fn = hub.functions.request(model_id, [1000, 2000, -3000], ZERO, 0, 0)
         w3.eth.wait_for_transaction_receipt(fn.transact({"from": w3.eth.accounts[1]}))
         # 2 confirmations (the default) come from the node's own block every second.
-        wait_for("the fulfilment", lambda: hub.functions.result(1).call()[0] == 2, 30, 0.1)
+        wait_for("the fulfillment", lambda: hub.functions.result(1).call()[0] == 2, 30, 0.1)
         assert daemon.stop() == 0, daemon.tail()
     finally:
         daemon.cleanup()

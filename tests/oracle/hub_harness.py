@@ -26,7 +26,7 @@ from oracle import chain as oracle_chain
 from oracle.chain import Chain
 from oracle.errors import TransactionReverted
 from oracle.solc import CompiledContract, compile_sources
-from oracle.statement import Packing, StatementLayout, request_binding
+from circuits import Packing, StatementLayout, request_binding
 
 ROOT = Path(__file__).resolve().parents[2]
 TEST_SOURCES = Path(__file__).with_name("TestConsumers.sol")
@@ -258,7 +258,7 @@ class HubEnv:
         binding = self.binding(request_id, submitter)
         return model.forge(model.layout.public_inputs(binding, inputs, outputs), seed)
 
-    def fulfil(
+    def fulfill(
         self,
         request_id: int,
         outputs: Sequence[int],

@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from circuits.gadgets.approx import signed_width
+from circuits.gadgets.piecewise import signed_width
 from circuits.gadgets.bits import from_bits, to_bits, to_signed_bits
 from circuits.gadgets.fixed_point import rescale
 from circuits.gadgets.reduce import argmax, max_many

@@ -17,7 +17,7 @@ from circuits.gadgets.bits import (
     to_bits,
     to_signed_bits,
 )
-from circuits.lc import LC
+from circuits.lc import LinearCombination
 from circuits.program import Circuit
 from circuits.testing import Define, Tamper, check_circuit, hint_outputs, replay
 
@@ -25,7 +25,7 @@ FAST = settings(max_examples=60, deadline=None)
 
 
 def bits_circuit(n: int) -> Define:
-    def define(api: Builder) -> list[LC]:
+    def define(api: Builder) -> list[LinearCombination]:
         return to_bits(api, api.private_input("x"), n)
 
     return define
@@ -100,7 +100,7 @@ def test_tampered_bits_are_rejected(n: int) -> None:
 
 
 def test_to_bits_proves() -> None:
-    def define(api: Builder) -> list[LC]:
+    def define(api: Builder) -> list[LinearCombination]:
         return to_bits(api, api.public_input("x"), 254)
 
     check_circuit(define, [{"x": R - 1}, {"x": 12345}], prove=True)

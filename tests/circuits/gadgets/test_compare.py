@@ -19,7 +19,7 @@ from circuits.gadgets.compare import (
     less_or_equal,
     less_than,
 )
-from circuits.lc import LC, Operand
+from circuits.lc import LinearCombination, Operand
 from circuits.program import Circuit
 from circuits.testing import Define, check_circuit, hint_outputs, replay
 
@@ -31,15 +31,15 @@ def signed(n: int) -> st.SearchStrategy[int]:
     return st.integers(-(1 << (n - 1)), (1 << (n - 1)) - 1)
 
 
-def unary(gadget: Callable[[Builder, LC], LC]) -> Define:
-    def define(api: Builder) -> LC:
+def unary(gadget: Callable[[Builder, LinearCombination], LinearCombination]) -> Define:
+    def define(api: Builder) -> LinearCombination:
         return gadget(api, api.private_input("x"))
 
     return define
 
 
-def binary(gadget: Callable[[Builder, LC, LC, int], LC | None], n: int) -> Define:
-    def define(api: Builder) -> LC | None:
+def binary(gadget: Callable[[Builder, LinearCombination, LinearCombination, int], LinearCombination | None], n: int) -> Define:
+    def define(api: Builder) -> LinearCombination | None:
         return gadget(api, api.private_input("a"), api.private_input("b"), n)
 
     return define
@@ -125,7 +125,7 @@ def test_less_than_is_sound_without_input_range_checks(a: int, b: int, n: int) -
     satisfied = circuit.cs.is_satisfied(w.values)
     assert satisfied == (-(1 << n) <= a - b < 1 << n)
     if satisfied:
-        assert isinstance(out, LC) and out.evaluate(w.values) == int(a < b)
+        assert isinstance(out, LinearCombination) and out.evaluate(w.values) == int(a < b)
 
 
 def test_difference_out_of_range_has_no_witness() -> None:
@@ -169,7 +169,7 @@ def test_assert_less_than_accepts_exactly_a_lt_b(n: int, data: st.DataObject) ->
 
 
 def test_comparison_proves() -> None:
-    def define(api: Builder) -> LC:
+    def define(api: Builder) -> LinearCombination:
         a, b = api.public_input("a"), api.private_input("b")
         assert_less_than(api, b, a, 16)
         return less_than(api, a, b, 16)

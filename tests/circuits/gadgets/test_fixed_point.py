@@ -12,7 +12,7 @@ from circuits.builder import Builder
 from circuits.errors import BuildError
 from circuits.field import R, from_field
 from circuits.gadgets.fixed_point import div_floor_const, relu, rescale, rescale_relu, round_rescale
-from circuits.lc import LC, Operand
+from circuits.lc import LinearCombination, Operand
 from circuits.program import Circuit
 from circuits.testing import Define, Tamper, check_circuit, hint_outputs, replay
 
@@ -25,8 +25,8 @@ def signed(n: int) -> st.SearchStrategy[int]:
     return st.integers(-(1 << (n - 1)), (1 << (n - 1)) - 1)
 
 
-def unary(gadget: Callable[..., LC | tuple[LC, LC]], *params: int) -> Define:
-    def define(api: Builder) -> LC | list[LC]:
+def unary(gadget: Callable[..., LinearCombination | tuple[LinearCombination, LinearCombination]], *params: int) -> Define:
+    def define(api: Builder) -> LinearCombination | list[LinearCombination]:
         out = gadget(api, api.private_input("x"), *params)
         return list(out) if isinstance(out, tuple) else out
 
@@ -212,7 +212,7 @@ def test_div_by_power_of_two_is_a_rescale(d: int) -> None:
 
 
 def test_fixed_point_proves() -> None:
-    def define(api: Builder) -> list[LC]:
+    def define(api: Builder) -> list[LinearCombination]:
         x = api.public_input("x")
         q, r = rescale_relu(api, x, 8, 16)
         return [q, r, div_floor_const(api, x, 10, 24), relu(api, x - 3, 32)]

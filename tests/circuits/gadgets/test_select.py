@@ -13,7 +13,7 @@ from circuits.errors import BuildError
 from circuits.field import R, from_field
 from circuits.gadgets.compare import less_than
 from circuits.gadgets.select import abs_, clamp, max_, min_, select
-from circuits.lc import LC
+from circuits.lc import LinearCombination
 from circuits.program import Circuit
 from circuits.testing import Define, check_circuit, hint_outputs, replay, tamper
 
@@ -34,7 +34,7 @@ def forged_sign(w: list[int], c: Circuit) -> list[int]:
 
 
 # select ---------------------------------------------------------------------------------
-def boolean_select(api: Builder) -> LC:
+def boolean_select(api: Builder) -> LinearCombination:
     cond = api.private_input("cond")
     api.assert_bool(cond)
     return select(api, cond, api.private_input("a"), api.private_input("b"))
@@ -63,7 +63,7 @@ def test_non_boolean_condition_is_rejected() -> None:
 def test_condition_from_a_comparison_cannot_be_made_non_boolean() -> None:
     """select trusts cond; a cond from less_than is pinned, so forging it breaks the system."""
 
-    def define(api: Builder) -> LC:
+    def define(api: Builder) -> LinearCombination:
         a, b = api.private_input("a"), api.private_input("b")
         return select(api, less_than(api, a, b, 8), a, b)
 
@@ -94,8 +94,8 @@ def test_constant_condition_folds() -> None:
 
 
 # max / min / abs / clamp ----------------------------------------------------------------
-def binary(gadget: Callable[[Builder, LC, LC, int], LC], n: int) -> Define:
-    def define(api: Builder) -> LC:
+def binary(gadget: Callable[[Builder, LinearCombination, LinearCombination, int], LinearCombination], n: int) -> Define:
+    def define(api: Builder) -> LinearCombination:
         return gadget(api, api.private_input("a"), api.private_input("b"), n)
 
     return define
@@ -112,7 +112,7 @@ def test_max_min_match_python(n: int, data: st.DataObject) -> None:
 
 
 def abs_circuit(n: int) -> Define:
-    def define(api: Builder) -> LC:
+    def define(api: Builder) -> LinearCombination:
         return abs_(api, api.private_input("x"), n)
 
     return define
@@ -137,7 +137,7 @@ def test_abs_boundaries(n: int) -> None:
 
 
 def clamp_circuit(lo: int, hi: int, n: int) -> Define:
-    def define(api: Builder) -> LC:
+    def define(api: Builder) -> LinearCombination:
         return clamp(api, api.private_input("x"), lo, hi, n)
 
     return define
@@ -160,7 +160,7 @@ def test_clamp_relu6_like() -> None:
 
 
 def test_piecewise_functions_prove() -> None:
-    def define(api: Builder) -> list[LC]:
+    def define(api: Builder) -> list[LinearCombination]:
         a, b = api.public_input("a"), api.private_input("b")
         return [
             max_(api, a, b, 16),
@@ -184,7 +184,7 @@ def test_piecewise_functions_prove() -> None:
     ],
 )
 def test_preconditions_raise_at_build_time(
-    call: Callable[[Builder, LC], object], message: str
+    call: Callable[[Builder, LinearCombination], object], message: str
 ) -> None:
     api = Builder()
     with pytest.raises(BuildError, match=message):

@@ -21,9 +21,9 @@ from circuits.approx.fit import geometry
 from circuits.builder import Builder
 from circuits.errors import LoweringError
 from circuits.field import R, from_field
-from circuits.gadgets.approx import output_bound, piecewise, piecewise_cost
+from circuits.gadgets.piecewise import output_bound, piecewise, piecewise_cost
 from circuits.gadgets.reduce import max_many
-from circuits.lc import LC
+from circuits.lc import LinearCombination
 from circuits.onnx.compiler import CompiledModel
 from circuits.onnx.examples import mlp, single_op
 from circuits.onnx.quant import QuantConfig, dequantize, quantize
@@ -200,7 +200,7 @@ def test_piecewise_gadget_matches_the_plan(data: st.DataObject, drop: int, func:
     xs = data.draw(st.lists(st.integers(-bound, bound), min_size=1, max_size=3))
     xs += [-bound, bound, (plan.lo << drop) - 1, plan.lo << drop]
 
-    def define(api: Builder) -> list[LC]:
+    def define(api: Builder) -> list[LinearCombination]:
         return [piecewise(api, plan, api.private_input(f"x{i}"), drop) for i in range(len(xs))]
 
     res = check_circuit(define, [{f"x{i}": x for i, x in enumerate(xs)}])
@@ -213,7 +213,7 @@ def test_piecewise_rejects_a_close_but_wrong_output() -> None:
     plan = make_plan("sigmoid", 10, 10, -(20 << 10), 20 << 10)
     width = plan.shift + max((-plan.y_min - 1).bit_length(), plan.y_max.bit_length()) + 1
 
-    def define(api: Builder) -> LC:
+    def define(api: Builder) -> LinearCombination:
         return piecewise(api, plan, api.private_input("x"))
 
     def lie(by: int) -> Callable[[list[int], Any], list[int]]:
@@ -570,9 +570,9 @@ def test_piecewise_linear_ops_reject_a_flipped_comparison(op: str) -> None:
 def test_max_many_hint_route_is_sound_and_cheaper_for_long_rows() -> None:
     xs = [5, -3, 17, 17, 0] * 8
 
-    def define(api: Builder) -> LC:
+    def define(api: Builder) -> LinearCombination:
         m = max_many(api, [api.private_input(f"x{i}") for i in range(len(xs))], 8)
-        assert isinstance(m, LC)
+        assert isinstance(m, LinearCombination)
         return m
 
     def lie(value: int) -> Callable[[list[int], Any], list[int]]:

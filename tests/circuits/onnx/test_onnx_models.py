@@ -19,7 +19,7 @@ from circuits.groth16.snarkjs_cli import SnarkjsCli
 from circuits.onnx import examples
 from circuits.onnx.registry import supported_ops
 from circuits.program import HINT, Circuit
-from circuits.r1cs import ConstraintSystem
+from circuits.constraint_system import ConstraintSystem
 
 needs_sigmoid = pytest.mark.skipif(
     "Sigmoid" not in supported_ops(), reason="the Sigmoid lowering is not registered"

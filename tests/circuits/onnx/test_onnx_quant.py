@@ -14,7 +14,7 @@ from circuits.onnx.examples import mlp
 from circuits.onnx.loader import load_model_bytes
 from circuits.onnx.quant import QuantConfig, bits_for_bound, dequantize, quantize
 from circuits.onnx.statement import Packing
-from oracle.statement import Packing as HubPacking
+from circuits import Packing as HubPacking
 
 
 def test_config_json_round_trip() -> None:

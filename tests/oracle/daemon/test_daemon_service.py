@@ -178,7 +178,7 @@ def test_the_daemon_answers_a_request_and_posts_feed_rounds(
     try:
         result = d.hub.functions.result(request_id).call
         latest = d.hub.functions.latest(FEED_ID).call
-        _until("the fulfilment", lambda: result()[0] == 2, d.chain)
+        _until("the fulfillment", lambda: result()[0] == 2, d.chain)
         _, outputs = result()
         _until("the first feed round", lambda: latest()[1] == 1, d.chain)
         feed_outputs, round_, _ = latest()
@@ -243,7 +243,7 @@ def test_a_proof_in_flight_at_shutdown_is_parked_and_done_after_restart(
     thread.start()
     try:
         result = d.hub.functions.result(request_id).call
-        _until("the fulfilment after a restart", lambda: result()[0] == 2, d.chain)
+        _until("the fulfillment after a restart", lambda: result()[0] == 2, d.chain)
     finally:
         service.stop()
         thread.join(30)
