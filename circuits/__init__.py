@@ -4,8 +4,13 @@ This module is the façade: the chain side (`oracle`) imports only what is liste
 
 * writing circuits: `Builder`, `Circuit`, `Witness`, `ConstraintSystem`, `LinearCombination`;
 * models: `compile_model`, `setup`, `prove`, `verify`, `info`, `load_model_dir` /
-  `LoadedModel` (a compiled model with its keys kept in memory, for long-lived processes);
-* proofs and keys: `Proof`, `VerifyingKey`, `verify_proof` (the pure-Python verifier),
+  `LoadedModel` (a compiled model with its keys kept in memory, for long-lived processes),
+  `QuantConfig`, `BACKENDS` / `DEFAULT_BACKEND`, `stderr_progress`; the files of a proof:
+  `read_inputs`, `write_proof_files`, `read_proof_files`;
+* errors: `CircuitError` (the root of every error raised here), `FieldRangeError`;
+* proofs and keys: `Proof`, `VerifyingKey`, `verify_proof` (the pure-Python verifier;
+  like `verify`, it takes the key first, then the public inputs, then the proof, as
+  ``snarkjs groth16 verify vk public proof`` does),
   `get_backend` (Groth16 backends: "arkworks", the default, and "snarkjs"), `load_key_info`;
 * the statement and the chain: `Manifest` / `manifest_sha256` (a model directory's
   description and its hash), `PublicLayout` / `Packing` (public-input encoding),
@@ -13,8 +18,8 @@ This module is the façade: the chain side (`oracle`) imports only what is liste
 * example models: `save_mlp` (an MLP with given weights, written as ONNX).
 """
 
-from circuits import pipeline
 from circuits.builder import Builder
+from circuits.constraint_system import ConstraintSystem
 from circuits.errors import CircuitError, FieldRangeError
 from circuits.field import R, from_field, to_field
 from circuits.groth16.backend import get_backend, load_key_info
@@ -23,39 +28,46 @@ from circuits.groth16.verifier import verify as verify_proof
 from circuits.lc import LinearCombination
 from circuits.onnx.examples import save_mlp
 from circuits.onnx.manifest import Manifest, manifest_sha256
-from circuits.onnx.quant import quantize
+from circuits.onnx.quant import QuantConfig, quantize
 from circuits.onnx.statement import Packing, PublicLayout
 from circuits.pipeline import (
+    BACKENDS,
+    DEFAULT_BACKEND,
     LoadedModel,
     ProveResult,
     compile_model,
     info,
     load_model_dir,
     prove,
+    read_inputs,
+    read_proof_files,
     setup,
+    stderr_progress,
     verify,
+    write_proof_files,
 )
 from circuits.program import Circuit, Witness
-from circuits.constraint_system import ConstraintSystem
 from circuits.solidity import render_verifier, verifier_calldata
 
 __all__ = [
-    "LinearCombination",
+    "BACKENDS",
+    "DEFAULT_BACKEND",
     "Builder",
     "Circuit",
     "CircuitError",
     "ConstraintSystem",
     "FieldRangeError",
+    "LinearCombination",
     "LoadedModel",
     "Manifest",
     "Packing",
     "Proof",
     "ProveResult",
     "PublicLayout",
+    "QuantConfig",
     "R",
     "VerifyingKey",
     "Witness",
-    "save_mlp",
     "compile_model",
     "from_field",
     "get_backend",
@@ -63,13 +75,17 @@ __all__ = [
     "load_key_info",
     "load_model_dir",
     "manifest_sha256",
-    "pipeline",
     "prove",
     "quantize",
+    "read_inputs",
+    "read_proof_files",
     "render_verifier",
+    "save_mlp",
     "setup",
+    "stderr_progress",
     "to_field",
     "verifier_calldata",
     "verify",
     "verify_proof",
+    "write_proof_files",
 ]

@@ -25,6 +25,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from circuits.constraint_system import ConstraintSystem
 from circuits.errors import BuildError, UnconstrainedHintError
 from circuits.field import R
 from circuits.hints import get_hint
@@ -39,7 +40,6 @@ from circuits.program import (
     renumber,
     run_op,
 )
-from circuits.constraint_system import ConstraintSystem
 
 _ONE: Terms = {0: 1}
 

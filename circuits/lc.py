@@ -123,4 +123,3 @@ class LinearCombination:
 
 
 Operand = Union[LinearCombination, int]  # noqa: UP007
-

@@ -206,8 +206,8 @@ class LoadedModel:
             proof, w.public, self.compiled.outputs_from_public(w.public), t1 - t0, t2 - t1
         )
 
-    def verify(self, proof: Proof, public: Sequence[int]) -> bool:
-        return verify(self.dir, proof, public)
+    def verify(self, public: Sequence[int], proof: Proof) -> bool:
+        return verify(self.dir, public, proof)
 
 
 class _ModelCache:
@@ -279,7 +279,7 @@ def prove(
     return load_model_dir(model_dir).prove(inputs, binding)
 
 
-def verify(model_dir: str | Path, proof: Proof, public: Sequence[int]) -> bool:
+def verify(model_dir: str | Path, public: Sequence[int], proof: Proof) -> bool:
     """Verify with the pure-Python verifier under the directory's verification key. A wrong
     number of public inputs raises `VerificationInputError`; a wrong proof returns False."""
     info = load_key_info(model_dir)

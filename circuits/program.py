@@ -16,12 +16,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from circuits.constraint_system import ConstraintSystem
 from circuits.errors import FieldRangeError, WitnessError
 from circuits.field import R
 from circuits.gcutil import gc_paused
 from circuits.hints import get_hint
 from circuits.lc import LinearCombination, Terms
-from circuits.constraint_system import ConstraintSystem
 
 MUL = 0
 HINT = 1

@@ -32,7 +32,7 @@ def require_width(gadget: str, name: str, total: int, limit: int = MAX_RANGE_BIT
 
 
 def as_lc(gadget: str, x: Operand) -> LinearCombination:
-    """A linear combination from a LinearCombination or an int constant (signed ints are encoded mod r)."""
+    """A linear combination from a linear combination or an int (signed ints encoded mod r)."""
     if isinstance(x, LinearCombination):
         return x
     if isinstance(x, int) and not isinstance(x, bool):

@@ -20,7 +20,9 @@ from circuits.gadgets.range import assert_signed, assert_unsigned
 from circuits.lc import LinearCombination, Operand
 
 
-def _split(api: Builder, gadget: str, x: Operand, k: int, q_bits: int) -> tuple[LinearCombination, LinearCombination]:
+def _split(
+    api: Builder, gadget: str, x: Operand, k: int, q_bits: int
+) -> tuple[LinearCombination, LinearCombination]:
     """(q, s): q = floor(x / 2^k) range checked to q_bits signed bits, s = [q >= 0]."""
     k = require_int(gadget, "k", k, 0, MAX_RANGE_BITS - 1)
     q_bits = require_int(gadget, "q_bits", q_bits, 1, MAX_RANGE_BITS)
@@ -50,7 +52,9 @@ def rescale(api: Builder, x: Operand, k: int, q_bits: int) -> LinearCombination:
     return q
 
 
-def rescale_relu(api: Builder, x: Operand, k: int, q_bits: int) -> tuple[LinearCombination, LinearCombination]:
+def rescale_relu(
+    api: Builder, x: Operand, k: int, q_bits: int
+) -> tuple[LinearCombination, LinearCombination]:
     """(q, max(q, 0)) with q = floor(x / 2^k), preconditions as `rescale`.
 
     Constraints: k + q_bits + 2: `rescale`'s decomposition plus relu = s * q, where s, the

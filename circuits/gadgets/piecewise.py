@@ -57,8 +57,9 @@ def signed_width(lo: int, hi: int) -> int:
 
 @dataclass(frozen=True)
 class Decomposed:
-    """The input split for a plan: domain offset bits, the rounded input as a LinearCombination, and the
-    indicators of where it lies (``inside`` / ``below`` / ``above``, LinearCombinations over bits)."""
+    """The input split for a plan: domain offset bits, the rounded input (a linear
+    combination), and the indicators of where it lies (``inside`` / ``below`` / ``above``,
+    linear combinations over bits)."""
 
     u_bits: list[LinearCombination]
     q: LinearCombination
@@ -233,7 +234,13 @@ class LogResult:
 
 
 def log_scaled(
-    api: Builder, s: LinearCombination, s_scale: int, s_min: int, s_max: int, out_scale: int, guard: int
+    api: Builder,
+    s: LinearCombination,
+    s_scale: int,
+    s_min: int,
+    s_max: int,
+    out_scale: int,
+    guard: int,
 ) -> LogResult:
     """ln(s / 2^s_scale) at `out_scale` for an integer s in [s_min, s_max], s_min >= 2.
 
@@ -258,7 +265,10 @@ def log_scaled(
         for o in onehot:
             api.assert_bool(o)
         api.assert_equal(sum(onehot, LinearCombination({})), 1)
-        mant = api.mul(s, sum((o * (1 << (top - j_lo - i)) for i, o in enumerate(onehot)), LinearCombination({})))
+        mant = api.mul(
+            s,
+            sum((o * (1 << (top - j_lo - i)) for i, o in enumerate(onehot)), LinearCombination({})),
+        )
         bits = to_bits(api, mant - (1 << top), top)
         addend = sum((o * c for o, c in zip(onehot, terms, strict=True)), LinearCombination({}))
         span = (min(terms), max(terms))

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import groth16py
 
+from circuits.constraint_system import ConstraintSystem
 from circuits.errors import BackendError, VerificationInputError
 from circuits.field import R
 from circuits.formats import wtns as wtns_format
@@ -47,7 +48,6 @@ from circuits.groth16.backend import (
 from circuits.groth16.ceremony import check_zkey
 from circuits.groth16.data import Proof
 from circuits.groth16.key_cache import KeyCache
-from circuits.constraint_system import ConstraintSystem
 
 PROVING_KEY_FILE = "proving_key.bin"
 

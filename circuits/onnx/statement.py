@@ -70,16 +70,20 @@ class Packing:
         return words
 
     def decode(self, words: Sequence[int], n: int) -> list[int]:
-        """The n signed values held by `words` (inverse of `encode`)."""
+        """The n signed values held by `words` (inverse of `encode`); a word holding a value
+        outside the signed range (no valid statement has one) raises."""
         if len(words) != self.word_count(n):
             raise FieldRangeError(f"{n} values take {self.word_count(n)} words, got {len(words)}")
         if self.per_word == 1:
-            return [w - R if w > HALF else w for w in words]
-        half, mask = 1 << (self.bits - 1), (1 << self.bits) - 1
-        return [
-            ((words[i // self.per_word] >> (self.bits * (i % self.per_word))) & mask) - half
-            for i in range(n)
-        ]
+            values = [w - R if w > HALF else w for w in words]
+        else:
+            half, mask = 1 << (self.bits - 1), (1 << self.bits) - 1
+            values = [
+                ((words[i // self.per_word] >> (self.bits * (i % self.per_word))) & mask) - half
+                for i in range(n)
+            ]
+        self.check(values, "decoded value")
+        return values
 
     def pack_lcs(self, values: Sequence[Value]) -> list[Value]:
         """The words as linear combinations of already range-checked values (free)."""
@@ -175,4 +179,6 @@ def bind_words(builder: Builder, name: str, words: Sequence[Value]) -> None:
     """Declare the public inputs name[0..] and make each carry its word (1 constraint each)."""
     pubs = builder.public_inputs(name, len(words))
     for pub, w in zip(pubs, words, strict=True):
-        builder.assign_public(pub, w if isinstance(w, LinearCombination) else LinearCombination.constant(w))
+        builder.assign_public(
+            pub, w if isinstance(w, LinearCombination) else LinearCombination.constant(w)
+        )

@@ -23,7 +23,7 @@ def run(args: argparse.Namespace) -> int:
     proof_path = Path(args.proof) if args.proof else d / "proof.json"
     public_path = Path(args.public) if args.public else d / "public.json"
     proof, public = circuits.read_proof_files(proof_path, public_path)
-    if circuits.verify(d, proof, public):
+    if circuits.verify(d, public, proof):
         print(f"valid: {proof_path} proves {public_path} for {d}")
         return 0
     print(f"INVALID: {proof_path} does not prove {public_path} for {d}")

@@ -27,7 +27,7 @@ import numpy as np
 import onnxruntime as ort
 from eth_utils.crypto import keccak
 
-from circuits import save_mlp, compile_model, setup
+from circuits import compile_model, save_mlp, setup
 from oracle import chain as chains
 from oracle.chain import Chain
 from oracle.contracts import Hub, deploy_contract, hub_contracts

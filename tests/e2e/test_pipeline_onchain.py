@@ -116,8 +116,8 @@ def test_fulfillment_with_a_real_proof(scene: Scene) -> None:
     hub, proof, rid = scene.hub, scene.proof, scene.request_id
     outputs = scene.art.quantized_outputs(proof.public)
     bad = _tampered(proof.proof)
-    assert verify(scene.art.dir, proof.proof, proof.public)
-    assert not verify(scene.art.dir, bad, proof.public)
+    assert verify(scene.art.dir, proof.public, proof.proof)
+    assert not verify(scene.art.dir, proof.public, bad)
 
     with pytest.raises(TransactionReverted) as info:
         hub.fulfill(rid, outputs, bad, sender=scene.submitter)
@@ -157,8 +157,8 @@ def test_chain_and_python_verifiers_agree(scene: Scene) -> None:
     other_public = [*public[:-1], public[-1] + 1]
     chain.call(v.functions.verifyProof(list(proof.words()), public))
     for words, inputs, python in (
-        (_tampered(proof).words(), public, verify(art.dir, _tampered(proof), public)),
-        (proof.words(), other_public, verify(art.dir, proof, other_public)),
+        (_tampered(proof).words(), public, verify(art.dir, public, _tampered(proof))),
+        (proof.words(), other_public, verify(art.dir, other_public, proof)),
     ):
         assert python is False
         with pytest.raises(TransactionReverted) as info:

@@ -20,13 +20,14 @@ from eth_utils import keccak, to_checksum_address
 from web3.contract import Contract
 from web3.logs import DISCARD
 
+from circuits import Packing
 from circuits.groth16.trapdoor import Trapdoor, make_trapdoor
 from circuits.solidity import render_verifier
 from oracle import chain as oracle_chain
 from oracle.chain import Chain
 from oracle.errors import TransactionReverted
 from oracle.solc import CompiledContract, compile_sources
-from circuits import Packing, StatementLayout, request_binding
+from oracle.statement import StatementLayout, request_binding
 
 ROOT = Path(__file__).resolve().parents[2]
 TEST_SOURCES = Path(__file__).with_name("TestConsumers.sol")

@@ -21,9 +21,9 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from circuits.gadgets.piecewise import signed_width
 from circuits.gadgets.bits import from_bits, to_bits, to_signed_bits
 from circuits.gadgets.fixed_point import rescale
+from circuits.gadgets.piecewise import signed_width
 from circuits.gadgets.reduce import argmax, max_many
 from circuits.gadgets.select import abs_, clamp, max_, min_, select
 from circuits.onnx.context import LoweringContext

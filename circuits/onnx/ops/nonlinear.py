@@ -25,7 +25,13 @@ from typing import Any
 import numpy as np
 
 from circuits.approx import Plan, lipschitz, make_plan
-from circuits.gadgets.piecewise import input_range, log_scaled, output_bound, piecewise, piecewise_cost
+from circuits.gadgets.piecewise import (
+    input_range,
+    log_scaled,
+    output_bound,
+    piecewise,
+    piecewise_cost,
+)
 from circuits.gadgets.reduce import div_round
 from circuits.gadgets.select import min_
 from circuits.lc import LinearCombination

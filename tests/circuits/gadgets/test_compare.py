@@ -38,7 +38,12 @@ def unary(gadget: Callable[[Builder, LinearCombination], LinearCombination]) -> 
     return define
 
 
-def binary(gadget: Callable[[Builder, LinearCombination, LinearCombination, int], LinearCombination | None], n: int) -> Define:
+def binary(
+    gadget: Callable[
+        [Builder, LinearCombination, LinearCombination, int], LinearCombination | None
+    ],
+    n: int,
+) -> Define:
     def define(api: Builder) -> LinearCombination | None:
         return gadget(api, api.private_input("a"), api.private_input("b"), n)
 

@@ -25,7 +25,10 @@ def signed(n: int) -> st.SearchStrategy[int]:
     return st.integers(-(1 << (n - 1)), (1 << (n - 1)) - 1)
 
 
-def unary(gadget: Callable[..., LinearCombination | tuple[LinearCombination, LinearCombination]], *params: int) -> Define:
+def unary(
+    gadget: Callable[..., LinearCombination | tuple[LinearCombination, LinearCombination]],
+    *params: int,
+) -> Define:
     def define(api: Builder) -> LinearCombination | list[LinearCombination]:
         out = gadget(api, api.private_input("x"), *params)
         return list(out) if isinstance(out, tuple) else out

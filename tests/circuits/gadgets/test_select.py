@@ -94,7 +94,10 @@ def test_constant_condition_folds() -> None:
 
 
 # max / min / abs / clamp ----------------------------------------------------------------
-def binary(gadget: Callable[[Builder, LinearCombination, LinearCombination, int], LinearCombination], n: int) -> Define:
+def binary(
+    gadget: Callable[[Builder, LinearCombination, LinearCombination, int], LinearCombination],
+    n: int,
+) -> Define:
     def define(api: Builder) -> LinearCombination:
         return gadget(api, api.private_input("a"), api.private_input("b"), n)
 

@@ -12,6 +12,7 @@ import pytest
 from onnx_harness import reference
 
 from circuits import pipeline
+from circuits.constraint_system import ConstraintSystem
 from circuits.errors import FormatError
 from circuits.field import R
 from circuits.formats.snarkjs_json import write_proof, write_public
@@ -19,7 +20,6 @@ from circuits.groth16.snarkjs_cli import SnarkjsCli
 from circuits.onnx import examples
 from circuits.onnx.registry import supported_ops
 from circuits.program import HINT, Circuit
-from circuits.constraint_system import ConstraintSystem
 
 needs_sigmoid = pytest.mark.skipif(
     "Sigmoid" not in supported_ops(), reason="the Sigmoid lowering is not registered"
@@ -58,14 +58,14 @@ def test_prove_and_verify(model_dir: Path, tmp_path: Path) -> None:
     sample = _sample(model_dir, 1)
     result = pipeline.prove(model_dir, sample, binding=2**200 + 17)
     assert result.public[0] == 2**200 + 17
-    assert pipeline.verify(model_dir, result.proof, result.public)
+    assert pipeline.verify(model_dir, result.public, result.proof)
     want = reference(onnx.load(str(model_dir / "model.onnx")), sample)
     for name, got in result.outputs.items():
         assert np.max(np.abs(got - want[name])) < 1e-4
     # a different binding or output value breaks the proof
-    assert not pipeline.verify(model_dir, result.proof, [result.public[0] + 1, *result.public[1:]])
+    assert not pipeline.verify(model_dir, [result.public[0] + 1, *result.public[1:]], result.proof)
     assert not pipeline.verify(
-        model_dir, result.proof, [*result.public[:-1], (result.public[-1] + 1) % R]
+        model_dir, [*result.public[:-1], (result.public[-1] + 1) % R], result.proof
     )
     # and snarkjs accepts exactly what we write
     write_proof(tmp_path / "proof.json", result.proof)

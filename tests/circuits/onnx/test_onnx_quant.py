@@ -14,7 +14,6 @@ from circuits.onnx.examples import mlp
 from circuits.onnx.loader import load_model_bytes
 from circuits.onnx.quant import QuantConfig, bits_for_bound, dequantize, quantize
 from circuits.onnx.statement import Packing
-from circuits import Packing as HubPacking
 
 
 def test_config_json_round_trip() -> None:
@@ -55,14 +54,13 @@ def test_bits_for_bound(bound: int) -> None:
 
 @settings(max_examples=200)
 @given(data=st.data(), bits=st.integers(2, 126), pack=st.booleans())
-def test_packing_matches_the_hub_mirror(data: st.DataObject, bits: int, pack: bool) -> None:
+def test_packing_round_trips(data: st.DataObject, bits: int, pack: bool) -> None:
     half = 1 << (bits - 1)
     values = data.draw(st.lists(st.integers(-half, half - 1), min_size=1, max_size=30))
-    ours = Packing.for_bits(bits, pack)
-    hub = HubPacking(bits, ours.per_word)
-    words = ours.encode(values)
-    assert words == hub.encode(values)
-    assert ours.decode(words, len(values)) == values == hub.decode(words, len(values))
+    packing = Packing.for_bits(bits, pack)
+    words = packing.encode(values)
+    assert len(words) == packing.word_count(len(values))
+    assert packing.decode(words, len(values)) == values
 
 
 @pytest.mark.parametrize("pack", [True, False])

@@ -22,7 +22,7 @@ def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def _check(model_dir: Path, task: ProofTask, result: ProofResult) -> None:
     manifest = pipeline.Manifest.load(model_dir)
     public = manifest.layout.public_inputs(task.binding, task.inputs, result.outputs)
-    assert pipeline.verify(model_dir, Proof.from_words(result.proof_words), public)
+    assert pipeline.verify(model_dir, public, Proof.from_words(result.proof_words))
     assert Proof.from_words(result.proof_words).to_bytes() == result.proof_bytes
 
 
