@@ -31,9 +31,9 @@ from circuits.field import R
 from circuits.hints import get_hint
 from circuits.lc import LinearCombination, Operand, Terms
 from circuits.program import (
-    HINT,
-    MUL,
     Circuit,
+    HintOp,
+    MulOp,
     Op,
     flatten_assignment,
     permutation,
@@ -161,7 +161,7 @@ class Builder:
         self._b.append(ty)
         self._c.append(tout)
         self._gids.append(self._gid)
-        op = (MUL, out, tx, ty)
+        op: MulOp = (out, tx, ty)
         self._program.append(op)
         if self._values is not None:
             self._values.append(0)
@@ -212,7 +212,7 @@ class Builder:
         ins = tuple(_lc(v).terms for v in inputs)
         outs = tuple(self._internal() for _ in range(n_outputs))
         self._scopes[-1].hint_wires.extend(outs)
-        self._record((HINT, name, ins, outs, tuple(sorted(params.items()))))
+        self._record(HintOp(name, ins, outs, tuple(sorted(params.items()))))
         return [LinearCombination.wire(w) for w in outs]
 
     def assign_public(self, public: LinearCombination, value: Operand) -> None:
@@ -227,7 +227,7 @@ class Builder:
         self._derived_public.add(names[w])
         self._missing.discard(names[w])
         value = _lc(value)
-        self._record((HINT, "copy", (value.terms,), (w,), ()))
+        self._record(HintOp("copy", (value.terms,), (w,), ()))
         with self.gadget("assign_public"):
             self.assert_equal(public, value)
 

@@ -27,7 +27,7 @@ from circuits.errors import FieldRangeError, WitnessError
 from circuits.field import R
 from circuits.formats import r1cs as r1cs_format
 from circuits.lc import LinearCombination
-from circuits.program import HINT, Circuit, Witness, run_op
+from circuits.program import Circuit, HintOp, Witness, run_op, written_wires
 
 Assignment = Mapping[str, Union[int, Sequence[int]]]  # noqa: UP007
 Returned = Union[LinearCombination, Sequence[LinearCombination], None]  # noqa: UP007
@@ -148,7 +148,7 @@ def tamper(values: Sequence[int], at: int | LinearCombination, new_value: int) -
 
 def hint_outputs(circuit: Circuit, name: str) -> list[tuple[int, ...]]:
     """The output wires of every call of hint `name`, in program order."""
-    return [tuple(op[3]) for op in circuit.program if op[0] == HINT and op[1] == name]
+    return [op.outs for op in circuit.program if isinstance(op, HintOp) and op.name == name]
 
 
 def replay(circuit: Circuit, values: Sequence[int], forced: Mapping[int, int]) -> list[int]:
@@ -162,8 +162,7 @@ def replay(circuit: Circuit, values: Sequence[int], forced: Mapping[int, int]) -
         out[w] = v
     for op in circuit.program:
         run_op(op, out)
-        written = op[3] if op[0] == HINT else (op[1],)
-        for w in written:
+        for w in written_wires(op):
             if w in fixed:
                 out[w] = fixed[w]
     return out

@@ -27,8 +27,8 @@ from circuits.lc import LinearCombination
 from circuits.onnx.compiler import CompiledModel
 from circuits.onnx.examples import mlp, single_op
 from circuits.onnx.quant import QuantConfig, dequantize, quantize
-from circuits.program import HINT
-from circuits.testing import check_circuit, replay
+from circuits.program import HintOp
+from circuits.testing import check_circuit, hint_outputs, replay
 
 FEW = settings(max_examples=10, deadline=None)
 seeds = st.integers(0, 2**32 - 1)
@@ -70,9 +70,9 @@ def hint_calls(
     """(input term wires, output wires) of each call of hint `name` with these params."""
     want = tuple(sorted(params.items()))
     return [
-        (tuple(next(iter(t)) for t in op[2]), tuple(op[3]))
+        (tuple(next(iter(t)) for t in op.ins), op.outs)
         for op in compiled.circuit.program
-        if op[0] == HINT and op[1] == name and (not want or op[4] == want)
+        if isinstance(op, HintOp) and op.name == name and (not want or op.params == want)
     ]
 
 
@@ -218,8 +218,9 @@ def test_piecewise_rejects_a_close_but_wrong_output() -> None:
 
     def lie(by: int) -> Callable[[list[int], Any], list[int]]:
         def forge(values: list[int], circuit: Any) -> list[int]:
+            program = circuit.program
             outs = next(
-                op[3] for op in circuit.program if op[0] == HINT and op[4] == (("n", width),)
+                o.outs for o in program if isinstance(o, HintOp) and o.params == (("n", width),)
             )
             value = sum(values[w] << i for i, w in enumerate(outs))
             return replay(circuit, values, dict(zip(outs, bits_of(value + by, width), strict=True)))
@@ -577,7 +578,7 @@ def test_max_many_hint_route_is_sound_and_cheaper_for_long_rows() -> None:
 
     def lie(value: int) -> Callable[[list[int], Any], list[int]]:
         def forge(values: list[int], circuit: Any) -> list[int]:
-            ((m,),) = [op[3] for op in circuit.program if op[0] == HINT and op[1] == "max_of"]
+            ((m,),) = hint_outputs(circuit, "max_of")
             return replay(circuit, values, {m: value % R})
 
         return forge

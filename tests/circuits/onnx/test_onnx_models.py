@@ -19,7 +19,7 @@ from circuits.formats.snarkjs_json import write_proof, write_public
 from circuits.groth16.snarkjs_cli import SnarkjsCli
 from circuits.onnx import examples
 from circuits.onnx.registry import supported_ops
-from circuits.program import HINT, Circuit
+from circuits.program import Circuit, HintOp
 
 needs_sigmoid = pytest.mark.skipif(
     "Sigmoid" not in supported_ops(), reason="the Sigmoid lowering is not registered"
@@ -137,10 +137,10 @@ def free_inverses(circuit: Circuit, witness: list[int]) -> set[int]:
     This is the one freedom a correct witness may have."""
     out = set()
     for op in circuit.program:
-        if op[0] == HINT and op[1] == "is_zero":
-            (terms,) = op[2]
+        if isinstance(op, HintOp) and op.name == "is_zero":
+            (terms,) = op.ins
             if sum(k * witness[w] for w, k in terms.items()) % R == 0:
-                out.add(op[3][1])
+                out.add(op.outs[1])
     return out
 
 
