@@ -13,7 +13,8 @@ This module is the façade: the chain side (`oracle`) imports only what is liste
   ``snarkjs groth16 verify vk public proof`` does),
   `get_backend` (Groth16 backends: "arkworks", the default, and "snarkjs"), `load_key_info`;
 * the statement and the chain: `Manifest` / `manifest_sha256` (a model directory's
-  description and its hash), `PublicLayout` / `Packing` (public-input encoding),
+  description and its hash; `ManifestJson` / `ModelInfoJson` are the JSON shapes of the
+  manifest and of `info`), `PublicLayout` / `Packing` (public-input encoding),
   `quantize`, `render_verifier` / `verifier_calldata` (the Solidity verifier);
 * example models: `save_mlp` (an MLP with given weights, written as ONNX).
 """
@@ -29,6 +30,7 @@ from circuits.lc import LinearCombination
 from circuits.onnx.examples import save_mlp
 from circuits.onnx.manifest import Manifest, manifest_sha256
 from circuits.onnx.quant import QuantConfig, quantize
+from circuits.onnx.schema import ManifestJson, ModelInfoJson
 from circuits.onnx.statement import Packing, PublicLayout
 from circuits.pipeline import (
     BACKENDS,
@@ -60,6 +62,8 @@ __all__ = [
     "LinearCombination",
     "LoadedModel",
     "Manifest",
+    "ManifestJson",
+    "ModelInfoJson",
     "Packing",
     "Proof",
     "ProveResult",

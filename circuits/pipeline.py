@@ -55,6 +55,7 @@ from circuits.onnx.inputs import Sample, load_samples, single_sample
 from circuits.onnx.loader import load_model, load_model_bytes
 from circuits.onnx.manifest import MODEL_FILE, R1CS_FILE, Manifest
 from circuits.onnx.quant import QuantConfig
+from circuits.onnx.schema import ErrorReport, ModelInfoJson
 from circuits.program import Witness
 
 __all__ = [
@@ -130,7 +131,7 @@ def compile_model(
     return manifest
 
 
-def error_report(compiled: CompiledModel, samples: Sequence[Sample], kind: str) -> dict[str, Any]:
+def error_report(compiled: CompiledModel, samples: Sequence[Sample], kind: str) -> ErrorReport:
     """Largest and mean |circuit - onnxruntime| per output over the samples."""
     refs = run_reference(compiled.graph, samples)
     worst: dict[str, float] = {}
@@ -286,15 +287,14 @@ def verify(model_dir: str | Path, public: Sequence[int], proof: Proof) -> bool:
     return verifier.verify(read_vk(info.verification_key), list(public), proof)
 
 
-def info(model_dir: str | Path) -> dict[str, Any]:
+def info(model_dir: str | Path) -> ModelInfoJson:
     """The manifest (as JSON) plus the key directory's setup description, if any."""
     d = Path(model_dir)
-    out = Manifest.load(d).to_json()
     try:
-        out["setup"] = dict(load_key_info(d).to_json())
+        setup: dict[str, Any] | None = dict(load_key_info(d).to_json())
     except BackendError:
-        out["setup"] = None
-    return out
+        setup = None
+    return ModelInfoJson(**Manifest.load(d).to_json(), setup=setup)
 
 
 def write_proof_files(

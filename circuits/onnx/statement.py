@@ -24,6 +24,7 @@ from circuits.builder import Builder
 from circuits.errors import FieldRangeError
 from circuits.field import HALF, R
 from circuits.lc import LinearCombination
+from circuits.onnx.schema import PackingJson, PublicLayoutJson, ValuesPartJson
 from circuits.onnx.tensor import Value, linear
 
 #: Largest per_word * bits: a packed word stays below 2^253 < r.
@@ -97,7 +98,7 @@ class Packing:
             words.append(linear(((1 << (self.bits * j), v) for j, v in enumerate(chunk)), offset))
         return words
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> PackingJson:
         return {"bits": self.bits, "per_word": self.per_word}
 
 
@@ -144,28 +145,31 @@ class PublicLayout:
             self.outputs.decode(public[b:], self.n_outputs),
         )
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> PublicLayoutJson:
+        ins, outs = self.inputs, self.outputs
         return {
             "n_public": self.n_public,
             "order": [
                 {"name": "binding", "words": 1},
-                {
-                    "name": "inputs",
-                    "words": self.input_words,
-                    "values": self.n_inputs,
-                    **self.inputs.to_json(),
-                },
-                {
-                    "name": "outputs",
-                    "words": self.output_words,
-                    "values": self.n_outputs,
-                    **self.outputs.to_json(),
-                },
+                ValuesPartJson(
+                    name="inputs",
+                    words=self.input_words,
+                    values=self.n_inputs,
+                    bits=ins.bits,
+                    per_word=ins.per_word,
+                ),
+                ValuesPartJson(
+                    name="outputs",
+                    words=self.output_words,
+                    values=self.n_outputs,
+                    bits=outs.bits,
+                    per_word=outs.per_word,
+                ),
             ],
         }
 
     @staticmethod
-    def from_json(d: dict[str, Any]) -> PublicLayout:
+    def from_json(d: Any) -> PublicLayout:
         _, ins, outs = d["order"]
         return PublicLayout(
             int(ins["values"]),
