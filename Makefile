@@ -30,7 +30,7 @@ $(DEVNET)/node_modules/.installed: $(DEVNET)/package.json $(DEVNET)/package-lock
 
 lint:
 	$(VENV)/bin/ruff check circuits oracle tests scripts
-	$(VENV)/bin/ruff format --check circuits oracle
+	$(VENV)/bin/ruff format --check circuits oracle tests scripts
 
 typecheck:
 	$(VENV)/bin/mypy

@@ -209,7 +209,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         folder = Path(tmp)
         model_dir = _model(folder)
         dep = deploy_model(chain, model_dir)
-        hub = chain.w3.eth.contract(address=dep.hub, abi=hub_contracts()["ZkOracle"].abi)
+        hub = chain.w3.eth.contract(
+            address=Web3.to_checksum_address(dep.hub), abi=hub_contracts()["ZkOracle"].abi
+        )
         daemon = Account.create()
         chain.fund(daemon.address, 10**20)
         url = getattr(chain.w3.provider, "endpoint_uri", "")

@@ -7,7 +7,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from e2e_stack import Stack, start_stack, tiny_model
+
+from tests.e2e.e2e_stack import Stack, start_stack, tiny_model
 
 
 @pytest.fixture(scope="session")

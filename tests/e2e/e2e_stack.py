@@ -31,7 +31,7 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 from web3.contract import Contract
-from web3.types import TxReceipt
+from web3.types import RPCEndpoint, TxReceipt
 
 from oracle import chain as chains
 from oracle.artifacts import ModelArtifacts
@@ -193,7 +193,7 @@ class Stack:
                 found.setdefault(request_id, []).append(receipt)
         return found
 
-    def register_variant(self, name: str, **changes: int) -> bytes:
+    def register_variant(self, name: str, **changes: Any) -> bytes:
         """Register the model again under keccak(`name`) with its spec changed (e.g. a
         wider input range than the circuit checks): a registration the daemon cannot
         serve, for bad-request tests. Shares a newly deployed copy of the verifier."""
@@ -224,8 +224,7 @@ def start_stack(model_dir: Path, *, block_interval: float | None) -> Stack:
         hub = chain.w3.eth.contract(address=Web3.to_checksum_address(dep.hub), abi=abi)
         daemon: LocalAccount = Account.create()
         chain.w3.provider.make_request(
-            "anvil_setBalance",
-            [daemon.address, hex(10**20)],  # type: ignore[list-item]
+            RPCEndpoint("anvil_setBalance"), [daemon.address, hex(10**20)]
         )
     except BaseException:
         if miner is not None:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from oracle.cli import main
-from oracle.demo.run import run_demo
+from oracle.demo.run import Outcome, run_demo
 
 pytestmark = pytest.mark.slow
 
@@ -15,7 +15,7 @@ pytestmark = pytest.mark.slow
 ERROR_BOUND = 1e-4
 
 
-def _check(report_outcomes: list, n: int = 5) -> None:
+def _check(report_outcomes: list[Outcome], n: int = 5) -> None:
     assert len(report_outcomes) == n
     for o in report_outcomes:
         assert abs(o.onchain - o.float_model) < ERROR_BOUND, o

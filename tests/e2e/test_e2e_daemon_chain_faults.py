@@ -14,12 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from e2e_stack import DaemonProcess, Stack, wait_for, write_config
 from hexbytes import HexBytes
 from web3.exceptions import TransactionNotFound
 
 from oracle.daemon.jobs import Job, State
 from oracle.daemon.store import Store
+from tests.e2e.e2e_stack import DaemonProcess, Stack, wait_for, write_config
 
 pytestmark = [pytest.mark.anvil, pytest.mark.slow]
 GWEI = 10**9
@@ -86,7 +86,7 @@ def _pending_fulfillment(stack: Stack, store: Store, inputs: list[int]) -> tuple
 
 def _send_as_daemon(stack: Stack, nonce: int, max_fee: int, priority_fee: int) -> str:
     """Another process with the daemon's key: a plain transfer at `nonce`."""
-    tx = {
+    tx: dict[str, Any] = {
         "type": 2,
         "chainId": stack.chain.chain_id,
         "nonce": nonce,

@@ -30,12 +30,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from e2e_stack import DaemonProcess, Stack, wait_for, write_config
 from hexbytes import HexBytes
 from web3.exceptions import TransactionNotFound
 
 from oracle.daemon.jobs import State
 from oracle.daemon.store import Store
+from tests.e2e.e2e_stack import DaemonProcess, Stack, wait_for, write_config
 
 pytestmark = [pytest.mark.anvil, pytest.mark.slow]
 

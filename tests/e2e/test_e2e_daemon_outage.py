@@ -17,11 +17,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from e2e_proxy import TcpProxy
-from e2e_stack import DaemonProcess, Stack, wait_for, write_config
 
 from oracle.daemon.jobs import State
 from oracle.daemon.store import Store
+from tests.e2e.e2e_proxy import TcpProxy
+from tests.e2e.e2e_stack import DaemonProcess, Stack, wait_for, write_config
 
 pytestmark = [pytest.mark.anvil, pytest.mark.slow]
 

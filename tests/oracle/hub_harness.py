@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from eth_utils import keccak, to_checksum_address
+from eth_utils.address import to_checksum_address
+from eth_utils.crypto import keccak
 from web3.contract import Contract
 from web3.logs import DISCARD
 

@@ -10,7 +10,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from hub_harness import (
+from web3.contract import Contract
+
+from tests.oracle.hub_harness import (
     CHAIN_PARAMS,
     FEE,
     RISK,
@@ -20,7 +22,6 @@ from hub_harness import (
     anvil_only,
     open_env,
 )
-from web3.contract import Contract
 
 #: One worker runs this module, so its chains and deployments are made once.
 pytestmark = pytest.mark.xdist_group("hub-callbacks")

@@ -11,12 +11,21 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 import pytest
-from eth_utils import keccak
-from hub_harness import CHAIN_PARAMS, FEE, RISK, SIGNAL, ZERO, HubEnv, anvil_only, open_env
+from eth_utils.crypto import keccak
 from web3.contract import Contract
 
 from oracle.errors import TransactionReverted
 from oracle.statement import feed_binding
+from tests.oracle.hub_harness import (
+    CHAIN_PARAMS,
+    FEE,
+    RISK,
+    SIGNAL,
+    ZERO,
+    HubEnv,
+    anvil_only,
+    open_env,
+)
 
 #: One worker runs this module, so its chains and deployments are made once.
 pytestmark = pytest.mark.xdist_group("hub-feeds")

@@ -10,7 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from hub_harness import (
+
+from circuits import R
+from oracle.statement import verifier_selector
+from tests.oracle.hub_harness import (
     CHAIN_PARAMS,
     FEE,
     MIXED,
@@ -21,9 +24,6 @@ from hub_harness import (
     anvil_only,
     open_env,
 )
-
-from circuits import R
-from oracle.statement import verifier_selector
 
 #: One worker runs this module, so its chains and deployments are made once.
 pytestmark = pytest.mark.xdist_group("hub-contracts")
@@ -42,7 +42,7 @@ def env(request: pytest.FixtureRequest) -> Iterator[HubEnv]:
 
 def fresh_model(env: HubEnv, name: str) -> bytes:
     """Register a copy of RISK under a new id (for tests that retire it)."""
-    from eth_utils import keccak
+    from eth_utils.crypto import keccak
 
     model_id = keccak(text=f"{name}:{env.chain.now()}:{env.hub.address}")
     verifier = env.verifiers[RISK.layout.n_public].address

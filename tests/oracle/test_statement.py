@@ -9,14 +9,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from eth_abi import encode
-from eth_utils import (
-    abi_to_signature,
-    function_signature_to_4byte_selector,
-    keccak,
-    to_checksum_address,
-)
-from hub_harness import CHAIN_PARAMS, MODELS, HubEnv, ModelCase, compiled, open_env, verifier_name
+from eth_abi.abi import encode
+from eth_utils.abi import abi_to_signature, function_signature_to_4byte_selector
+from eth_utils.address import to_checksum_address
+from eth_utils.crypto import keccak
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -28,6 +24,15 @@ from oracle.statement import (
     feed_binding,
     request_binding,
     verifier_selector,
+)
+from tests.oracle.hub_harness import (
+    CHAIN_PARAMS,
+    MODELS,
+    HubEnv,
+    ModelCase,
+    compiled,
+    open_env,
+    verifier_name,
 )
 
 #: One worker runs this module, so its chains and deployments are made once.

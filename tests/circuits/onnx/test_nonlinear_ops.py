@@ -13,7 +13,6 @@ import onnx
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from onnx_harness import compile_model, rand, reference
 
 from circuits.approx import FUNCS, make_plan
 from circuits.approx.certify import certify_bound
@@ -29,6 +28,7 @@ from circuits.onnx.examples import mlp, single_op
 from circuits.onnx.quant import QuantConfig, dequantize, quantize
 from circuits.program import HintOp
 from circuits.testing import check_circuit, hint_outputs, replay
+from tests.circuits.onnx.onnx_harness import compile_model, rand, reference
 
 FEW = settings(max_examples=10, deadline=None)
 seeds = st.integers(0, 2**32 - 1)
@@ -440,7 +440,11 @@ def test_reduce_max_min(
         )
     else:
         model = single_op(
-            op, [shape], opset=opset, keepdims=keep, **({"axes": axes} if axes else {})
+            op,
+            [shape],
+            opset=opset,
+            keepdims=keep,
+            **({"axes": axes} if axes else {}),  # type: ignore[arg-type]
         )
     against_ort(model, {"x0": rand(seed, *shape, scale=2.0)}, 1.0)
 
@@ -533,7 +537,9 @@ def test_log_softmax_rejects_a_wrong_exponent_and_a_wrong_max() -> None:
 
 FLIPPABLE = {
     "LeakyRelu": lambda: single_op("LeakyRelu", [(3,)]),
-    "PRelu": lambda: single_op("PRelu", [(3,)], constants={"s": np.float32([0.1, -0.2, 0.3])}),
+    "PRelu": lambda: single_op(
+        "PRelu", [(3,)], constants={"s": np.array([0.1, -0.2, 0.3], np.float32)}
+    ),
     "Abs": lambda: single_op("Abs", [(3,)]),
     "HardSigmoid": lambda: single_op("HardSigmoid", [(3,)]),
     "Clip": lambda: single_op(

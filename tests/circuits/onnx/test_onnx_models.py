@@ -9,7 +9,6 @@ from pathlib import Path
 import numpy as np
 import onnx
 import pytest
-from onnx_harness import reference
 
 from circuits import pipeline
 from circuits.constraint_system import ConstraintSystem
@@ -20,6 +19,7 @@ from circuits.groth16.snarkjs_cli import SnarkjsCli
 from circuits.onnx import examples
 from circuits.onnx.registry import supported_ops
 from circuits.program import Circuit, HintOp
+from tests.circuits.onnx.onnx_harness import reference
 
 needs_sigmoid = pytest.mark.skipif(
     "Sigmoid" not in supported_ops(), reason="the Sigmoid lowering is not registered"
@@ -90,7 +90,7 @@ def test_manifest_and_reload(model_dir: Path) -> None:
     assert reloaded.compiled.circuit.cs.n_constraints == m.n_constraints
     doc = pipeline.info(model_dir)
     assert doc["public_inputs"]["order"][0] == {"name": "binding", "words": 1}
-    assert doc["setup"]["backend"] == "arkworks"
+    assert doc["setup"] is not None and doc["setup"]["backend"] == "arkworks"
 
 
 def test_tampered_model_copy_is_refused(model_dir: Path, tmp_path: Path) -> None:

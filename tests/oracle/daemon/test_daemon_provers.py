@@ -6,12 +6,12 @@ import time
 from pathlib import Path
 
 import pytest
-from daemon_helpers import tiny_model
 
 from circuits import pipeline
 from circuits.groth16.data import Proof
 from oracle.daemon.errors import ProverError
 from oracle.daemon.provers import ProofResult, ProofTask, ProverPool, prove_task
+from tests.oracle.daemon.daemon_helpers import tiny_model
 
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from daemon_helpers import free_port, tiny_model
 from eth_account import Account
 from eth_utils.crypto import keccak
 from web3.contract import Contract
@@ -37,6 +36,7 @@ from oracle.daemon.jobs import State
 from oracle.daemon.service import Service
 from oracle.daemon.store import Store
 from oracle.solc import compile_sources
+from tests.oracle.daemon.daemon_helpers import free_port, tiny_model
 
 pytestmark = [pytest.mark.anvil, pytest.mark.slow]
 ROOT = Path(__file__).resolve().parents[3]

@@ -8,8 +8,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
-from daemon_helpers import MODEL, Devchain, FixedPortAnvil, free_port, proof_for
 from eth_account import Account
+from eth_typing import HexStr
 
 from oracle.accounts import Signer
 from oracle.daemon.fees import GasPolicy
@@ -21,6 +21,7 @@ from oracle.daemon.submitter import Submitter
 from oracle.daemon.watcher import Watcher, WatcherSettings
 from oracle.errors import ChainConnectionError
 from oracle.solc import CompiledContract
+from tests.oracle.daemon.daemon_helpers import MODEL, Devchain, FixedPortAnvil, free_port, proof_for
 
 pytestmark = pytest.mark.anvil
 GWEI = 10**9
@@ -191,7 +192,7 @@ def test_a_rival_mined_first_in_the_same_block_settles_as_done(rig: Rig) -> None
     assert [j.id for j in report.confirmed] == [job.id] and report.gas_spent_wei > 0
     done = rig.store.get(job.id)
     assert "already fulfilled" in (done.reason or "") and done.gas_cost == report.gas_spent_wei
-    receipt = rig.chain.w3.eth.get_transaction_receipt(done.tx_hash or "")
+    receipt = rig.chain.w3.eth.get_transaction_receipt(HexStr(done.tx_hash or ""))
     assert receipt["status"] == 0  # ours was mined, and reverted
 
 
@@ -245,8 +246,8 @@ def test_a_fulfillment_removed_by_a_reorg_is_mined_again(rig: Rig) -> None:
     assert rig.store.get(job.id).state is State.SUBMITTED
     assert rig.hub.request_status(job.request_id) is Status.PENDING
 
-    report = rig.submitter.step()  # the node forgot the transaction: same bytes again
-    assert [j.id for j in report.rebroadcast] == [job.id]
+    step = rig.submitter.step()  # the node forgot the transaction: same bytes again
+    assert [j.id for j in step.rebroadcast] == [job.id]
     rig.chain.mine(1)
     rig.submitter.step()
     assert rig.store.get(job.id).state is State.CONFIRMED
