@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from circuits.constraint_system import R1CS_FILE
 from circuits.errors import (
     BackendError,
     FormatError,
@@ -53,7 +54,7 @@ from circuits.onnx.calibrate import calibrate, random_samples, run_reference
 from circuits.onnx.compiler import CompiledModel, compile_graph
 from circuits.onnx.inputs import Sample, load_samples, single_sample
 from circuits.onnx.loader import load_model, load_model_bytes
-from circuits.onnx.manifest import MODEL_FILE, R1CS_FILE, Manifest
+from circuits.onnx.manifest import MODEL_FILE, Manifest
 from circuits.onnx.quant import QuantConfig
 from circuits.onnx.schema import ErrorReport, ModelInfoJson
 from circuits.program import Witness

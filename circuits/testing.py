@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Union
 
 from circuits.builder import Builder
+from circuits.constraint_system import ConstraintSystem
 from circuits.errors import FieldRangeError, WitnessError
 from circuits.field import R
 from circuits.formats import r1cs as r1cs_format
@@ -55,18 +56,23 @@ def check_circuit(
     invalid: Sequence[Assignment] | None = None,
     *,
     malicious: Sequence[Tamper] | None = None,
-    prove: bool = False,
-    backend: str = "arkworks",
+    prove: bool = True,
+    backends: Sequence[str] | None = None,
 ) -> Checked:
     """Build `define` and check it end to end; raise AssertionError on any failure.
 
     * every valid assignment solves and satisfies every constraint; building with those
       values (eager mode) gives a byte-identical ``.r1cs`` and the same witness;
+    * in every valid witness each private wire is pinned (`assert_pinned`: changing it
+      alone breaks a constraint);
     * every invalid assignment is refused by `Circuit.solve`;
     * every tamper, applied to the honest witness of ``valid[0]``, must change it and leave
       the system unsatisfied;
-    * with ``prove=True``, a Groth16 setup, proof and verification of each valid witness
-      succeed through `backend` and verification fails for a changed public input.
+    * unless ``prove=False`` (property tests that run many assignments), a Groth16 setup,
+      proof and verification succeed through each of `backends` (default: every
+      registered backend), and verification fails for a changed public input: for every
+      valid witness on the first backend, for the first one on the others (they run the
+      same circuit; a proof through an external tool costs seconds).
     """
     if not valid:
         raise ValueError("check_circuit needs at least one valid assignment")
@@ -76,12 +82,17 @@ def check_circuit(
     encoded = r1cs_format.encode(circuit.cs)
     checked = [_check_valid(define, circuit, encoded, a) for a in valid]
     witnesses = [w for w, _ in checked]
+    for w in witnesses:
+        assert_pinned(circuit, w.values)
     for a in invalid or []:
         _check_invalid(circuit, a)
     for i, fn in enumerate(malicious or []):
         _check_malicious(circuit, witnesses[0], fn, i)
     if prove:
-        prove_and_verify(circuit, witnesses, backend)
+        from circuits.groth16.backend import BACKENDS
+
+        for i, backend in enumerate(BACKENDS if backends is None else backends):
+            prove_and_verify(circuit, witnesses if i == 0 else witnesses[:1], backend)
     return Checked(circuit, witnesses, [out for _, out in checked])
 
 
@@ -126,6 +137,55 @@ def _as_list(returned: Returned) -> list[LinearCombination]:
     if isinstance(returned, LinearCombination):
         return [returned]
     return list(returned)
+
+
+# the under-constraint scan ----------------------------------------------------------------
+def unpinned_wires(cs: ConstraintSystem, witness: Sequence[int]) -> list[int]:
+    """Private wires whose value + 1 (alone) still satisfies every constraint.
+
+    Per wire, only the constraints that mention it are re-checked, and from their cached
+    <A,w>, <B,w>, <C,w>: adding 1 to wire v shifts each by its coefficient of v."""
+    touching: dict[int, list[tuple[int, int, int, int]]] = {}
+    sums = []
+    for j, terms in enumerate(zip(cs.a, cs.b, cs.c, strict=True)):
+        sums.append(tuple(sum(k * witness[w] for w, k in t.items()) % R for t in terms))
+        for v in set(terms[0]) | set(terms[1]) | set(terms[2]):
+            touching.setdefault(v, []).append(
+                (j, terms[0].get(v, 0), terms[1].get(v, 0), terms[2].get(v, 0))
+            )
+    out = []
+    for v in range(1 + cs.n_public, cs.n_wires):
+        for j, ka, kb, kc in touching.get(v, []):
+            a, b, c = sums[j]
+            if ((a + ka) * (b + kb) - (c + kc)) % R:
+                break
+        else:
+            out.append(v)
+    return out
+
+
+def free_inverses(circuit: Circuit, witness: Sequence[int]) -> set[int]:
+    """The inverse wire of every `is_zero` whose input is 0: any value satisfies
+    x * inv = 0 there, and the gadget's output (1 - x * inv = 1) does not depend on it.
+    This is the one freedom a correct witness may have."""
+    out = set()
+    for op in circuit.program:
+        if isinstance(op, HintOp) and op.name == "is_zero":
+            (terms,) = op.ins
+            if sum(k * witness[w] for w, k in terms.items()) % R == 0:
+                out.add(op.outs[1])
+    return out
+
+
+def assert_pinned(circuit: Circuit, witness: Sequence[int]) -> None:
+    """Every private wire of a satisfying witness is pinned: changing it alone breaks a
+    constraint (but for `free_inverses`). A private input that no constraint reads is
+    reported too: its value would not matter to the proof."""
+    free = set(unpinned_wires(circuit.cs, witness)) - free_inverses(circuit, witness)
+    assert not free, (
+        f"{len(free)} private wire(s) can change alone without breaking a constraint: "
+        f"{sorted(free)[:10]}"
+    )
 
 
 # forging witnesses ----------------------------------------------------------------------

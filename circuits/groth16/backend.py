@@ -29,7 +29,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol, TypedDict
 
-from circuits.constraint_system import ConstraintSystem
+from circuits.constraint_system import R1CS_FILE, ConstraintSystem
 from circuits.errors import BackendError, FormatError, WitnessError
 from circuits.field import R
 from circuits.formats import r1cs as r1cs_format
@@ -43,7 +43,6 @@ KIND_DEVELOPMENT = (
 )
 KIND_CEREMONY = "imported ceremony key"
 
-R1CS_FILE = "circuit.r1cs"
 VK_FILE = "verification_key.json"
 SETUP_FILE = "setup.json"
 

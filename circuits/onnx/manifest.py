@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
+from circuits.constraint_system import R1CS_FILE
 from circuits.errors import FormatError
 from circuits.onnx.compiler import CompiledModel, IOSpec, NodeCost
 from circuits.onnx.quant import QuantConfig
@@ -24,7 +25,6 @@ from circuits.onnx.statement import PublicLayout
 FORMAT = "zkoracle-model/1"
 MANIFEST_FILE = "manifest.json"
 MODEL_FILE = "model.onnx"
-R1CS_FILE = "circuit.r1cs"
 
 
 @dataclass(frozen=True)

@@ -138,10 +138,6 @@ class Store:
             raise StoreError(f"no job {job_id} in {self.path}")
         return job_from_row(rows[0])
 
-    def by_key(self, key: str) -> Job | None:
-        rows = self._read(f"SELECT {JOB_COLUMNS} FROM jobs WHERE key = ?", (key,))
-        return job_from_row(rows[0]) if rows else None
-
     def jobs(self, *states: State, limit: int = 1000) -> list[Job]:
         """Jobs in any of `states` (every job if none is given), oldest first."""
         where = f"WHERE state IN ({','.join('?' * len(states))})" if states else ""

@@ -203,7 +203,7 @@ def test_piecewise_gadget_matches_the_plan(data: st.DataObject, drop: int, func:
     def define(api: Builder) -> list[LinearCombination]:
         return [piecewise(api, plan, api.private_input(f"x{i}"), drop) for i in range(len(xs))]
 
-    res = check_circuit(define, [{f"x{i}": x for i, x in enumerate(xs)}])
+    res = check_circuit(define, [{f"x{i}": x for i, x in enumerate(xs)}], prove=False)
     assert [from_field(v) for v in res.outputs[0]] == [plan.evaluate(x >> drop) for x in xs]
     assert res.n_constraints == len(xs) * piecewise_cost(plan, drop)
     assert max(abs(plan.evaluate(x >> drop)) for x in xs) <= output_bound(plan)
