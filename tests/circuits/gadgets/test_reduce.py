@@ -79,14 +79,15 @@ def test_max_many_boundaries(count: int) -> None:
 
 
 def test_max_many_hint_route_rejects_a_max_that_is_not_the_max() -> None:
-    xs = [5, -3, 17, 2, 9, 0, 1, 4, 3, 8]  # long enough for the hint route
+    xs = [5, -3, 17, 2, 9, 0, 1, 4, 3, 8] * 2  # long enough for the hint route
+    assert max_hint_cost(len(xs), 8) < max_tree_cost(len(xs), 8)
     check_circuit(
         max_of(len(xs), 8),
         [named(xs)],
         malicious=[
             forced("max_of", {0: 9}),  # one of the values, but not the largest
             forced("max_of", {0: 18}),  # above every value, but none of them
-            forced("max_of", {0: 17 + R}),  # wraps to 17 + r: not the same field element
+            forced("max_of", {0: R - 200}),  # -200: below every value
         ],
         prove=False,
     )
