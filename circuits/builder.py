@@ -14,9 +14,17 @@ with a constant is a scaling, an assertion between constants is checked at once.
 
 The shape of the circuit never depends on values: a `Builder(values=...)` evaluates every
 wire as it goes (handy for debugging a gadget) and records exactly the same constraints as
-a `Builder()` without values. Hints compute private wires outside the constraint system;
-each hint output must appear in a constraint of the gadget that asked for it, and the
-builder refuses a gadget that leaves one unpinned.
+a `Builder()` without values. Hints compute private wires outside the constraint system.
+
+What the builder checks about hints, and only this: when a gadget scope closes (and at
+`build()` for hints outside any gadget), every hint output created in that scope appears
+in at least one constraint emitted in that scope; otherwise it raises
+`UnconstrainedHintError`. That catches a forgotten pin, not a weak one: a constraint can
+mention a wire without determining it. Whether the constraints determine every hint
+output is tested, not checked here: `circuits.testing.check_circuit` runs each gadget test
+with malicious hints and with `assert_pinned` (each private wire of a valid witness
+perturbed alone must break a constraint), and the model tests run `assert_pinned` on every
+compiled model they solve.
 """
 
 from __future__ import annotations
@@ -207,7 +215,8 @@ class Builder:
         self, name: str, inputs: Sequence[Operand], n_outputs: int, **params: int
     ) -> list[LinearCombination]:
         """New private wires computed by the registered hint `name`. Constrains nothing:
-        the calling gadget must pin every output (checked when the gadget closes)."""
+        the calling gadget must pin every output (that each one appears in a constraint of
+        the gadget is checked when the gadget closes; see the module docstring)."""
         get_hint(name)
         ins = tuple(_lc(v).terms for v in inputs)
         outs = tuple(self._internal() for _ in range(n_outputs))

@@ -19,7 +19,7 @@ from circuits.onnx.compiler import CompiledModel
 from circuits.onnx.examples import mlp, single_op
 from circuits.onnx.quant import QuantConfig, dequantize, quantize
 from circuits.program import HintOp
-from circuits.testing import replay
+from circuits.testing import assert_pinned, replay
 from tests.circuits.onnx.onnx_harness import compile_model, rand, reference
 
 FEW = settings(max_examples=10, deadline=None)
@@ -41,6 +41,7 @@ def against_ort(
     the float inputs) plus float32 slack. Returns the model, the witness and the bound."""
     compiled = compile_model(model, config)
     witness = compiled.witness(feeds, binding=5, check=True)
+    assert_pinned(compiled.circuit, witness.values)
     got = compiled.outputs_from_public(witness.public)
     stored = sum(a["max_abs_error"] for a in compiled.approximations)
     for name, want in reference(model, feeds).items():

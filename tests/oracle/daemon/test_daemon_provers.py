@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -61,9 +60,9 @@ def test_the_pool_bounds_concurrency_and_returns_results_and_errors(model_dir: P
 
         pool.submit(ProofTask(5, str(model_dir), (1, 2, 3), binding=5))
         assert pool.restart() == [5] and pool.in_flight == {}
-        started = time.monotonic()
-        pool.submit(ProofTask(6, str(model_dir), (1, 2, 3), binding=6))
+        pool.submit(ProofTask(6, str(model_dir), (1, 2, 3), binding=6))  # a fresh worker
         pool.wait(60)
-        assert [j for j, _ in pool.done()] == [6] and time.monotonic() - started < 60
+        ((job_id, result),) = pool.done()
+        assert job_id == 6 and isinstance(result, ProofResult)
     finally:
         pool.close()
