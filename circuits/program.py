@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from circuits.constraint_system import ConstraintSystem
 from circuits.errors import FieldRangeError, WitnessError
@@ -141,10 +141,10 @@ class Circuit:
             elif name not in self.derived_public:
                 raise WitnessError(f"no value given for input {name!r}")
         with gc_paused():
-            for op in self.program:
-                if isinstance(op, HintOp):
-                    run_op(op, values)
-                else:  # a MulOp, most operations: inlined, as in `run_op`
+            # typed loosely on purpose: an exact type test and unpacking, no isinstance
+            program: tuple[Any, ...] = self.program
+            for op in program:
+                if type(op) is tuple:  # a MulOp, most operations: inlined, as in `run_op`
                     out, ta, tb = op
                     va = 0
                     for w, k in ta.items():
@@ -153,6 +153,8 @@ class Circuit:
                     for w, k in tb.items():
                         vb += k * values[w]
                     values[out] = va * vb % R
+                else:
+                    run_op(op, values)
         for name, w in zip(names, self.input_wires, strict=True):
             if name in self.derived_public and name in flat and flat[name] != values[w]:
                 raise WitnessError(

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.e2e_stack import Stack, start_stack, tiny_model
+from tests.e2e.e2e_stack import Stack, start_stack
+from tests.oracle.daemon.daemon_helpers import tiny_model
 
 
 @pytest.fixture(scope="session")

@@ -45,21 +45,6 @@ ZERO = "0x" + "00" * 20
 REQUEST_GAS = 500_000
 
 
-def tiny_model(out_dir: Path) -> Path:
-    """A 3 -> 4 -> 2 MLP compiled and set up in `out_dir`/model (a proof takes ~50 ms)."""
-    import onnx
-
-    from circuits import pipeline
-    from circuits.onnx import examples
-
-    onnx_path = out_dir / "mlp.onnx"
-    onnx.save(examples.mlp([3, 4, 2], seed=1), onnx_path)
-    model_dir = out_dir / "model"
-    pipeline.compile_model(onnx_path, model_dir)
-    pipeline.setup(model_dir)
-    return model_dir
-
-
 def wait_for(what: str, condition: Callable[[], bool], timeout: float, step: float = 0.05) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
