@@ -22,7 +22,7 @@ in at least one constraint emitted in that scope; otherwise it raises
 `UnconstrainedHintError`. That catches a forgotten pin, not a weak one: a constraint can
 mention a wire without determining it. Whether the constraints determine every hint
 output is tested, not checked here: `circuits.testing.check_circuit` runs each gadget test
-with malicious hints and with `assert_pinned` (each private wire of a valid witness
+with malicious hints and with `assert_pinned` (each internal wire of a valid witness
 perturbed alone must break a constraint), and the model tests run `assert_pinned` on every
 compiled model they solve.
 """

@@ -63,8 +63,8 @@ def check_circuit(
 
     * every valid assignment solves and satisfies every constraint; building with those
       values (eager mode) gives a byte-identical ``.r1cs`` and the same witness;
-    * in every valid witness each private wire is pinned (`assert_pinned`: changing it
-      alone breaks a constraint);
+    * in every valid witness each internal wire (hint outputs, products) is pinned
+      (`assert_pinned`: changing it alone breaks a constraint);
     * every invalid assignment is refused by `Circuit.solve`;
     * every tamper, applied to the honest witness of ``valid[0]``, must change it and leave
       the system unsatisfied;
@@ -141,7 +141,9 @@ def _as_list(returned: Returned) -> list[LinearCombination]:
 
 # the under-constraint scan ----------------------------------------------------------------
 def unpinned_wires(cs: ConstraintSystem, witness: Sequence[int]) -> list[int]:
-    """Private wires whose value + 1 (alone) still satisfies every constraint.
+    """Internal wires (neither public nor a private input: hint outputs and products)
+    whose value + 1 (alone) still satisfies every constraint. A private input is the
+    prover's to choose, so it is not scanned.
 
     Per wire, only the constraints that mention it are re-checked, and from their cached
     <A,w>, <B,w>, <C,w>: adding 1 to wire v shifts each by its coefficient of v."""
@@ -154,7 +156,7 @@ def unpinned_wires(cs: ConstraintSystem, witness: Sequence[int]) -> list[int]:
                 (j, terms[0].get(v, 0), terms[1].get(v, 0), terms[2].get(v, 0))
             )
     out = []
-    for v in range(1 + cs.n_public, cs.n_wires):
+    for v in range(1 + cs.n_public + len(cs.private_input_names), cs.n_wires):
         for j, ka, kb, kc in touching.get(v, []):
             a, b, c = sums[j]
             if ((a + ka) * (b + kb) - (c + kc)) % R:
@@ -178,9 +180,8 @@ def free_inverses(circuit: Circuit, witness: Sequence[int]) -> set[int]:
 
 
 def assert_pinned(circuit: Circuit, witness: Sequence[int]) -> None:
-    """Every private wire of a satisfying witness is pinned: changing it alone breaks a
-    constraint (but for `free_inverses`). A private input that no constraint reads is
-    reported too: its value would not matter to the proof."""
+    """Every internal wire of a satisfying witness is pinned: changing it alone breaks a
+    constraint (but for `free_inverses`)."""
     free = set(unpinned_wires(circuit.cs, witness)) - free_inverses(circuit, witness)
     assert not free, (
         f"{len(free)} private wire(s) can change alone without breaking a constraint: "

@@ -120,9 +120,10 @@ def test_scan_finds_a_free_wire() -> None:
     b = Builder()
     x = b.public_input("x")
     y = b.private_input("y")
-    z = b.private_input("z")  # never constrained
-    b.assert_equal(b.mul(y, y), x)
+    with b.gadget("weak"):
+        (h,) = b.hint("copy", [y], 1)
+        b.assert_mul(h, y, x)  # mentions h, but pins it only while y != 0
     c = b.build()
-    w = c.solve({"x": 9, "y": 3, "z": 5})
-    assert unpinned_wires(c.cs, w.values) == [c.cs.n_public + 2]
-    del z
+    h_wire = c.translate(h).single_wire()
+    assert unpinned_wires(c.cs, c.solve({"x": 9, "y": 3}).values) == []
+    assert unpinned_wires(c.cs, c.solve({"x": 0, "y": 0}).values) == [h_wire]
