@@ -39,7 +39,7 @@ browser:
 
 lint:
 	$(VENV)/bin/ruff check circuits oracle tests scripts
-	$(VENV)/bin/ruff format --check circuits oracle
+	$(VENV)/bin/ruff format --check circuits oracle tests scripts
 
 typecheck:
 	$(VENV)/bin/mypy

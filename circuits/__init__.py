@@ -2,45 +2,62 @@
 
 This module is the façade: the chain side (`oracle`) imports only what is listed here.
 
-* writing circuits: `Builder`, `Circuit`, `Witness`, `ConstraintSystem`, `LC`;
+* writing circuits: `Builder`, `Circuit`, `Witness`, `ConstraintSystem`, `LinearCombination`;
 * models: `compile_model`, `setup`, `prove`, `verify`, `info`, `load_model_dir` /
-  `LoadedModel` (a compiled model with its keys kept in memory, for long-lived processes);
-* proofs and keys: `Proof`, `VerifyingKey`, `verify_proof` (the pure-Python verifier),
+  `LoadedModel` (a compiled model with its keys kept in memory, for long-lived processes),
+  `QuantConfig`, `BACKENDS` / `DEFAULT_BACKEND`, `stderr_progress`; the files of a proof:
+  `read_inputs`, `read_samples`, `write_proof_files`, `read_proof_files`; `check_proof`
+  (the key directory's own backend), `sample_errors` (circuit against onnxruntime);
+* errors: `CircuitError` (the root of every error raised here), `FieldRangeError`;
+* proofs and keys: `Proof`, `VerifyingKey`, `verify_proof` (the pure-Python verifier;
+  like `verify`, it takes the key first, then the public inputs, then the proof, as
+  ``snarkjs groth16 verify vk public proof`` does),
   `get_backend` (Groth16 backends: "arkworks", the default, and "snarkjs"), `load_key_info`;
 * the statement and the chain: `Manifest` / `manifest_sha256` (a model directory's
-  description and its hash), `PublicLayout` / `Packing` (public-input encoding),
+  description and its hash; `ManifestJson` / `ModelInfoJson` are the JSON shapes of the
+  manifest and of `info`), `PublicLayout` / `Packing` (public-input encoding),
   `quantize`, `render_verifier` / `verifier_calldata` (the Solidity verifier);
-* example models: `build_mlp_onnx` (an MLP with given weights, written as ONNX).
+* example models: `save_mlp` (an MLP with given weights, written as ONNX).
 """
 
-from circuits import pipeline
 from circuits.builder import Builder
+from circuits.constraint_system import ConstraintSystem
 from circuits.errors import CircuitError, FieldRangeError
 from circuits.field import R, from_field, to_field
 from circuits.groth16.backend import get_backend, load_key_info
 from circuits.groth16.data import Proof, VerifyingKey
 from circuits.groth16.verifier import verify as verify_proof
-from circuits.lc import LC, LinearCombination
-from circuits.onnx.examples import save_mlp as build_mlp_onnx
+from circuits.lc import LinearCombination
+from circuits.onnx.examples import save_mlp
 from circuits.onnx.manifest import Manifest, manifest_sha256
-from circuits.onnx.quant import quantize
+from circuits.onnx.quant import QuantConfig, quantize
+from circuits.onnx.schema import ManifestJson, ModelInfoJson
 from circuits.onnx.statement import Packing, PublicLayout
 from circuits.pipeline import (
+    BACKENDS,
+    DEFAULT_BACKEND,
     LoadedModel,
     ProveResult,
+    check_proof,
     compile_model,
     info,
     load_model_dir,
     prove,
+    read_inputs,
+    read_proof_files,
+    read_samples,
+    sample_errors,
     setup,
+    stderr_progress,
     verify,
+    write_proof_files,
 )
 from circuits.program import Circuit, Witness
-from circuits.r1cs import ConstraintSystem
 from circuits.solidity import render_verifier, verifier_calldata
 
 __all__ = [
-    "LC",
+    "BACKENDS",
+    "DEFAULT_BACKEND",
     "Builder",
     "Circuit",
     "CircuitError",
@@ -49,14 +66,17 @@ __all__ = [
     "LinearCombination",
     "LoadedModel",
     "Manifest",
+    "ManifestJson",
+    "ModelInfoJson",
     "Packing",
     "Proof",
     "ProveResult",
     "PublicLayout",
+    "QuantConfig",
     "R",
     "VerifyingKey",
     "Witness",
-    "build_mlp_onnx",
+    "check_proof",
     "compile_model",
     "from_field",
     "get_backend",
@@ -64,13 +84,19 @@ __all__ = [
     "load_key_info",
     "load_model_dir",
     "manifest_sha256",
-    "pipeline",
     "prove",
     "quantize",
+    "read_inputs",
+    "read_proof_files",
+    "read_samples",
     "render_verifier",
+    "sample_errors",
+    "save_mlp",
     "setup",
+    "stderr_progress",
     "to_field",
     "verifier_calldata",
     "verify",
     "verify_proof",
+    "write_proof_files",
 ]

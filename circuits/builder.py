@@ -14,9 +14,17 @@ with a constant is a scaling, an assertion between constants is checked at once.
 
 The shape of the circuit never depends on values: a `Builder(values=...)` evaluates every
 wire as it goes (handy for debugging a gadget) and records exactly the same constraints as
-a `Builder()` without values. Hints compute private wires outside the constraint system;
-each hint output must appear in a constraint of the gadget that asked for it, and the
-builder refuses a gadget that leaves one unpinned.
+a `Builder()` without values. Hints compute private wires outside the constraint system.
+
+What the builder checks about hints, and only this: when a gadget scope closes (and at
+`build()` for hints outside any gadget), every hint output created in that scope appears
+in at least one constraint emitted in that scope; otherwise it raises
+`UnconstrainedHintError`. That catches a forgotten pin, not a weak one: a constraint can
+mention a wire without determining it. Whether the constraints determine every hint
+output is tested, not checked here: `circuits.testing.check_circuit` runs each gadget test
+with malicious hints and with `assert_pinned` (each internal wire of a valid witness
+perturbed alone must break a constraint), and the model tests run `assert_pinned` on every
+compiled model they solve.
 """
 
 from __future__ import annotations
@@ -25,21 +33,21 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from circuits.constraint_system import ConstraintSystem
 from circuits.errors import BuildError, UnconstrainedHintError
 from circuits.field import R
 from circuits.hints import get_hint
 from circuits.lc import LinearCombination, Operand, Terms
 from circuits.program import (
-    HINT,
-    MUL,
     Circuit,
+    HintOp,
+    MulOp,
     Op,
     flatten_assignment,
     permutation,
     renumber,
     run_op,
 )
-from circuits.r1cs import ConstraintSystem
 
 _ONE: Terms = {0: 1}
 
@@ -161,7 +169,7 @@ class Builder:
         self._b.append(ty)
         self._c.append(tout)
         self._gids.append(self._gid)
-        op = (MUL, out, tx, ty)
+        op: MulOp = (out, tx, ty)
         self._program.append(op)
         if self._values is not None:
             self._values.append(0)
@@ -207,12 +215,13 @@ class Builder:
         self, name: str, inputs: Sequence[Operand], n_outputs: int, **params: int
     ) -> list[LinearCombination]:
         """New private wires computed by the registered hint `name`. Constrains nothing:
-        the calling gadget must pin every output (checked when the gadget closes)."""
+        the calling gadget must pin every output (that each one appears in a constraint of
+        the gadget is checked when the gadget closes; see the module docstring)."""
         get_hint(name)
         ins = tuple(_lc(v).terms for v in inputs)
         outs = tuple(self._internal() for _ in range(n_outputs))
         self._scopes[-1].hint_wires.extend(outs)
-        self._record((HINT, name, ins, outs, tuple(sorted(params.items()))))
+        self._record(HintOp(name, ins, outs, tuple(sorted(params.items()))))
         return [LinearCombination.wire(w) for w in outs]
 
     def assign_public(self, public: LinearCombination, value: Operand) -> None:
@@ -227,7 +236,7 @@ class Builder:
         self._derived_public.add(names[w])
         self._missing.discard(names[w])
         value = _lc(value)
-        self._record((HINT, "copy", (value.terms,), (w,), ()))
+        self._record(HintOp("copy", (value.terms,), (w,), ()))
         with self.gadget("assign_public"):
             self.assert_equal(public, value)
 

@@ -123,6 +123,3 @@ class LinearCombination:
 
 
 Operand = Union[LinearCombination, int]  # noqa: UP007
-
-#: Short alias used across gadgets and lowerings.
-LC = LinearCombination

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from circuits.constraint_system import R1CS_FILE
 from circuits.errors import (
     BackendError,
     FormatError,
@@ -53,8 +54,9 @@ from circuits.onnx.calibrate import calibrate, random_samples, run_reference
 from circuits.onnx.compiler import CompiledModel, compile_graph
 from circuits.onnx.inputs import Sample, load_samples, single_sample
 from circuits.onnx.loader import load_model, load_model_bytes
-from circuits.onnx.manifest import MODEL_FILE, R1CS_FILE, Manifest
+from circuits.onnx.manifest import MODEL_FILE, Manifest
 from circuits.onnx.quant import QuantConfig
+from circuits.onnx.schema import ErrorReport, ModelInfoJson
 from circuits.program import Witness
 
 __all__ = [
@@ -134,7 +136,7 @@ def compile_model(
     return manifest
 
 
-def error_report(compiled: CompiledModel, samples: Sequence[Sample], kind: str) -> dict[str, Any]:
+def error_report(compiled: CompiledModel, samples: Sequence[Sample], kind: str) -> ErrorReport:
     """Largest and mean |circuit - onnxruntime| per output over the samples."""
     refs = run_reference(compiled.graph, samples)
     worst: dict[str, float] = {}
@@ -247,8 +249,8 @@ class LoadedModel:
             proof, w.public, self.compiled.outputs_from_public(w.public), t1 - t0, t2 - t1
         )
 
-    def verify(self, proof: Proof, public: Sequence[int]) -> bool:
-        return verify(self.dir, proof, public)
+    def verify(self, public: Sequence[int], proof: Proof) -> bool:
+        return verify(self.dir, public, proof)
 
 
 class _ModelCache:
@@ -320,7 +322,7 @@ def prove(
     return load_model_dir(model_dir).prove(inputs, binding)
 
 
-def verify(model_dir: str | Path, proof: Proof, public: Sequence[int]) -> bool:
+def verify(model_dir: str | Path, public: Sequence[int], proof: Proof) -> bool:
     """Verify with the pure-Python verifier under the directory's verification key. A wrong
     number of public inputs raises `VerificationInputError`; a wrong proof returns False."""
     info = load_key_info(model_dir)
@@ -333,15 +335,14 @@ def check_proof(model_dir: str | Path, proof: Proof, public: Sequence[int]) -> b
     return backend_for(model_dir).verify(model_dir, list(public), proof)
 
 
-def info(model_dir: str | Path) -> dict[str, Any]:
+def info(model_dir: str | Path) -> ModelInfoJson:
     """The manifest (as JSON) plus the key directory's setup description, if any."""
     d = Path(model_dir)
-    out = Manifest.load(d).to_json()
     try:
-        out["setup"] = dict(load_key_info(d).to_json())
+        setup: dict[str, Any] | None = dict(load_key_info(d).to_json())
     except BackendError:
-        out["setup"] = None
-    return out
+        setup = None
+    return ModelInfoJson(**Manifest.load(d).to_json(), setup=setup)
 
 
 def write_proof_files(

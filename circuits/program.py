@@ -2,9 +2,13 @@
 
 The witness program is the list of operations the builder recorded, in order:
 
-* ``(MUL, out, a_terms, b_terms)``: w[out] = <a, w> * <b, w>;
-* ``(HINT, name, (in_terms, ...), (out, ...), ((param, value), ...))``: the registered hint
-  `name` applied to the input values writes the output wires.
+* a `MulOp` ``(out, a, b)``: w[out] = <a, w> * <b, w>;
+* a `HintOp` ``(name, ins, outs, params)``: the registered hint `name` applied to the
+  values of the linear combinations ``ins`` writes the output wires ``outs``.
+
+A `MulOp` is a plain tuple, read by unpacking: the builder records one per product and the
+solver replays them in its inner loop, where a named tuple's construction would cost about
+a microsecond per constraint. Hints are rarer and carry more fields, so they are named.
 
 Solving assigns the declared inputs, then replays the program. Nothing in the program
 depends on values, so one compiled circuit serves every witness.
@@ -14,25 +18,35 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
+from circuits.constraint_system import ConstraintSystem
 from circuits.errors import FieldRangeError, WitnessError
 from circuits.field import R
 from circuits.gcutil import gc_paused
 from circuits.hints import get_hint
 from circuits.lc import LinearCombination, Terms
-from circuits.r1cs import ConstraintSystem
 
-MUL = 0
-HINT = 1
+#: w[out] = <a, w> * <b, w>, as (out, a, b).
+MulOp = tuple[int, Terms, Terms]
 
-Op = tuple[Any, ...]
+
+class HintOp(NamedTuple):
+    """The registered hint `name` on the values of `ins` writes the wires `outs`."""
+
+    name: str
+    ins: tuple[Terms, ...]
+    outs: tuple[int, ...]
+    params: tuple[tuple[str, int], ...]
+
+
+Op = MulOp | HintOp
 
 
 def run_op(op: Op, values: list[int]) -> None:
     """Execute one program operation on the value list in place."""
-    if op[0] == MUL:
-        _, out, ta, tb = op
+    if not isinstance(op, HintOp):
+        out, ta, tb = op
         va = 0
         for w, k in ta.items():
             va += k * values[w]
@@ -41,7 +55,7 @@ def run_op(op: Op, values: list[int]) -> None:
             vb += k * values[w]
         values[out] = va * vb % R
         return
-    _, name, ins, outs, params = op
+    name, ins, outs, params = op
     args = [sum(k * values[w] for w, k in t.items()) % R for t in ins]
     try:
         res = get_hint(name)(*args, **dict(params))
@@ -51,6 +65,11 @@ def run_op(op: Op, values: list[int]) -> None:
         raise WitnessError(f"hint {name!r} returned {len(res)} values, expected {len(outs)}")
     for w, v in zip(outs, res, strict=True):
         values[w] = v % R
+
+
+def written_wires(op: Op) -> tuple[int, ...]:
+    """The wires an operation assigns."""
+    return op.outs if isinstance(op, HintOp) else (op[0],)
 
 
 def flatten_assignment(values: Mapping[str, int | Sequence[int]]) -> dict[str, int]:
@@ -122,15 +141,18 @@ class Circuit:
             elif name not in self.derived_public:
                 raise WitnessError(f"no value given for input {name!r}")
         with gc_paused():
-            for op in self.program:
-                if op[0] == MUL:  # most operations: inlined, as in `run_op`
+            # typed loosely on purpose: an exact type test and unpacking, no isinstance
+            program: tuple[Any, ...] = self.program
+            for op in program:
+                if type(op) is tuple:  # a MulOp, most operations: inlined, as in `run_op`
+                    out, ta, tb = op
                     va = 0
-                    for w, k in op[2].items():
+                    for w, k in ta.items():
                         va += k * values[w]
                     vb = 0
-                    for w, k in op[3].items():
+                    for w, k in tb.items():
                         vb += k * values[w]
-                    values[op[1]] = va * vb % R
+                    values[out] = va * vb % R
                 else:
                     run_op(op, values)
         for name, w in zip(names, self.input_wires, strict=True):
@@ -168,9 +190,10 @@ def renumber(circuit: Circuit) -> Circuit:
         return {perm[w]: k for w, k in terms.items()}
 
     def op(o: Op) -> Op:
-        if o[0] == MUL:
-            return (MUL, perm[o[1]], t(o[2]), t(o[3]))
-        return (HINT, o[1], tuple(t(x) for x in o[2]), tuple(perm[w] for w in o[3]), o[4])
+        if isinstance(o, HintOp):
+            return o._replace(ins=tuple(t(x) for x in o.ins), outs=tuple(perm[w] for w in o.outs))
+        out, a, b = o
+        return (perm[out], t(a), t(b))
 
     new_cs = ConstraintSystem(
         n_wires=cs.n_wires,

@@ -1,7 +1,7 @@
 """Test helpers for circuits and gadgets: one `check_circuit` that runs a circuit through
 every path a real witness takes, and the tools to forge malicious witnesses.
 
-    def define(api: Builder) -> LC:
+    def define(api: Builder) -> LinearCombination:
         x = api.private_input("x")
         return rescale(api, x, 8, 16)
 
@@ -23,14 +23,15 @@ from pathlib import Path
 from typing import Union
 
 from circuits.builder import Builder
+from circuits.constraint_system import ConstraintSystem
 from circuits.errors import FieldRangeError, WitnessError
 from circuits.field import R
 from circuits.formats import r1cs as r1cs_format
-from circuits.lc import LC
-from circuits.program import HINT, Circuit, Witness, run_op
+from circuits.lc import LinearCombination
+from circuits.program import Circuit, HintOp, Witness, run_op, written_wires
 
 Assignment = Mapping[str, Union[int, Sequence[int]]]  # noqa: UP007
-Returned = Union[LC, Sequence[LC], None]  # noqa: UP007
+Returned = Union[LinearCombination, Sequence[LinearCombination], None]  # noqa: UP007
 Define = Callable[[Builder], Returned]
 Tamper = Callable[[list[int], Circuit], list[int]]
 
@@ -55,18 +56,23 @@ def check_circuit(
     invalid: Sequence[Assignment] | None = None,
     *,
     malicious: Sequence[Tamper] | None = None,
-    prove: bool = False,
-    backend: str = "arkworks",
+    prove: bool = True,
+    backends: Sequence[str] | None = None,
 ) -> Checked:
     """Build `define` and check it end to end; raise AssertionError on any failure.
 
     * every valid assignment solves and satisfies every constraint; building with those
       values (eager mode) gives a byte-identical ``.r1cs`` and the same witness;
+    * in every valid witness each internal wire (hint outputs, products) is pinned
+      (`assert_pinned`: changing it alone breaks a constraint);
     * every invalid assignment is refused by `Circuit.solve`;
     * every tamper, applied to the honest witness of ``valid[0]``, must change it and leave
       the system unsatisfied;
-    * with ``prove=True``, a Groth16 setup, proof and verification of each valid witness
-      succeed through `backend` and verification fails for a changed public input.
+    * unless ``prove=False`` (property tests that run many assignments), a Groth16 setup,
+      proof and verification succeed through each of `backends` (default: every
+      registered backend), and verification fails for a changed public input: for every
+      valid witness on the first backend, for the first one on the others (they run the
+      same circuit; a proof through an external tool costs seconds).
     """
     if not valid:
         raise ValueError("check_circuit needs at least one valid assignment")
@@ -76,12 +82,17 @@ def check_circuit(
     encoded = r1cs_format.encode(circuit.cs)
     checked = [_check_valid(define, circuit, encoded, a) for a in valid]
     witnesses = [w for w, _ in checked]
+    for w in witnesses:
+        assert_pinned(circuit, w.values)
     for a in invalid or []:
         _check_invalid(circuit, a)
     for i, fn in enumerate(malicious or []):
         _check_malicious(circuit, witnesses[0], fn, i)
     if prove:
-        prove_and_verify(circuit, witnesses, backend)
+        from circuits.groth16.backend import BACKENDS
+
+        for i, backend in enumerate(BACKENDS if backends is None else backends):
+            prove_and_verify(circuit, witnesses if i == 0 else witnesses[:1], backend)
     return Checked(circuit, witnesses, [out for _, out in checked])
 
 
@@ -120,16 +131,66 @@ def _check_malicious(circuit: Circuit, honest: Witness, fn: Tamper, index: int) 
     assert j is not None, f"tamper #{index} produced a witness that satisfies every constraint"
 
 
-def _as_list(returned: Returned) -> list[LC]:
+def _as_list(returned: Returned) -> list[LinearCombination]:
     if returned is None:
         return []
-    if isinstance(returned, LC):
+    if isinstance(returned, LinearCombination):
         return [returned]
     return list(returned)
 
 
+# the under-constraint scan ----------------------------------------------------------------
+def unpinned_wires(cs: ConstraintSystem, witness: Sequence[int]) -> list[int]:
+    """Internal wires (neither public nor a private input: hint outputs and products)
+    whose value + 1 (alone) still satisfies every constraint. A private input is the
+    prover's to choose, so it is not scanned.
+
+    Per wire, only the constraints that mention it are re-checked, and from their cached
+    <A,w>, <B,w>, <C,w>: adding 1 to wire v shifts each by its coefficient of v."""
+    touching: dict[int, list[tuple[int, int, int, int]]] = {}
+    sums = []
+    for j, terms in enumerate(zip(cs.a, cs.b, cs.c, strict=True)):
+        sums.append(tuple(sum(k * witness[w] for w, k in t.items()) % R for t in terms))
+        for v in set(terms[0]) | set(terms[1]) | set(terms[2]):
+            touching.setdefault(v, []).append(
+                (j, terms[0].get(v, 0), terms[1].get(v, 0), terms[2].get(v, 0))
+            )
+    out = []
+    for v in range(1 + cs.n_public + len(cs.private_input_names), cs.n_wires):
+        for j, ka, kb, kc in touching.get(v, []):
+            a, b, c = sums[j]
+            if ((a + ka) * (b + kb) - (c + kc)) % R:
+                break
+        else:
+            out.append(v)
+    return out
+
+
+def free_inverses(circuit: Circuit, witness: Sequence[int]) -> set[int]:
+    """The inverse wire of every `is_zero` whose input is 0: any value satisfies
+    x * inv = 0 there, and the gadget's output (1 - x * inv = 1) does not depend on it.
+    This is the one freedom a correct witness may have."""
+    out = set()
+    for op in circuit.program:
+        if isinstance(op, HintOp) and op.name == "is_zero":
+            (terms,) = op.ins
+            if sum(k * witness[w] for w, k in terms.items()) % R == 0:
+                out.add(op.outs[1])
+    return out
+
+
+def assert_pinned(circuit: Circuit, witness: Sequence[int]) -> None:
+    """Every internal wire of a satisfying witness is pinned: changing it alone breaks a
+    constraint (but for `free_inverses`)."""
+    free = set(unpinned_wires(circuit.cs, witness)) - free_inverses(circuit, witness)
+    assert not free, (
+        f"{len(free)} private wire(s) can change alone without breaking a constraint: "
+        f"{sorted(free)[:10]}"
+    )
+
+
 # forging witnesses ----------------------------------------------------------------------
-def wire(x: int | LC) -> int:
+def wire(x: int | LinearCombination) -> int:
     """The wire index of a single-wire linear combination (or the index itself)."""
     if isinstance(x, int):
         return x
@@ -139,7 +200,7 @@ def wire(x: int | LC) -> int:
     return w
 
 
-def tamper(values: Sequence[int], at: int | LC, new_value: int) -> list[int]:
+def tamper(values: Sequence[int], at: int | LinearCombination, new_value: int) -> list[int]:
     """A copy of `values` with wire `at` set to `new_value` (signed, reduced mod r)."""
     out = list(values)
     out[wire(at)] = new_value % R
@@ -148,7 +209,7 @@ def tamper(values: Sequence[int], at: int | LC, new_value: int) -> list[int]:
 
 def hint_outputs(circuit: Circuit, name: str) -> list[tuple[int, ...]]:
     """The output wires of every call of hint `name`, in program order."""
-    return [tuple(op[3]) for op in circuit.program if op[0] == HINT and op[1] == name]
+    return [op.outs for op in circuit.program if isinstance(op, HintOp) and op.name == name]
 
 
 def replay(circuit: Circuit, values: Sequence[int], forced: Mapping[int, int]) -> list[int]:
@@ -162,8 +223,7 @@ def replay(circuit: Circuit, values: Sequence[int], forced: Mapping[int, int]) -
         out[w] = v
     for op in circuit.program:
         run_op(op, out)
-        written = op[3] if op[0] == HINT else (op[1],)
-        for w in written:
+        for w in written_wires(op):
             if w in fixed:
                 out[w] = fixed[w]
     return out

@@ -8,7 +8,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from circuits.errors import CircuitError
+from circuits import CircuitError
 from oracle.errors import OracleError
 
 #: Subcommand modules under oracle.commands, in the order `--help` lists them.

@@ -5,13 +5,13 @@
 * `compile_model_verifier` renders the Groth16 verifier of a model directory's
   verification key, with the manifest hashes in its header, and compiles it.
 * `Hub` wraps a deployed ``ZkOracle``: deployment, model registration (`oracle.artifacts`
-  says what is registered and under which id), requests, fulfilments, feeds, views, and the
+  says what is registered and under which id), requests, fulfillments, feeds, views, and the
   hub's events decoded into TypedDicts (`oracle.hub_types`).
 
 Gas: `fulfill` and `updateFeed` run a pairing check, which the embedded chain computes in
 pure Python and Ganache slowly, once per probe of eth_estimateGas; the callback's 63/64
 rule also makes estimates fragile. Both therefore carry an explicit limit computed from the
-model's size and the callback's gas (`Hub.fulfil_gas`); only the gas used is paid.
+model's size and the callback's gas (`Hub.fulfill_gas`); only the gas used is paid.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from oracle.errors import OracleError, TransactionReverted
 from oracle.hub_types import (
     CallbackFailed,
     FeedValue,
-    Fulfilment,
+    Fulfillment,
     InferenceFulfilled,
     InferenceRequested,
     RegisteredModel,
@@ -58,11 +58,11 @@ CONTRACTS_DIR = Path(__file__).resolve().parents[1] / "contracts"
 VERIFIER_NAME = "Groth16Verifier"
 ZERO_ADDRESS = "0x" + "00" * 20
 
-#: Gas bound of a fulfilment: base, per public input (ECMUL + ECADD + calldata), per output
-#: (a stored word); the callback's share is added on top (see `Hub.fulfil_gas`).
-FULFIL_GAS_BASE = 300_000
-FULFIL_GAS_PER_PUBLIC = 10_000
-FULFIL_GAS_PER_OUTPUT = 25_000
+#: Gas bound of a fulfillment: base, per public input (ECMUL + ECADD + calldata), per output
+#: (a stored word); the callback's share is added on top (see `Hub.fulfill_gas`).
+FULFILL_GAS_BASE = 300_000
+FULFILL_GAS_PER_PUBLIC = 10_000
+FULFILL_GAS_PER_OUTPUT = 25_000
 #: Gas bound per request of a batch beyond the first check: a pairing pair, two scalar
 #: multiplications, the statement, the stored outputs and the calldata.
 BATCH_GAS_PER_REQUEST = 120_000
@@ -251,12 +251,12 @@ class Hub:
         if model is None:
             raise OracleError(f"model 0x{model_id.hex()} is not registered on {self.address}")
         return (
-            FULFIL_GAS_BASE
-            + FULFIL_GAS_PER_PUBLIC * model["n_public"]
-            + FULFIL_GAS_PER_OUTPUT * model["n_outputs"]
+            FULFILL_GAS_BASE
+            + FULFILL_GAS_PER_PUBLIC * model["n_public"]
+            + FULFILL_GAS_PER_OUTPUT * model["n_outputs"]
         )
 
-    def fulfil_gas(self, request_id: int) -> int:
+    def fulfill_gas(self, request_id: int) -> int:
         """A gas limit that covers fulfilling `request_id`, its callback included: the hub
         reverts unless the callback can get its full limit past the 63/64 rule."""
         fields = self.chain.call(self.contract.functions.getRequest(request_id))
@@ -274,17 +274,17 @@ class Hub:
         *,
         sender: str | None = None,
         gas: int | None = None,
-    ) -> Fulfilment:
+    ) -> Fulfillment:
         """Post quantized `outputs` and the proof (made for `request_binding(request_id,
         sender)`); the decoded InferenceFulfilled event and any CallbackFailed."""
         words = list(proof.words()) if isinstance(proof, Proof) else [int(w) for w in proof]
         if len(words) != 8:
             raise OracleError(f"a proof is 8 words, got {len(words)}")
         fn = self.contract.functions.fulfill(request_id, [int(v) for v in outputs], words)
-        receipt = self._send(fn, gas=gas or self.fulfil_gas(request_id), sender=sender)
+        receipt = self._send(fn, gas=gas or self.fulfill_gas(request_id), sender=sender)
         (event,) = self.fulfilled_in(receipt)
         failures = self.callback_failures_in(receipt)
-        return Fulfilment(event, failures[0] if failures else None, Sent.of(receipt))
+        return Fulfillment(event, failures[0] if failures else None, Sent.of(receipt))
 
     def batch_gas(self, model_id: bytes, request_ids: Sequence[int]) -> int:
         """A gas limit for `fulfill_batch`: one proof check's base, the per-proof share of the

@@ -17,7 +17,6 @@ ENV_DEVNET_DIR = "ZKORACLE_DEVNET_DIR"
 
 #: npm installs Anvil's binary through the one platform package that matches the machine.
 _ANVIL_GLOB = "node_modules/@foundry-rs/anvil-*/bin/anvil"
-_GANACHE_CLI = Path("node_modules/ganache/dist/node/cli.js")
 
 
 def devnet_dir() -> Path:
@@ -51,15 +50,6 @@ def node_executable() -> str:
     return node
 
 
-def _tool(rel: Path, what: str) -> Path:
-    base = devnet_dir()
-    node_modules()
-    path = base / rel
-    if not path.is_file():
-        raise DevnetError(f"{what} not found at {path}: run `npm ci` in {base}")
-    return path
-
-
 def anvil_binary() -> Path:
     """The pinned Anvil binary (``ANVIL_BINARY`` overrides it)."""
     override = os.environ.get("ANVIL_BINARY")
@@ -71,11 +61,6 @@ def anvil_binary() -> Path:
     if not found:
         raise DevnetError(f"the Anvil binary is not in {base}/node_modules: run `npm ci` in {base}")
     return found[0]
-
-
-def ganache_cli() -> Path:
-    """The pinned Ganache command-line script (run with node)."""
-    return _tool(_GANACHE_CLI, "the Ganache CLI")
 
 
 def solcjs_script() -> Path:

@@ -126,9 +126,9 @@ class RequestSent:
 
 
 @dataclass(frozen=True)
-class Fulfilment:
-    """A fulfilment that was mined: the outputs are stored and the fee paid. A consumer
-    callback that failed is reported in `callback_failure` (the fulfilment stands)."""
+class Fulfillment:
+    """A fulfillment that was mined: the outputs are stored and the fee paid. A consumer
+    callback that failed is reported in `callback_failure` (the fulfillment stands)."""
 
     event: InferenceFulfilled
     callback_failure: CallbackFailed | None

@@ -33,7 +33,15 @@ from typing import Any
 
 import numpy as np
 
-from circuits import Manifest, Proof, manifest_sha256, pipeline, quantize
+from circuits import (
+    Manifest,
+    Proof,
+    ProveResult,
+    manifest_sha256,
+    quantize,
+    read_samples,
+    write_proof_files,
+)
 from oracle.daemon.errors import ProverLost
 from oracle.daemon.provers import ProofResult, ProofTask, ProverEngine
 from oracle.errors import OracleError
@@ -68,7 +76,7 @@ def read_rows(path: Path, model_dir: Path) -> list[tuple[int, ...]]:
         flats = _csv_rows(path, sum(s.size for s in manifest.inputs))
         samples = [_split(flat, manifest) for flat in flats]
     else:
-        samples = pipeline.read_samples(model_dir, path)
+        samples = read_samples(model_dir, path)
     rows = []
     for sample in samples:
         flat: list[int] = []
@@ -150,10 +158,10 @@ class BatchFolder:
             offset += spec.size
             outputs[spec.name] = np.array([v / 2.0**spec.scale for v in q]).reshape(spec.shape)
         proof = Proof.from_words(list(result.proof_words))
-        prove_result = pipeline.ProveResult(proof, public, outputs, 0.0, result.seconds)
+        prove_result = ProveResult(proof, public, outputs, 0.0, result.seconds)
         staging = self.rows_dir / f".tmp-{index:06d}"
         shutil.rmtree(staging, ignore_errors=True)
-        pipeline.write_proof_files(staging, prove_result, self.manifest)
+        write_proof_files(staging, prove_result, self.manifest)
         (staging / "input.json").write_text(json.dumps({"quantized": list(inputs)}) + "\n")
         staging.rename(self.row_dir(index))
 

@@ -14,8 +14,8 @@ and without that check ``v`` and ``v - r`` would share an encoding.
 
 The encoding itself is the circuit's (`circuits.Packing`, `circuits.PublicLayout`): the
 prover, this module and the hub therefore share one definition. This module adds what the
-hub checks on top (counts, the public-input limit, decoded values in range) and reports
-every violation as a `StatementError`.
+hub checks on top (counts, the public-input limit) and reports every violation, the
+circuit side's range errors included, as a `StatementError`.
 
 The binding ties a proof to one request (or feed round) and one submitter:
 ``keccak256(abi.encode(chainid, hub, requestId, submitter)) mod r`` for a request and
@@ -33,7 +33,6 @@ from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
 from circuits import FieldRangeError, PublicLayout, R
-from circuits import Packing as CircuitPacking
 from oracle.errors import OracleError
 
 #: Largest signed bit width, and largest ``per_word * bits``, a packing may use.
@@ -56,41 +55,6 @@ def _statement_errors() -> Iterator[None]:
 
 
 @dataclass(frozen=True)
-class Packing(CircuitPacking):
-    """How one list of signed values becomes field elements (see the module docstring)."""
-
-    def __post_init__(self) -> None:
-        with _statement_errors():
-            super().__post_init__()
-
-    @property
-    def packed(self) -> bool:
-        return self.per_word > 1
-
-    def check(self, values: Sequence[int], what: str = "value") -> None:
-        """Raise `StatementError` naming the first value outside the signed range."""
-        with _statement_errors():
-            super().check(values, what)
-
-    def encode(self, values: Sequence[int], what: str = "value") -> list[int]:
-        """The field elements of ``values``; raises if one is out of range."""
-        with _statement_errors():
-            return super().encode(values, what)
-
-    def decode(self, words: Sequence[int], n: int) -> list[int]:
-        """The ``n`` signed values encoded in ``words`` (inverse of `encode`); a word that
-        holds a value outside the signed range (no valid statement has one) raises."""
-        with _statement_errors():
-            values = super().decode(words, n)
-        self.check(values, "decoded value")
-        return values
-
-    @staticmethod
-    def of(packing: CircuitPacking) -> Packing:
-        return Packing(packing.bits, packing.per_word)
-
-
-@dataclass(frozen=True)
 class StatementLayout(PublicLayout):
     """Shape of a model's statement: counts and packings of its inputs and outputs."""
 
@@ -103,9 +67,7 @@ class StatementLayout(PublicLayout):
     @staticmethod
     def of(layout: PublicLayout) -> StatementLayout:
         """The layout of a compiled model (its manifest's ``public_inputs``)."""
-        return StatementLayout(
-            layout.n_inputs, layout.n_outputs, Packing.of(layout.inputs), Packing.of(layout.outputs)
-        )
+        return StatementLayout(layout.n_inputs, layout.n_outputs, layout.inputs, layout.outputs)
 
     def public_inputs(
         self, binding: int, inputs: Sequence[int], outputs: Sequence[int]

@@ -15,10 +15,10 @@ runs with 0 confirmations), the ZkOracle hub and the 8->16->1 MLP of
 subprocess, as an operator runs it. One warm-up request is not counted.
 
 * latency: --requests requests one after the other, each sent at a random phase of the
-  daemon's poll; from sending the request to its fulfilment mined (the hub verified the
+  daemon's poll; from sending the request to its fulfillment mined (the hub verified the
   proof and stored the outputs). Target: median under 1.5 s.
 * burst: --burst requests sent at once; throughput is requests / wall time (first send to
-  last fulfilment mined); daemon overhead is (wall - proving seconds / workers) / wall,
+  last fulfillment mined); daemon overhead is (wall - proving seconds / workers) / wall,
   the proving seconds summed by the daemon itself (/metrics). Target: under 10 %. Also
   the CPU time of the daemon's own process (its loop, not the provers) per request. The
   table shows the burst with the median wall time of --bursts bursts (all in the JSON).
@@ -132,7 +132,8 @@ def _load_seconds(metrics: str) -> float | None:
         except OSError:
             provers = {}
         if provers.get("state") == "up":
-            return provers.get("load_seconds")
+            seconds = provers.get("load_seconds")
+            return float(seconds) if seconds is not None else None
         time.sleep(0.2)
     raise SystemExit("the Ray provers did not come up within 300 s")
 
@@ -265,7 +266,7 @@ def compare_batching(args: argparse.Namespace) -> list[dict[str, float]]:
                 folder = Path(tmp) / f"batch-{max_batch}"
                 folder.mkdir()
                 dep = deploy_model(chain, model_dir)
-                hub = chain.w3.eth.contract(address=dep.hub, abi=hub_contracts()["ZkOracle"].abi)
+                hub = chain.contract(dep.hub, hub_contracts()["ZkOracle"])
                 daemon = Account.create()
                 chain.fund(daemon.address, 10**20)
                 url = getattr(chain.w3.provider, "endpoint_uri", "")
@@ -317,7 +318,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         cluster = _ray_cluster(args, folder)
         model_dir = _model(folder)
         dep = deploy_model(chain, model_dir)
-        hub = chain.w3.eth.contract(address=dep.hub, abi=hub_contracts()["ZkOracle"].abi)
+        hub = chain.w3.eth.contract(
+            address=Web3.to_checksum_address(dep.hub), abi=hub_contracts()["ZkOracle"].abi
+        )
         daemon = Account.create()
         chain.fund(daemon.address, 10**20)
         url = getattr(chain.w3.provider, "endpoint_uri", "")

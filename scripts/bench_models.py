@@ -83,7 +83,7 @@ def bench_one(name: str, proofs: int, samples: int, backend: str) -> dict[str, A
         pipeline.prove(out, inputs[0])  # loads the keys once, as a long-lived prover would
         results = [pipeline.prove(out, x) for x in inputs[:proofs]]
         t0 = time.perf_counter()
-        assert pipeline.verify(out, results[0].proof, results[0].public)
+        assert pipeline.verify(out, results[0].public, results[0].proof)
         verify_s = time.perf_counter() - t0
         refs = run_reference(compiled.graph, inputs[:samples])
         got = [compiled.outputs_from_public(compiled.witness(x).public) for x in inputs[:samples]]

@@ -32,7 +32,7 @@ def export(name: str, out: Path) -> Path:
     torch.manual_seed(sum(map(ord, name)))
     layer = getattr(torch.nn, cell)(features, hidden, batch_first=batch_first, bidirectional=bi)
 
-    class Head(torch.nn.Module):
+    class Head(torch.nn.Module):  # type: ignore[misc]
         """The recurrent layer and a linear read-out of its last output."""
 
         def __init__(self) -> None:

@@ -12,9 +12,9 @@ proofs: they verify exactly like real ones and need no prover.
 The ``model`` rows run the whole on-chain life of a real model, the 8 -> 16 -> 1 MLP of
 `circuits.onnx.examples` (compiled, arkworks setup, a real proof): deploying the hub and
 the model's verifier, registering the model, a request placed (with a fee) by the
-RiskGatedLendingPool consumer and its fulfilment with the pool's callback. The fulfilment's
+RiskGatedLendingPool consumer and its fulfillment with the pool's callback. The fulfillment's
 floor is the bare verification's, so its overhead is what the hub adds; its target is
-`FULFIL_TARGET`.
+`FULFILL_TARGET`.
 
 Usage::
 
@@ -23,9 +23,9 @@ Usage::
     python scripts/gas_report.py --only model
     python scripts/gas_report.py --only batch --batch-sizes 1,2,4,8,16,32
 
-The ``batch`` rows verify n real proofs of the model with ``verifyBatch`` and fulfil n of
+The ``batch`` rows verify n real proofs of the model with ``verifyBatch`` and fulfill n of
 its requests (no callback) with ``fulfillBatch``; per-proof targets at n = 16 are
-`VERIFY_BATCH_TARGET` and `FULFIL_BATCH_TARGET`.
+`VERIFY_BATCH_TARGET` and `FULFILL_BATCH_TARGET`.
 
 A new kind of row is a function ``(chain, args) -> list[GasRow]`` added to `MEASUREMENTS`.
 """
@@ -60,15 +60,15 @@ from oracle.solc import compile_sources
 TX_BASE = 21000
 PAIRING_BASE, PAIRING_PER_PAIR, GROTH16_PAIRS = 45000, 34000, 4
 ECMUL, ECADD = 6000, 150
-#: Most gas a fulfilment of the test model with the lending-pool callback should use.
-FULFIL_TARGET = 300_000
+#: Most gas a fulfillment of the test model with the lending-pool callback should use.
+FULFILL_TARGET = 300_000
 #: The lending pool of the model rows: score limit 1.0 at scale 2^-16, 1 ether of credit.
 POOL_REFUSE_AT, POOL_MAX_CREDIT, POOL_CALLBACK_GAS = 1 << 16, 10**18, 200_000
 FEATURES = [0.5, -0.25, 0.1, 0.9, -0.7, 0.3, 0.0, 0.2]
-#: Targets per proof of a batch of 16 (3 public inputs): verification, and fulfilment
+#: Targets per proof of a batch of 16 (3 public inputs): verification, and fulfillment
 #: without callback.
-VERIFY_BATCH_TARGET, FULFIL_BATCH_TARGET = 55_000, 100_000
-#: The request pays a fee, so the fulfilment's gas includes paying the submitter.
+VERIFY_BATCH_TARGET, FULFILL_BATCH_TARGET = 55_000, 100_000
+#: The request pays a fee, so the fulfillment's gas includes paying the submitter.
 FEE = 10**15
 
 
@@ -150,7 +150,7 @@ def _test_model(root: Path) -> Path:
 
 
 def measure_model(chain: Chain, args: argparse.Namespace) -> list[GasRow]:
-    """The test model's deployment, a consumer's request and its fulfilment."""
+    """The test model's deployment, a consumer's request and its fulfillment."""
     with tempfile.TemporaryDirectory(prefix="zkoracle-gas-") as tmp:
         model_dir = _test_model(Path(tmp))
         art = ModelArtifacts.load(model_dir)
@@ -219,7 +219,7 @@ def measure_batch(chain: Chain, args: argparse.Namespace) -> list[GasRow]:
             rows.append(_tx_row(chain, f"verifyBatch n={n}", k, Sent.of(receipt)))
             sent = hub.fulfill_batch(dep.model_id, items, sender=submitter)
             if len(hub.fulfilled_in(sent.receipt)) != n:
-                raise RuntimeError(f"fulfillBatch of {n} requests did not fulfil them all")
+                raise RuntimeError(f"fulfillBatch of {n} requests did not fulfill them all")
             rows.append(_tx_row(chain, f"fulfillBatch n={n}", k, sent))
     return rows
 
@@ -240,7 +240,7 @@ def _batch_verdicts(rows: Sequence[GasRow]) -> list[str]:
     out = []
     for name, target in (
         ("verifyBatch n=16", VERIFY_BATCH_TARGET),
-        ("fulfillBatch n=16", FULFIL_BATCH_TARGET),
+        ("fulfillBatch n=16", FULFILL_BATCH_TARGET),
     ):
         row = next((r for r in rows if r.name == name), None)
         if row is not None:
@@ -324,16 +324,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(format_batch_table(batch))
         print("\n".join(_batch_verdicts(batch)))
     print(f"Anvil, hardfork {hardfork}; floor = 21000 + 45000 + 4*34000 + 6150*k + calldata")
-    fulfil = [r for r in rows if r.name == "fulfill+callback"]
-    if fulfil:
-        verdict = "met" if fulfil[0].gas_used < FULFIL_TARGET else "MISSED"
-        print(f"fulfil target < {FULFIL_TARGET}: {verdict} ({fulfil[0].gas_used})")
+    fulfill = [r for r in rows if r.name == "fulfill+callback"]
+    if fulfill:
+        verdict = "met" if fulfill[0].gas_used < FULFILL_TARGET else "MISSED"
+        print(f"fulfill target < {FULFILL_TARGET}: {verdict} ({fulfill[0].gas_used})")
     if args.json:
         payload = [asdict(r) | {"overhead_percent": r.overhead_percent} for r in rows]
         doc = {
             "chain": "anvil",
             "hardfork": hardfork,
-            "fulfil_target": FULFIL_TARGET,
+            "fulfill_target": FULFILL_TARGET,
             "rows": payload,
         }
         args.json.write_text(json.dumps(doc, indent=2) + "\n")

@@ -20,11 +20,11 @@ import struct
 from dataclasses import dataclass
 from pathlib import Path
 
+from circuits.constraint_system import ConstraintSystem
 from circuits.errors import FormatError
 from circuits.field import R
 from circuits.gcutil import gc_paused
 from circuits.lc import Terms
-from circuits.r1cs import ConstraintSystem
 
 MAGIC = b"r1cs"
 N8 = 32

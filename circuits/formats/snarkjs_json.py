@@ -14,17 +14,41 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, TypedDict
 
 from circuits.errors import FormatError
 from circuits.groth16.data import G1, G2, Proof, VerifyingKey
 
+#: A G1 point as snarkjs writes it: ``["x", "y", "1"]``.
+G1Json = list[str]
+#: A G2 point: ``[["x_c0", "x_c1"], ["y_c0", "y_c1"], ["1", "0"]]``.
+G2Json = list[list[str]]
 
-def _g1_json(p: G1) -> list[str]:
+
+class VerifyingKeyJson(TypedDict):
+    protocol: Literal["groth16"]
+    curve: Literal["bn128"]
+    nPublic: int
+    vk_alpha_1: G1Json
+    vk_beta_2: G2Json
+    vk_gamma_2: G2Json
+    vk_delta_2: G2Json
+    IC: list[G1Json]
+
+
+class ProofJson(TypedDict):
+    pi_a: G1Json
+    pi_b: G2Json
+    pi_c: G1Json
+    protocol: Literal["groth16"]
+    curve: Literal["bn128"]
+
+
+def _g1_json(p: G1) -> G1Json:
     return [str(p[0]), str(p[1]), "1"]
 
 
-def _g2_json(p: G2) -> list[list[str]]:
+def _g2_json(p: G2) -> G2Json:
     (x0, x1), (y0, y1) = p
     return [[str(x0), str(x1)], [str(y0), str(y1)], ["1", "0"]]
 
@@ -52,7 +76,7 @@ def _g2(v: Any, where: str) -> G2:
     return ((_int(x[0], where), _int(x[1], where)), (_int(y[0], where), _int(y[1], where)))
 
 
-def vk_to_json(vk: VerifyingKey) -> dict[str, Any]:
+def vk_to_json(vk: VerifyingKey) -> VerifyingKeyJson:
     return {
         "protocol": "groth16",
         "curve": "bn128",
@@ -83,7 +107,7 @@ def vk_from_json(obj: Any, path: str = "<verification key>") -> VerifyingKey:
     return vk
 
 
-def proof_to_json(proof: Proof) -> dict[str, Any]:
+def proof_to_json(proof: Proof) -> ProofJson:
     return {
         "pi_a": _g1_json(proof.a),
         "pi_b": _g2_json(proof.b),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from circuits.errors import BuildError
 from circuits.field import R
-from circuits.lc import LC, Operand
+from circuits.lc import LinearCombination, Operand
 
 #: Widest value a range check accepts: leaves room for the offsets the gadgets add
 #: (x + 2^(n-1), a - b + 2^n) without ever reaching r/2.
@@ -31,10 +31,10 @@ def require_width(gadget: str, name: str, total: int, limit: int = MAX_RANGE_BIT
         raise BuildError(f"{gadget}: {name} = {total} exceeds {limit} bits")
 
 
-def as_lc(gadget: str, x: Operand) -> LC:
-    """A linear combination from an LC or an int constant (signed ints are encoded mod r)."""
-    if isinstance(x, LC):
+def as_lc(gadget: str, x: Operand) -> LinearCombination:
+    """A linear combination from a linear combination or an int (signed ints encoded mod r)."""
+    if isinstance(x, LinearCombination):
         return x
     if isinstance(x, int) and not isinstance(x, bool):
-        return LC.constant(x % R)
+        return LinearCombination.constant(x % R)
     raise BuildError(f"{gadget}: expected a linear combination or an int, got {type(x).__name__}")

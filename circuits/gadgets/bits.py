@@ -15,7 +15,7 @@ from circuits.builder import Builder
 from circuits.errors import BuildError
 from circuits.field import R_BITS, R
 from circuits.gadgets._params import MAX_RANGE_BITS, as_lc, require_int
-from circuits.lc import LC, Operand
+from circuits.lc import LinearCombination, Operand
 
 
 def _lowest_zero_bit(c: int) -> int | None:
@@ -36,7 +36,7 @@ def bits_le_constraints(c: int) -> int:
 ALIAS_CHECK_CONSTRAINTS = bits_le_constraints(R - 1)
 
 
-def from_bits(bits: Sequence[Operand]) -> LC:
+def from_bits(bits: Sequence[Operand]) -> LinearCombination:
     """sum(bits[i] * 2^i), little-endian. Free: a linear combination, no constraint."""
     terms: dict[int, int] = {}
     for i, b in enumerate(bits):
@@ -51,10 +51,10 @@ def from_bits(bits: Sequence[Operand]) -> LC:
                 terms[w] = v
             else:
                 terms.pop(w, None)
-    return LC(terms)
+    return LinearCombination(terms)
 
 
-def to_bits(api: Builder, x: Operand, n: int) -> list[LC]:
+def to_bits(api: Builder, x: Operand, n: int) -> list[LinearCombination]:
     """The n little-endian bits of x (a field element), 1 <= n <= 254.
 
     Constraints: n (booleanity) + 1 (recomposition) for n <= 253; for n = 254 also the
@@ -71,7 +71,7 @@ def to_bits(api: Builder, x: Operand, n: int) -> list[LC]:
         v = x.constant_value()
         if v >> n:
             raise BuildError(f"to_bits: the constant {v} does not fit in n = {n} bits")
-        return [LC.constant((v >> i) & 1) for i in range(n)]
+        return [LinearCombination.constant((v >> i) & 1) for i in range(n)]
     with api.gadget("to_bits"):
         bits = api.hint("bits", [x], n, n=n)
         for b in bits:
@@ -83,7 +83,7 @@ def to_bits(api: Builder, x: Operand, n: int) -> list[LC]:
     return bits
 
 
-def to_signed_bits(api: Builder, x: Operand, n: int) -> list[LC]:
+def to_signed_bits(api: Builder, x: Operand, n: int) -> list[LinearCombination]:
     """Offset-binary bits of a signed n-bit x: the bits of x + 2^(n-1), 1 <= n <= 252.
 
     The top bit is 1 iff x >= 0, and from_bits(bits) - 2^(n-1) = x. Constraints: n + 1

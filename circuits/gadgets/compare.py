@@ -11,10 +11,10 @@ from __future__ import annotations
 from circuits.builder import Builder
 from circuits.gadgets._params import MAX_RANGE_BITS, as_lc, require_int
 from circuits.gadgets.bits import to_bits
-from circuits.lc import LC, Operand
+from circuits.lc import LinearCombination, Operand
 
 
-def is_zero(api: Builder, x: Operand) -> LC:
+def is_zero(api: Builder, x: Operand) -> LinearCombination:
     """1 if x = 0 else 0.
 
     Constraints: 2 (none for a constant x). The "is_zero" hint returns (out, inv) and
@@ -24,7 +24,7 @@ def is_zero(api: Builder, x: Operand) -> LC:
     """
     x = as_lc("is_zero", x)
     if x.is_constant():
-        return LC.constant(0 if x.constant_value() else 1)
+        return LinearCombination.constant(0 if x.constant_value() else 1)
     with api.gadget("is_zero"):
         out, inv = api.hint("is_zero", [x], 2)
         api.assert_mul(x, inv, 1 - out)
@@ -32,14 +32,14 @@ def is_zero(api: Builder, x: Operand) -> LC:
     return out
 
 
-def is_equal(api: Builder, a: Operand, b: Operand) -> LC:
+def is_equal(api: Builder, a: Operand, b: Operand) -> LinearCombination:
     """1 if a = b else 0: `is_zero(a - b)`, 2 constraints (none if a - b is constant)."""
     d = as_lc("is_equal", a) - as_lc("is_equal", b)
     with api.gadget("is_equal"):
         return is_zero(api, d)
 
 
-def less_than(api: Builder, a: Operand, b: Operand, n: int) -> LC:
+def less_than(api: Builder, a: Operand, b: Operand, n: int) -> LinearCombination:
     """1 if a < b else 0, for signed a, b in [-2^(n-1), 2^(n-1)); 1 <= n <= 252.
 
     Constraints: n + 2 (the n + 1 bits of a - b + 2^n and their recomposition); none when
@@ -59,7 +59,7 @@ def less_than(api: Builder, a: Operand, b: Operand, n: int) -> LC:
     return 1 - bits[n]
 
 
-def less_or_equal(api: Builder, a: Operand, b: Operand, n: int) -> LC:
+def less_or_equal(api: Builder, a: Operand, b: Operand, n: int) -> LinearCombination:
     """1 if a <= b else 0: 1 - less_than(b, a). Same preconditions and soundness as
     `less_than`; n + 2 constraints."""
     n = require_int("less_or_equal", "n", n, 1, MAX_RANGE_BITS)

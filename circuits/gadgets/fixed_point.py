@@ -17,10 +17,12 @@ from circuits.field import from_field
 from circuits.gadgets._params import MAX_RANGE_BITS, as_lc, require_int, require_width
 from circuits.gadgets.bits import from_bits, to_bits
 from circuits.gadgets.range import assert_signed, assert_unsigned
-from circuits.lc import LC, Operand
+from circuits.lc import LinearCombination, Operand
 
 
-def _split(api: Builder, gadget: str, x: Operand, k: int, q_bits: int) -> tuple[LC, LC]:
+def _split(
+    api: Builder, gadget: str, x: Operand, k: int, q_bits: int
+) -> tuple[LinearCombination, LinearCombination]:
     """(q, s): q = floor(x / 2^k) range checked to q_bits signed bits, s = [q >= 0]."""
     k = require_int(gadget, "k", k, 0, MAX_RANGE_BITS - 1)
     q_bits = require_int(gadget, "q_bits", q_bits, 1, MAX_RANGE_BITS)
@@ -31,7 +33,7 @@ def _split(api: Builder, gadget: str, x: Operand, k: int, q_bits: int) -> tuple[
     return q, bits[width - 1]
 
 
-def rescale(api: Builder, x: Operand, k: int, q_bits: int) -> LC:
+def rescale(api: Builder, x: Operand, k: int, q_bits: int) -> LinearCombination:
     """q = floor(x / 2^k) for a signed x, with q in [-2^(q_bits-1), 2^(q_bits-1)).
 
     Preconditions: k >= 0, q_bits >= 1, k + q_bits <= 252.
@@ -50,7 +52,9 @@ def rescale(api: Builder, x: Operand, k: int, q_bits: int) -> LC:
     return q
 
 
-def rescale_relu(api: Builder, x: Operand, k: int, q_bits: int) -> tuple[LC, LC]:
+def rescale_relu(
+    api: Builder, x: Operand, k: int, q_bits: int
+) -> tuple[LinearCombination, LinearCombination]:
     """(q, max(q, 0)) with q = floor(x / 2^k), preconditions as `rescale`.
 
     Constraints: k + q_bits + 2: `rescale`'s decomposition plus relu = s * q, where s, the
@@ -62,7 +66,7 @@ def rescale_relu(api: Builder, x: Operand, k: int, q_bits: int) -> tuple[LC, LC]
         return q, api.mul(s, q)
 
 
-def round_rescale(api: Builder, x: Operand, k: int, q_bits: int) -> LC:
+def round_rescale(api: Builder, x: Operand, k: int, q_bits: int) -> LinearCombination:
     """x / 2^k rounded half up: floor((x + 2^(k-1)) / 2^k) (x itself when k = 0).
 
     Preconditions and constraints as `rescale` (the offset is free); the rounded quotient
@@ -75,7 +79,7 @@ def round_rescale(api: Builder, x: Operand, k: int, q_bits: int) -> LC:
     return q
 
 
-def relu(api: Builder, x: Operand, n: int) -> LC:
+def relu(api: Builder, x: Operand, n: int) -> LinearCombination:
     """max(x, 0) for a signed x in [-2^(n-1), 2^(n-1)); 1 <= n <= 252.
 
     Constraints: n + 2: x + 2^(n-1) is decomposed into n bits (n + 1, which also range
@@ -89,7 +93,7 @@ def relu(api: Builder, x: Operand, n: int) -> LC:
         return api.mul(s, x)
 
 
-def div_floor_const(api: Builder, x: Operand, d: int, q_bits: int) -> LC:
+def div_floor_const(api: Builder, x: Operand, d: int, q_bits: int) -> LinearCombination:
     """q = floor(x / d) for a signed x and a positive integer constant d.
 
     Preconditions: d >= 1, q_bits >= 1, q_bits + m <= 252 with m = (d - 1).bit_length().
@@ -123,10 +127,10 @@ def div_floor_const(api: Builder, x: Operand, d: int, q_bits: int) -> LC:
     return q
 
 
-def _div_constant(x: int, d: int, q_bits: int) -> LC:
+def _div_constant(x: int, d: int, q_bits: int) -> LinearCombination:
     q = from_field(x) // d
     if not -(1 << (q_bits - 1)) <= q < 1 << (q_bits - 1):
         raise BuildError(
             f"div_floor_const: the constant quotient {q} does not fit q_bits = {q_bits}"
         )
-    return LC.constant(q)
+    return LinearCombination.constant(q)

@@ -20,7 +20,7 @@ from circuits.gadgets._params import MAX_RANGE_BITS, as_lc, require_int
 from circuits.gadgets.bits import to_bits
 from circuits.gadgets.compare import less_or_equal
 from circuits.hints import register_hint
-from circuits.lc import LC, Operand
+from circuits.lc import LinearCombination, Operand
 
 
 @register_hint("locate_steps")
@@ -39,7 +39,7 @@ def locate_cost(m: int, n: int) -> int:
     return m + 1 + 2 * (n + 1)
 
 
-def locate(api: Builder, x: Operand, cuts: Sequence[int], n: int) -> list[LC]:
+def locate(api: Builder, x: Operand, cuts: Sequence[int], n: int) -> list[LinearCombination]:
     """[x <= c] for each of the strictly increasing integer `cuts`, x a signed n-bit value
     (-2^(n-1) <= x < 2^(n-1), guaranteed by the caller, e.g. a range check); 1 <= n <= 251.
 
@@ -67,20 +67,22 @@ def locate(api: Builder, x: Operand, cuts: Sequence[int], n: int) -> list[LC]:
     if x.is_constant():
         v = x.constant_value()
         v = v - R if v > R // 2 else v
-        return [LC.constant(int(v <= c)) for c in cs]
+        return [LinearCombination.constant(int(v <= c)) for c in cs]
     with api.gadget("locate"):
         bits = _inside_bits(api, x, inside, n, lo_x, hi_x)
     by_cut = dict(zip(inside, bits, strict=True))
-    return [by_cut.get(c, LC.constant(1 if c >= hi_x else 0)) for c in cs]
+    return [by_cut.get(c, LinearCombination.constant(1 if c >= hi_x else 0)) for c in cs]
 
 
-def _inside_bits(api: Builder, x: LC, cuts: list[int], n: int, lo_x: int, hi_x: int) -> list[LC]:
+def _inside_bits(
+    api: Builder, x: LinearCombination, cuts: list[int], n: int, lo_x: int, hi_x: int
+) -> list[LinearCombination]:
     if not cuts:
         return []
     if len(cuts) == 1:
         return [less_or_equal(api, x, cuts[0], n)]
     bits = api.hint("locate_steps", [x, *cuts], len(cuts))
-    full = [LC.constant(0), *bits, LC.constant(1)]
+    full = [LinearCombination.constant(0), *bits, LinearCombination.constant(1)]
     steps = [full[k + 1] - full[k] for k in range(len(cuts) + 1)]
     for e in steps:
         api.assert_bool(e)
@@ -93,8 +95,8 @@ def _inside_bits(api: Builder, x: LC, cuts: list[int], n: int, lo_x: int, hi_x: 
     return bits
 
 
-def _weighted(steps: list[LC], consts: list[int]) -> LC:
-    acc = LC({})
+def _weighted(steps: list[LinearCombination], consts: list[int]) -> LinearCombination:
+    acc = LinearCombination({})
     for e, c in zip(steps, consts, strict=True):
         acc = acc + e * c
     return acc

@@ -22,9 +22,9 @@ from circuits.field import R, from_field
 from circuits.gadgets.range import assert_unsigned
 from circuits.gadgets.select import max_
 from circuits.hints import register_hint
-from circuits.lc import LC
+from circuits.lc import LinearCombination
 
-Item = LC | int
+Item = LinearCombination | int
 
 
 @register_hint("max_of")
@@ -51,8 +51,8 @@ def div_round_hint(a: int, b: int) -> list[int]:
     return [((2 * from_field(a) + den) // (2 * den)) % R]
 
 
-def _lc(v: Item) -> LC:
-    return v if isinstance(v, LC) else LC.constant(v)
+def _lc(v: Item) -> LinearCombination:
+    return v if isinstance(v, LinearCombination) else LinearCombination.constant(v)
 
 
 def max_tree_cost(count: int, n: int) -> int:
@@ -107,7 +107,7 @@ def _tree(api: Builder, xs: list[Item], n: int) -> Item:
     return xs[0]
 
 
-def argmax(api: Builder, xs: Sequence[Item], n: int, *, last: bool = False) -> LC:
+def argmax(api: Builder, xs: Sequence[Item], n: int, *, last: bool = False) -> LinearCombination:
     """The index of the maximum of xs (signed values of width n, n <= 251): the first one,
     or the last with `last`.
 
@@ -118,23 +118,23 @@ def argmax(api: Builder, xs: Sequence[Item], n: int, *, last: bool = False) -> L
     v >= x_j with strict inequality on the far side of idx: idx is the first (last)
     position of the maximum and no other one-hot vector satisfies the checks."""
     if len(xs) <= 1:
-        return LC({})
+        return LinearCombination({})
     lcs = [_lc(v) for v in xs]
     with api.gadget("argmax"):
         onehot = api.hint("argmax_onehot", lcs, len(lcs), last=int(last))
         for o in onehot:
             api.assert_bool(o)
-        api.assert_equal(sum(onehot, LC({})), 1)
-        v = LC({})
+        api.assert_equal(sum(onehot, LinearCombination({})), 1)
+        v = LinearCombination({})
         for o, x in zip(onehot, lcs, strict=True):
             v = v + api.mul(o, x)
         for j, x in enumerate(lcs):
             strict = onehot[:j] if last else onehot[j + 1 :]
-            assert_unsigned(api, v - x - sum(strict, LC({})), n)
-        return sum((o * j for j, o in enumerate(onehot)), LC({}))
+            assert_unsigned(api, v - x - sum(strict, LinearCombination({})), n)
+        return sum((o * j for j, o in enumerate(onehot)), LinearCombination({}))
 
 
-def div_round(api: Builder, a: Item, b: Item, b_bits: int, q_bits: int) -> LC:
+def div_round(api: Builder, a: Item, b: Item, b_bits: int, q_bits: int) -> LinearCombination:
     """round(a / b) (half up) for 1 <= b < 2^b_bits and a quotient in [0, 2^q_bits).
 
     Constraints: 1 (q * b) + (b_bits + 2) * 2 (r and 2b - 1 - r in [0, 2^(b_bits+1)))

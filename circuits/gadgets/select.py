@@ -13,10 +13,10 @@ from circuits.errors import BuildError
 from circuits.gadgets._params import MAX_RANGE_BITS, as_lc, require_int
 from circuits.gadgets.bits import to_signed_bits
 from circuits.gadgets.compare import less_than
-from circuits.lc import LC, Operand
+from circuits.lc import LinearCombination, Operand
 
 
-def select(api: Builder, cond: Operand, a: Operand, b: Operand) -> LC:
+def select(api: Builder, cond: Operand, a: Operand, b: Operand) -> LinearCombination:
     """a if cond = 1, b if cond = 0.
 
     Precondition: cond is boolean; it is NOT asserted here (see the module docstring). A
@@ -33,7 +33,7 @@ def select(api: Builder, cond: Operand, a: Operand, b: Operand) -> LC:
         return b + api.mul(cond, a - b)
 
 
-def max_(api: Builder, a: Operand, b: Operand, n: int) -> LC:
+def max_(api: Builder, a: Operand, b: Operand, n: int) -> LinearCombination:
     """max(a, b) for signed a, b in [-2^(n-1), 2^(n-1)); 1 <= n <= 252.
 
     Constraints: n + 3 (`less_than` n + 2, `select` 1). Soundness: the comparison bit is
@@ -44,14 +44,14 @@ def max_(api: Builder, a: Operand, b: Operand, n: int) -> LC:
         return select(api, less_than(api, a, b, n), b, a)
 
 
-def min_(api: Builder, a: Operand, b: Operand, n: int) -> LC:
+def min_(api: Builder, a: Operand, b: Operand, n: int) -> LinearCombination:
     """min(a, b) for signed n-bit a, b; n + 3 constraints, soundness as `max_`."""
     n = require_int("min", "n", n, 1, MAX_RANGE_BITS)
     with api.gadget("min"):
         return select(api, less_than(api, a, b, n), a, b)
 
 
-def abs_(api: Builder, x: Operand, n: int) -> LC:
+def abs_(api: Builder, x: Operand, n: int) -> LinearCombination:
     """|x| for a signed x in [-2^(n-1), 2^(n-1)); 1 <= n <= 252. The result lies in
     [0, 2^(n-1)] (|-2^(n-1)| = 2^(n-1) needs n unsigned bits).
 
@@ -65,7 +65,7 @@ def abs_(api: Builder, x: Operand, n: int) -> LC:
         return api.mul(2 * bits[n - 1] - 1, as_lc("abs", x))
 
 
-def clamp(api: Builder, x: Operand, lo: int, hi: int, n: int) -> LC:
+def clamp(api: Builder, x: Operand, lo: int, hi: int, n: int) -> LinearCombination:
     """min(max(x, lo), hi) for a signed n-bit x and constants lo <= hi in the signed n-bit
     range [-2^(n-1), 2^(n-1)); 1 <= n <= 252.
 

@@ -10,7 +10,7 @@ rest of the project depends on the `Backend` interface, never on groth16py.
 * import_zkey: groth16py reads a snarkjs ceremony key directly; proofs made with it verify
   under the ceremony's verifying key.
 
-Proving keys are loaded once per process (`circuits.groth16.keys.KeyCache`).
+Proving keys are loaded once per process (`circuits.groth16.key_cache.KeyCache`).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from pathlib import Path
 
 import groth16py
 
+from circuits.constraint_system import ConstraintSystem
 from circuits.errors import BackendError, VerificationInputError
 from circuits.field import R
 from circuits.formats import wtns as wtns_format
@@ -46,8 +47,7 @@ from circuits.groth16.backend import (
 )
 from circuits.groth16.ceremony import check_zkey
 from circuits.groth16.data import Proof
-from circuits.groth16.keys import KeyCache
-from circuits.r1cs import ConstraintSystem
+from circuits.groth16.key_cache import KeyCache
 
 PROVING_KEY_FILE = "proving_key.bin"
 

@@ -29,13 +29,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol, TypedDict
 
+from circuits.constraint_system import R1CS_FILE, ConstraintSystem
 from circuits.errors import BackendError, FormatError, WitnessError
 from circuits.field import R
 from circuits.formats import r1cs as r1cs_format
 from circuits.formats.snarkjs_json import read_vk
 from circuits.groth16.data import Proof, VerifyingKey
 from circuits.program import Circuit, Witness
-from circuits.r1cs import ConstraintSystem
 
 KIND_DEVELOPMENT = (
     "development single-party setup: one machine saw the toxic waste; "
@@ -43,7 +43,6 @@ KIND_DEVELOPMENT = (
 )
 KIND_CEREMONY = "imported ceremony key"
 
-R1CS_FILE = "circuit.r1cs"
 VK_FILE = "verification_key.json"
 SETUP_FILE = "setup.json"
 

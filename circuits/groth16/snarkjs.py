@@ -20,6 +20,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from circuits.constraint_system import ConstraintSystem
 from circuits.errors import BackendError, VerificationInputError
 from circuits.field import R
 from circuits.formats import wtns as wtns_format
@@ -51,9 +52,8 @@ from circuits.groth16.backend import (
 )
 from circuits.groth16.ceremony import check_zkey, domain_power
 from circuits.groth16.data import Proof
-from circuits.groth16.keys import KeyCache
+from circuits.groth16.key_cache import KeyCache
 from circuits.groth16.snarkjs_cli import PtauCache, SnarkjsCli
-from circuits.r1cs import ConstraintSystem
 
 ZKEY_FILE = "circuit.zkey"
 #: The G1 generator: alpha1 equal to it means alpha = 1, a ptau nobody contributed to.

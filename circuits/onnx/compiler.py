@@ -45,6 +45,7 @@ from circuits.onnx.loader import OnnxGraph, constant_value, fold_node
 from circuits.onnx.passes import fold_batchnorm
 from circuits.onnx.quant import QuantConfig, dequantize, quantize, signed_limit
 from circuits.onnx.registry import get_lowering
+from circuits.onnx.schema import IOSpecJson
 from circuits.onnx.statement import Packing, PublicLayout, bind_words
 from circuits.onnx.tensor import Const, QTensor, Value, object_array
 from circuits.program import Circuit, Witness
@@ -63,7 +64,7 @@ class IOSpec:
     def size(self) -> int:
         return int(np.prod(self.shape, dtype=np.int64))
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> IOSpecJson:
         return {
             "name": self.name,
             "shape": list(self.shape),

@@ -11,19 +11,20 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
+from circuits.constraint_system import R1CS_FILE
 from circuits.errors import FormatError
 from circuits.onnx.compiler import CompiledModel, IOSpec, NodeCost
 from circuits.onnx.quant import QuantConfig
+from circuits.onnx.schema import ErrorReport, ManifestJson
 from circuits.onnx.statement import PublicLayout
 
 FORMAT = "zkoracle-model/1"
 MANIFEST_FILE = "manifest.json"
 MODEL_FILE = "model.onnx"
-R1CS_FILE = "circuit.r1cs"
 
 
 @dataclass(frozen=True)
@@ -40,16 +41,14 @@ class Manifest:
     n_constraints: int
     n_wires: int
     nodes: tuple[NodeCost, ...]
-    error: dict[str, Any] = field(default_factory=dict)
+    error: ErrorReport
 
     @property
     def n_public(self) -> int:
         return self.layout.n_public
 
     @staticmethod
-    def of(
-        compiled: CompiledModel, source: str, r1cs_sha256: str, error: dict[str, Any]
-    ) -> Manifest:
+    def of(compiled: CompiledModel, source: str, r1cs_sha256: str, error: ErrorReport) -> Manifest:
         cs = compiled.circuit.cs
         return Manifest(
             source=source,
@@ -65,7 +64,7 @@ class Manifest:
             error=error,
         )
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> ManifestJson:
         return {
             "format": FORMAT,
             "source": self.source,
@@ -90,9 +89,11 @@ class Manifest:
         }
 
     @staticmethod
-    def from_json(d: dict[str, Any], where: str = MANIFEST_FILE) -> Manifest:
-        if d.get("format") != FORMAT:
-            raise FormatError(where, f"format {d.get('format')!r} is not {FORMAT!r}")
+    def from_json(d: Any, where: str = MANIFEST_FILE) -> Manifest:
+        """Read and check a manifest's JSON (as loaded from ``where``)."""
+        if not isinstance(d, dict) or d.get("format") != FORMAT:
+            got = d.get("format") if isinstance(d, dict) else type(d).__name__
+            raise FormatError(where, f"format {got!r} is not {FORMAT!r}")
         try:
             return Manifest(
                 source=str(d["source"]),
@@ -114,7 +115,8 @@ class Manifest:
                     )
                     for n in d["nodes"]
                 ),
-                error=dict(d.get("error_report", {})),
+                # informational only: kept as written, nothing is computed from it
+                error=cast(ErrorReport, dict(d["error_report"])),
             )
         except (KeyError, TypeError, ValueError) as e:
             raise FormatError(where, f"not a model manifest: {e!r}") from e

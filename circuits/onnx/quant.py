@@ -35,6 +35,7 @@ import numpy as np
 import numpy.typing as npt
 
 from circuits.errors import BuildError
+from circuits.onnx.schema import QuantConfigJson
 
 #: Hard ceiling for `acc_bits`: two such values still sum well below r / 2.
 MAX_ACC_BITS = 240
@@ -98,11 +99,19 @@ class QuantConfig:
         return dataclasses.replace(self, **changes)
 
     # JSON ------------------------------------------------------------------------------
-    def to_json(self) -> dict[str, Any]:
-        d = dataclasses.asdict(self)
-        d["approx"] = dict(self.approx)
-        d["tensor_bits"] = dict(self.tensor_bits)
-        return d
+    def to_json(self) -> QuantConfigJson:
+        return QuantConfigJson(
+            input_scale=self.input_scale,
+            weight_scale=self.weight_scale,
+            act_scale=self.act_scale,
+            input_bits=self.input_bits,
+            act_bits=self.act_bits,
+            output_bits=self.output_bits,
+            acc_bits=self.acc_bits,
+            pack=self.pack,
+            approx=dict(self.approx),
+            tensor_bits=dict(self.tensor_bits),
+        )
 
     @staticmethod
     def from_json(d: Mapping[str, Any]) -> QuantConfig:

@@ -23,7 +23,8 @@ from typing import Any
 from circuits.builder import Builder
 from circuits.errors import FieldRangeError
 from circuits.field import HALF, R
-from circuits.lc import LC
+from circuits.lc import LinearCombination
+from circuits.onnx.schema import PackingJson, PublicLayoutJson, ValuesPartJson
 from circuits.onnx.tensor import Value, linear
 
 #: Largest per_word * bits: a packed word stays below 2^253 < r.
@@ -70,16 +71,20 @@ class Packing:
         return words
 
     def decode(self, words: Sequence[int], n: int) -> list[int]:
-        """The n signed values held by `words` (inverse of `encode`)."""
+        """The n signed values held by `words` (inverse of `encode`); a word holding a value
+        outside the signed range (no valid statement has one) raises."""
         if len(words) != self.word_count(n):
             raise FieldRangeError(f"{n} values take {self.word_count(n)} words, got {len(words)}")
         if self.per_word == 1:
-            return [w - R if w > HALF else w for w in words]
-        half, mask = 1 << (self.bits - 1), (1 << self.bits) - 1
-        return [
-            ((words[i // self.per_word] >> (self.bits * (i % self.per_word))) & mask) - half
-            for i in range(n)
-        ]
+            values = [w - R if w > HALF else w for w in words]
+        else:
+            half, mask = 1 << (self.bits - 1), (1 << self.bits) - 1
+            values = [
+                ((words[i // self.per_word] >> (self.bits * (i % self.per_word))) & mask) - half
+                for i in range(n)
+            ]
+        self.check(values, "decoded value")
+        return values
 
     def pack_lcs(self, values: Sequence[Value]) -> list[Value]:
         """The words as linear combinations of already range-checked values (free)."""
@@ -93,7 +98,7 @@ class Packing:
             words.append(linear(((1 << (self.bits * j), v) for j, v in enumerate(chunk)), offset))
         return words
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> PackingJson:
         return {"bits": self.bits, "per_word": self.per_word}
 
 
@@ -140,28 +145,31 @@ class PublicLayout:
             self.outputs.decode(public[b:], self.n_outputs),
         )
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> PublicLayoutJson:
+        ins, outs = self.inputs, self.outputs
         return {
             "n_public": self.n_public,
             "order": [
                 {"name": "binding", "words": 1},
-                {
-                    "name": "inputs",
-                    "words": self.input_words,
-                    "values": self.n_inputs,
-                    **self.inputs.to_json(),
-                },
-                {
-                    "name": "outputs",
-                    "words": self.output_words,
-                    "values": self.n_outputs,
-                    **self.outputs.to_json(),
-                },
+                ValuesPartJson(
+                    name="inputs",
+                    words=self.input_words,
+                    values=self.n_inputs,
+                    bits=ins.bits,
+                    per_word=ins.per_word,
+                ),
+                ValuesPartJson(
+                    name="outputs",
+                    words=self.output_words,
+                    values=self.n_outputs,
+                    bits=outs.bits,
+                    per_word=outs.per_word,
+                ),
             ],
         }
 
     @staticmethod
-    def from_json(d: dict[str, Any]) -> PublicLayout:
+    def from_json(d: Any) -> PublicLayout:
         _, ins, outs = d["order"]
         return PublicLayout(
             int(ins["values"]),
@@ -175,4 +183,6 @@ def bind_words(builder: Builder, name: str, words: Sequence[Value]) -> None:
     """Declare the public inputs name[0..] and make each carry its word (1 constraint each)."""
     pubs = builder.public_inputs(name, len(words))
     for pub, w in zip(pubs, words, strict=True):
-        builder.assign_public(pub, w if isinstance(w, LC) else LC.constant(w))
+        builder.assign_public(
+            pub, w if isinstance(w, LinearCombination) else LinearCombination.constant(w)
+        )

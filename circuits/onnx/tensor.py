@@ -26,7 +26,7 @@ import numpy as np
 import numpy.typing as npt
 
 from circuits.field import R
-from circuits.lc import LC, LinearCombination
+from circuits.lc import LinearCombination
 
 #: One element of a quantized tensor: a linear combination of wires, or a known integer.
 Value = Union[LinearCombination, int]  # noqa: UP007
@@ -96,12 +96,6 @@ def map_values(values: ValueArray, fn: Callable[[Value], Value]) -> ValueArray:
     return object_array((fn(v) for v in values.reshape(-1)), values.shape)
 
 
-def int_array(arr: npt.ArrayLike) -> ValueArray:
-    """An integer ndarray (any int dtype) as an object array of Python ints."""
-    a = np.asarray(arr)
-    return object_array((int(v) for v in a.reshape(-1).tolist()), a.shape)
-
-
 def linear(terms: Iterable[tuple[int, Value]], const: int = 0) -> Value:
     """sum(coef * v) + const in one pass (free: no constraint).
 
@@ -123,7 +117,7 @@ def linear(terms: Iterable[tuple[int, Value]], const: int = 0) -> Value:
     return LinearCombination({w: c % R for w, c in acc.items() if c % R})
 
 
-def as_lc(v: Value) -> LC:
+def as_lc(v: Value) -> LinearCombination:
     """A `Value` as a linear combination (ints become constants)."""
     return v if isinstance(v, LinearCombination) else LinearCombination.constant(v)
 

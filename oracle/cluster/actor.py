@@ -36,12 +36,12 @@ class ProverActor:
 
     @staticmethod
     def _ensure(sha: str, ref: list[Any]) -> Path:
-        from circuits import pipeline
+        import circuits
 
         target = cached_model(sha)
         if target is None:
             target = unpack_model(sha, ray_module().get(ref[0]))
-        pipeline.load_model_dir(target)
+        circuits.load_model_dir(target)
         return target
 
     def ready(self) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from circuits import pipeline
+import circuits
 from oracle.progress import Progress
 
 
@@ -27,7 +27,7 @@ def run(args: argparse.Namespace) -> int:
     # The pipeline says: [calibrating,] compiling, measuring the error; then it is done.
     steps = 3 if args.calibration else 2
     with Progress("compile", total=steps) as bar:
-        m = pipeline.compile_model(
+        m = circuits.compile_model(
             args.model, args.out, calibration=args.calibration, progress=bar.follow
         )
         bar.step()

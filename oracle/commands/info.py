@@ -6,7 +6,8 @@ import argparse
 import json
 from typing import Any
 
-from circuits import pipeline
+import circuits
+from circuits import ModelInfoJson
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -17,7 +18,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    doc = pipeline.info(args.dir)
+    doc = circuits.info(args.dir)
     if args.json:
         print(json.dumps(doc, indent=1))
     else:
@@ -26,9 +27,9 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def describe(doc: dict[str, Any]) -> list[str]:
-    """Human-readable lines for `pipeline.info`'s document."""
-    q, e, s = doc["quantization"], doc["error_report"], doc.get("setup")
+def describe(doc: ModelInfoJson) -> list[str]:
+    """Human-readable lines for `circuits.info`'s document."""
+    q, e, s = doc["quantization"], doc["error_report"], doc["setup"]
     lines = [
         f"model {doc['source']} (sha256 {doc['model']['sha256'][:16]}...)",
         f"circuit: {doc['constraints']} constraints, {doc['wires']} wires "
@@ -46,8 +47,10 @@ def describe(doc: dict[str, Any]) -> list[str]:
             )
     parts = []
     for o in doc["public_inputs"]["order"]:
-        extra = f" ({o['values']} values, {o['per_word']}/word)" if "values" in o else ""
-        parts.append(f"{o['name']} x{o['words']}{extra}")
+        if o["name"] == "binding":
+            parts.append(f"binding x{o['words']}")
+        else:
+            parts.append(f"{o['name']} x{o['words']} ({o['values']} values, {o['per_word']}/word)")
     lines.append(f"public inputs ({doc['public_inputs']['n_public']}): {', '.join(parts)}")
     lines.append("constraints per node:")
     lines += [f"  {n['constraints']:>9}  {n['op_type']:<18} {n['name']}" for n in doc["nodes"]]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import argparse
 
-from circuits import pipeline
+import circuits
 from oracle.errors import OracleError
 from oracle.progress import Progress
 
@@ -41,16 +41,16 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if not 0 <= args.binding < pipeline.R:
+    if not 0 <= args.binding < circuits.R:
         raise OracleError(f"--binding {args.binding} is not a field element in [0, r)")
     with Progress("prove", total=3) as bar:
         bar.say(f"loading {args.dir} (the circuit is rebuilt and checked)")
-        model = pipeline.load_model_dir(args.dir)
+        model = circuits.load_model_dir(args.dir)
         bar.step("proving")
-        sample = pipeline.read_inputs(args.dir, args.input)
-        result = pipeline.prove(args.dir, sample, binding=args.binding)
+        sample = circuits.read_inputs(args.dir, args.input)
+        result = circuits.prove(args.dir, sample, binding=args.binding)
         bar.step("writing the proof files")
-        paths = pipeline.write_proof_files(args.out or args.dir, result, model.manifest)
+        paths = circuits.write_proof_files(args.out or args.dir, result, model.manifest)
         bar.step()
     for name, value in result.outputs.items():
         print(f"{name} = {value.tolist()}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from circuits import pipeline
+import circuits
 from oracle.progress import Progress
 
 #: Seconds of setup per constraint on the 2-core development machine (README, 2^14 to 2^18),
@@ -19,8 +19,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("dir", metavar="DIR", help="artifact directory written by `zkoracle compile`")
     p.add_argument(
         "--backend",
-        choices=pipeline.BACKENDS,
-        default=pipeline.DEFAULT_BACKEND,
+        choices=circuits.BACKENDS,
+        default=circuits.DEFAULT_BACKEND,
         help="Groth16 prover (default: %(default)s)",
     )
     p.add_argument(
@@ -32,10 +32,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    n = pipeline.Manifest.load(args.dir).n_constraints
+    n = circuits.Manifest.load(args.dir).n_constraints
     expected = 0.3 + n * SECONDS_PER_CONSTRAINT.get(args.backend, 1e-3)
     with Progress("setup", total=100, unit="%") as bar, bar.estimate(expected):
-        info = pipeline.setup(args.dir, backend=args.backend, zkey=args.zkey, progress=bar.say)
+        info = circuits.setup(args.dir, backend=args.backend, zkey=args.zkey, progress=bar.say)
     print(
         f"{info.backend} keys for {info.n_constraints} constraints, {info.n_public} public inputs"
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from circuits import pipeline
+import circuits
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -22,8 +22,8 @@ def run(args: argparse.Namespace) -> int:
     d = Path(args.dir)
     proof_path = Path(args.proof) if args.proof else d / "proof.json"
     public_path = Path(args.public) if args.public else d / "public.json"
-    proof, public = pipeline.read_proof_files(proof_path, public_path)
-    if pipeline.verify(d, proof, public):
+    proof, public = circuits.read_proof_files(proof_path, public_path)
+    if circuits.verify(d, public, proof):
         print(f"valid: {proof_path} proves {public_path} for {d}")
         return 0
     print(f"INVALID: {proof_path} does not prove {public_path} for {d}")

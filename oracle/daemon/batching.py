@@ -15,7 +15,7 @@ group goes out once it holds ``max_batch`` jobs or its oldest proof has waited
 * a dry run (eth_estimateGas) comes first: a batch that would revert is split at once
   and its jobs sent alone; a batch mined as reverted (a race) is split the same way;
 * a request the hub skipped (``RequestSkipped``: fulfilled by someone else or cancelled,
-  expired, model retired) settles like the single-fulfilment reverts that mean the same.
+  expired, model retired) settles like the single-fulfillment reverts that mean the same.
 
 Every proof was checked off-chain by the prover worker before its job became ``proved``,
 so a bad proof cannot sink a batch of good ones.

@@ -27,18 +27,6 @@ class IllegalTransition(StoreError):
         super().__init__(f"job {job_id}: illegal transition {current} -> {wanted}")
 
 
-class RequestConflict(StoreError):
-    """A request key is already stored with different content outside any reorg."""
-
-
-class ReorgTooDeep(DaemonError):
-    """The chain replaced every block whose hash the store still remembers."""
-
-
-class SubmitError(DaemonError):
-    """A transaction could not be built, signed or sent."""
-
-
 class ProverError(DaemonError):
     """A proof could not be produced for a job (the reason names the job and the model)."""
 

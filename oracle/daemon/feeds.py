@@ -207,9 +207,9 @@ class InputShape:
 
 
 def model_input_shape(model_dir: str) -> InputShape:
-    from circuits import pipeline
+    import circuits
 
-    manifest = pipeline.Manifest.load(model_dir)
+    manifest = circuits.Manifest.load(model_dir)
     scales = [s.scale for s in manifest.inputs for _ in range(s.size)]
     bits = [s.bits for s in manifest.inputs for _ in range(s.size)]
     return InputShape(tuple(scales), tuple(bits))

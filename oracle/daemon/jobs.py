@@ -1,12 +1,12 @@
 """Jobs and their state machine.
 
-A job is one piece of work the daemon owes the chain: a request to fulfil or a feed round
+A job is one piece of work the daemon owes the chain: a request to fulfill or a feed round
 to post. It moves along these edges only::
 
     seen ──► proving ──► proved ──► submitted ──► confirmed
       ▲         │          │  ▲         │  ▲          │
       └─────────┘          │  └─────────┘  └──────────┘
-      (parked, crashed)    │  (nonce taken  (fulfilment removed
+      (parked, crashed)    │  (nonce taken  (fulfillment removed
                            │   by another)   by a reorg)
                            └──► confirmed   (already fulfilled by someone: nothing to send)
 

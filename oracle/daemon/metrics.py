@@ -192,8 +192,8 @@ class DaemonMetrics:
         )
         self.latency_seconds = r.add(
             Histogram(
-                "zkoracle_fulfilment_latency_seconds",
-                "From a request being seen to its fulfilment being confirmed.",
+                "zkoracle_fulfillment_latency_seconds",
+                "From a request being seen to its fulfillment being confirmed.",
                 _LATENCY_BUCKETS,
             )
         )

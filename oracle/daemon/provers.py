@@ -58,10 +58,10 @@ class ProofResult:
 
 def prove_task(task: ProofTask) -> ProofResult:
     """Prove one job (runs in a worker process; also callable in-process)."""
-    from circuits import pipeline  # in the worker: the parent needs no circuit code loaded
+    import circuits  # in the worker: the parent needs no circuit code loaded
 
     started = time.perf_counter()
-    model = pipeline.load_model_dir(task.model_dir)
+    model = circuits.load_model_dir(task.model_dir)
     manifest = model.manifest
     expected = sum(spec.size for spec in manifest.inputs)
     if expected != len(task.inputs):
@@ -82,7 +82,7 @@ def prove_task(task: ProofTask) -> ProofResult:
             "(quantization round trip changed them)"
         )
     # Checked here, off-chain, so that a bad proof never joins a batch of good ones.
-    if not pipeline.check_proof(model.dir, result.proof, result.public):
+    if not circuits.check_proof(model.dir, result.proof, result.public):
         raise ProverError(f"job {task.job_id}: the proof does not verify under the model's key")
     return ProofResult(
         job_id=task.job_id,
@@ -114,11 +114,11 @@ def _preload(model_dirs: Sequence[str]) -> None:
     _exit_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    from circuits import pipeline
+    import circuits
 
     for d in model_dirs:
         try:
-            pipeline.load_model_dir(d)
+            circuits.load_model_dir(d)
         except Exception as exc:  # reported again, with its job, when a proof needs it
             log.error("cannot preload model %s: %s", d, exc)
 

@@ -8,7 +8,7 @@ states. Writes take the lock up front (``BEGIN IMMEDIATE``) so two writers queue
 of deadlocking on a lock upgrade.
 
 A daemon opens its store as the ``owner``: an exclusive lock on ``<store>.lock`` keeps a
-second daemon (which would reuse nonces and send fulfilments twice) off the same store.
+second daemon (which would reuse nonces and send fulfillments twice) off the same store.
 """
 
 from __future__ import annotations
@@ -80,7 +80,7 @@ class Store(BatchRecords):
             handle.close()
             raise StoreError(
                 f"the job store {self.path} is in use by another daemon (pid {holder}); "
-                "two daemons on one store would send fulfilments twice"
+                "two daemons on one store would send fulfillments twice"
             ) from None
         handle.seek(0)
         handle.truncate()
@@ -140,10 +140,6 @@ class Store(BatchRecords):
         if not rows:
             raise StoreError(f"no job {job_id} in {self.path}")
         return job_from_row(rows[0])
-
-    def by_key(self, key: str) -> Job | None:
-        rows = self._read(f"SELECT {JOB_COLUMNS} FROM jobs WHERE key = ?", (key,))
-        return job_from_row(rows[0]) if rows else None
 
     def jobs(self, *states: State, limit: int = 1000) -> list[Job]:
         """Jobs in any of `states` (every job if none is given), oldest first."""
@@ -433,7 +429,7 @@ class Store(BatchRecords):
         """Forget everything after `fork_block`, the newest block still on the chain.
 
         Jobs seen after it are flagged orphaned until a rescan sees them again; jobs whose
-        fulfilment was mined after it go back to ``submitted`` (their transaction must be
+        fulfillment was mined after it go back to ``submitted`` (their transaction must be
         mined again). Returns the jobs touched.
         """
         with self._write() as db:
@@ -456,7 +452,7 @@ class Store(BatchRecords):
             )
             for job_id, state in unmined:
                 if state is State.CONFIRMED:
-                    self._move(db, job_id, State.SUBMITTED, "fulfilment reorged out")
+                    self._move(db, job_id, State.SUBMITTED, "fulfillment reorged out")
             rows = db.execute(
                 f"SELECT {JOB_COLUMNS} FROM jobs WHERE orphaned = 1 OR id IN "
                 f"({','.join('?' * len(unmined))})",

@@ -5,7 +5,7 @@ one row per transaction); ``batch_members`` names every job of the batch with it
 position, so the same calldata can be rebuilt for a replacement at the same nonce and every
 member follows the leader's transactions. Recording a batch is one store transaction:
 every member moves proved -> submitted with the nonce and hash before the transaction is
-broadcast, as a single fulfilment does, so a crash at any point leaves either no trace of
+broadcast, as a single fulfillment does, so a crash at any point leaves either no trace of
 the batch or all of it.
 
 A job whose batch reverted is put in ``solo_jobs``: it is sent alone from then on.

@@ -1,6 +1,6 @@
 """Getting proved jobs mined: nonces, fees, replacement, receipts and reverts.
 
-Rules that keep a fulfilment from being lost or sent twice:
+Rules that keep a fulfillment from being lost or sent twice:
 
 * A signed transaction is stored (`Store.record_tx`) before it is broadcast. After a crash
   the job is ``submitted`` with its raw transactions on disk: the daemon looks for their
@@ -214,7 +214,7 @@ class Submitter:
         job = self.store.record_tx(self._sign(job, nonce, fees, gas))
         outcome = self._broadcast(self.store.txs(job.id)[-1])
         if outcome == "accepted":
-            log.info("fulfilment sent", extra=_tx_fields(job, fees))
+            log.info("fulfillment sent", extra=_tx_fields(job, fees))
             report.sent.append(job)
         elif outcome in ("nonce_too_low", "underpriced"):
             # Another sender from this account took the nonce (mined or pending).
@@ -309,7 +309,7 @@ class Submitter:
                 self._mined(job, record, receipt, report)
                 return
         if job.mined_block is not None:
-            log.warning("fulfilment receipt vanished (reorg)", extra={"job": job.id})
+            log.warning("fulfillment receipt vanished (reorg)", extra={"job": job.id})
             job = self.store.mark_mined(job.id, txs[-1].tx_hash, None, None, None)
         if chain_nonce > txs[-1].nonce:
             why = f"nonce {txs[-1].nonce} was used by another transaction"
@@ -357,7 +357,7 @@ class Submitter:
         if receipt["status"] == 1:
             report.confirmed.append(self.store.mark_confirmed(job.id))
             log.info(
-                "fulfilment confirmed",
+                "fulfillment confirmed",
                 extra={"job": job.id, "tx": record.tx_hash, "gas_cost_wei": cost},
             )
             return

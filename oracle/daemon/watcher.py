@@ -10,7 +10,7 @@ longer has. Checking the cursor block is enough to detect one: a block hash comm
 every ancestor, so if that block is still on the chain, everything before it is too.
 Walking the remembered hashes back then finds the newest block still on the chain (the
 fork point); the store rewinds to it (`Store.rewind`): jobs seen after it are flagged
-orphaned until the rescan sees them again, and fulfilments mined after it are reopened
+orphaned until the rescan sees them again, and fulfillments mined after it are reopened
 for the submitter to get them mined again. A job the rescan does not find again and the
 hub no longer knows fails as ``unknown_request`` (it comes back if the request reappears).
 """

@@ -11,7 +11,7 @@
    data source gets a new row; the daemon proves each inference and posts it; the hub
    verifies every proof before the consumers see a value.
 6. Print each verified output next to the float model's, with proving time, end-to-end
-   latency and gas per fulfilment.
+   latency and gas per fulfillment.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ import numpy as np
 import onnxruntime as ort
 from eth_utils.crypto import keccak
 
-from circuits import build_mlp_onnx, compile_model, setup
+from circuits import compile_model, save_mlp, setup
 from oracle import chain as chains
 from oracle.chain import Chain
 from oracle.contracts import Hub, deploy_contract, hub_contracts
@@ -65,7 +65,7 @@ class Outcome:
     onchain: float
     float_model: float
     latency_s: float
-    fulfil_gas: int
+    fulfill_gas: int
 
 
 @dataclass
@@ -89,7 +89,7 @@ def prepare_models(work: Path, say: Say) -> dict[str, tuple[Fitted, Path]]:
     out: dict[str, tuple[Fitted, Path]] = {}
     for fitted in fit_demo_models():
         onnx_path = work / f"{fitted.name}.onnx"
-        build_mlp_onnx(onnx_path, fitted.layers, head=fitted.head)
+        save_mlp(onnx_path, fitted.layers, head=fitted.head)
         model_dir = work / fitted.name
         t0 = time.perf_counter()
         manifest = compile_model(onnx_path, model_dir)
@@ -191,7 +191,7 @@ class _Waiter:
         return time.perf_counter() - t0
 
 
-def _fulfil_gas(chain: Chain, hub: Hub, request_id: int) -> int:
+def _fulfill_gas(chain: Chain, hub: Hub, request_id: int) -> int:
     event = hub.contract.events.InferenceFulfilled()
     for log in event.get_logs(from_block=0, argument_filters={"requestId": request_id}):
         return int(chain.w3.eth.get_transaction_receipt(log["transactionHash"])["gasUsed"])
@@ -212,7 +212,7 @@ def _request_and_wait(
     latency = time.perf_counter() - t0
     onchain = ctx.hub.result(request_id)["outputs"][0] / 2 ** ctx.output_scale[name]
     ref = _float_output(model_dir.parent / f"{name}.onnx", x)
-    return Outcome(what, name, onchain, ref, latency, _fulfil_gas(ctx.chain, ctx.hub, request_id))
+    return Outcome(what, name, onchain, ref, latency, _fulfill_gas(ctx.chain, ctx.hub, request_id))
 
 
 @dataclass
@@ -377,7 +377,7 @@ def format_report(report: DemoReport) -> str:
     for o in report.outcomes:
         rows.append(
             f"{o.what:<24} {o.model:<15} {o.onchain:>10.5f} {o.float_model:>10.5f} "
-            f"{abs(o.onchain - o.float_model):>9.2e} {o.latency_s:>7.2f}s {o.fulfil_gas:>8,}"
+            f"{abs(o.onchain - o.float_model):>9.2e} {o.latency_s:>7.2f}s {o.fulfill_gas:>8,}"
         )
     rows.append(
         f"{report.proofs} proofs of 256 bytes each, {report.mean_prove_s * 1000:.0f} ms mean "

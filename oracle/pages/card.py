@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from circuits import load_key_info, manifest_sha256, pipeline
+from circuits import Manifest, load_key_info, manifest_sha256, prove, sample_errors
 from oracle.artifacts import ModelArtifacts, verifying_key_hash
 from oracle.pages import audit
 from oracle.pages.charts import BarChart, Histogram, bar_chart, histogram
@@ -116,7 +116,7 @@ def _bound(report: dict[str, Any]) -> tuple[float | None, str]:
 
 
 def _error(d: Path, manifest: dict[str, Any], samples: Path | None, n: int) -> ErrorFigures:
-    measured = pipeline.sample_errors(d, samples, n)
+    measured = sample_errors(d, samples, n)
     report = manifest.get("error_report", {})
     errors = measured.errors
     bound, note = _bound(report)
@@ -143,7 +143,7 @@ def _proving(d: Path, art: ModelArtifacts, measure_gas: bool) -> tuple[Proving, 
     m = art.manifest
     rng = np.random.default_rng(7)
     sample = {s.name: rng.uniform(-0.5, 0.5, s.shape) for s in m.inputs}
-    result = pipeline.prove(d, sample, binding=1)
+    result = prove(d, sample, binding=1)
     gas = (
         audit.measure_gas(art, result.proof, result.public)
         if measure_gas
@@ -181,7 +181,7 @@ def gather_card(
     """Everything the card shows (see the module docstring). Without keys the card still
     describes the circuit and its error; proving, gas and registry need keys."""
     d = Path(model_dir)
-    pipeline.Manifest.load(d)  # a clear error for a directory that is not a model
+    Manifest.load(d)  # a clear error for a directory that is not a model
     manifest = json.loads((d / "manifest.json").read_text())
     has_keys = (d / "setup.json").is_file()
     art = ModelArtifacts.load(d) if has_keys else None

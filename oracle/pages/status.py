@@ -1,14 +1,14 @@
 """The operator's status page: what the daemon is doing, read from its store and state.
 
 `StatusSnapshot.of(service)` reads everything the page shows in one go (job counts, the
-latest fulfilments and failures, feed rounds, the prover pool, the chain head);
+latest fulfillments and failures, feed rounds, the prover pool, the chain head);
 `render_status` turns a snapshot into one HTML page that reloads itself. The page is
 read-only and carries no secret: it never shows the RPC URL, and every free text (a failure
 reason, the last chain error) goes through `scrub`, which removes registered secrets and
 the credentials, path and query of any URL.
 
-The store keeps the fee a fulfilment paid, not its gas: the gas used is read from the
-receipts of the fulfilments shown, once per transaction (`GasUsed`), and never on the
+The store keeps the fee a fulfillment paid, not its gas: the gas used is read from the
+receipts of the fulfillments shown, once per transaction (`GasUsed`), and never on the
 embedded chain, which only the daemon's own thread may touch.
 """
 
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
 #: Seconds between two reloads of the page in the browser.
 REFRESH_S = 5
-#: How many fulfilments and failures the page lists.
+#: How many fulfillments and failures the page lists.
 ROWS = 10
 _URL = re.compile(r"\b([a-zA-Z][a-zA-Z0-9+.-]*)://(?:[^/\s@]*@)?([^/\s?#@]+)[^\s\"'<>]*")
 
@@ -45,7 +45,7 @@ def scrub(text: str, secrets: tuple[str, ...] = ()) -> str:
 
 
 @dataclass(frozen=True)
-class Fulfilment:
+class Fulfillment:
     job: int
     what: str  # "request 12" or "feed 0xab…12 round 3"
     model: str
@@ -136,7 +136,7 @@ class StatusSnapshot:
     cursor: int | None
     confirmations: int
     counts: dict[str, int]
-    fulfilments: list[Fulfilment] = field(default_factory=list)
+    fulfillments: list[Fulfillment] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
     feeds: list[FeedRow] = field(default_factory=list)
     provers: Provers | None = None
@@ -162,8 +162,8 @@ class StatusSnapshot:
             cursor=int(cursor) if cursor >= 0 else None,
             confirmations=service.config.chain.confirmations,
             counts={s.value: n for s, n in store.counts().items()},
-            fulfilments=[
-                _fulfilment(j, names, _gas_reader(service))
+            fulfillments=[
+                _fulfillment(j, names, _gas_reader(service))
                 for j in store.recent(State.CONFIRMED, limit=ROWS)
             ],
             failures=[_failure(j, names, secrets) for j in store.recent(State.FAILED, limit=ROWS)],
@@ -190,8 +190,8 @@ def _gas_reader(service: Service) -> Any:
     return lambda tx: GAS_USED(service.w3, tx)
 
 
-def _fulfilment(job: Job, names: dict[bytes, str], gas_used: Any) -> Fulfilment:
-    return Fulfilment(
+def _fulfillment(job: Job, names: dict[bytes, str], gas_used: Any) -> Fulfillment:
+    return Fulfillment(
         job=job.id,
         what=_what(job),
         model=_model(job, names),

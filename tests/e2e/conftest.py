@@ -7,7 +7,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from e2e_stack import Stack, start_stack, tiny_model
+
+from tests.e2e.e2e_stack import Stack, start_stack
+from tests.oracle.daemon.daemon_helpers import tiny_model
 
 
 @pytest.fixture(scope="session")

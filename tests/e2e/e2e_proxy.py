@@ -11,7 +11,7 @@ import contextlib
 import socket
 import threading
 
-from e2e_stack import wait_for
+from tests.e2e.e2e_stack import wait_for
 
 
 class TcpProxy:

@@ -2,7 +2,7 @@
 
 * `Stack`: an Anvil node with the real ZkOracle hub and a model registered through
   `oracle.deploy`, a funded daemon account, and what a test asks the chain (requests,
-  fulfilment events, the daemon's own fulfil transactions);
+  fulfillment events, the daemon's own fulfill transactions);
 * `Miner`: a block every `interval` seconds on a ``--no-mining`` node, pausable, so that a
   sent transaction waits in the mempool for a while as it does on a real chain;
 * `DaemonProcess`: ``zkoracle serve`` as a subprocess, killed or stopped by its PID;
@@ -31,7 +31,7 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 from web3.contract import Contract
-from web3.types import TxReceipt
+from web3.types import RPCEndpoint, TxReceipt
 
 from oracle import chain as chains
 from oracle.artifacts import ModelArtifacts
@@ -43,21 +43,6 @@ ROOT = Path(__file__).resolve().parents[2]
 KEY_ENV = "ZKORACLE_E2E_DAEMON_KEY"
 ZERO = "0x" + "00" * 20
 REQUEST_GAS = 500_000
-
-
-def tiny_model(out_dir: Path) -> Path:
-    """A 3 -> 4 -> 2 MLP compiled and set up in `out_dir`/model (a proof takes ~50 ms)."""
-    import onnx
-
-    from circuits import pipeline
-    from circuits.onnx import examples
-
-    onnx_path = out_dir / "mlp.onnx"
-    onnx.save(examples.mlp([3, 4, 2], seed=1), onnx_path)
-    model_dir = out_dir / "model"
-    pipeline.compile_model(onnx_path, model_dir)
-    pipeline.setup(model_dir)
-    return model_dir
 
 
 def wait_for(what: str, condition: Callable[[], bool], timeout: float, step: float = 0.05) -> None:
@@ -177,7 +162,7 @@ class Stack:
         logs = self.hub.events.InferenceFulfilled().get_logs(from_block=0, to_block="latest")
         return Counter(int(e["args"]["requestId"]) for e in logs)
 
-    def daemon_fulfil_txs(self) -> dict[int, list[TxReceipt]]:
+    def daemon_fulfill_txs(self) -> dict[int, list[TxReceipt]]:
         """Every mined transaction of the daemon's account calling ``fulfill``, per request
         id (reverted ones included), read block by block from the canonical chain."""
         selector = Web3.keccak(text="fulfill(uint256,int256[],uint256[8])")[:4]
@@ -193,7 +178,7 @@ class Stack:
                 found.setdefault(request_id, []).append(receipt)
         return found
 
-    def register_variant(self, name: str, **changes: int) -> bytes:
+    def register_variant(self, name: str, **changes: Any) -> bytes:
         """Register the model again under keccak(`name`) with its spec changed (e.g. a
         wider input range than the circuit checks): a registration the daemon cannot
         serve, for bad-request tests. Shares a newly deployed copy of the verifier."""
@@ -224,8 +209,7 @@ def start_stack(model_dir: Path, *, block_interval: float | None) -> Stack:
         hub = chain.w3.eth.contract(address=Web3.to_checksum_address(dep.hub), abi=abi)
         daemon: LocalAccount = Account.create()
         chain.w3.provider.make_request(
-            "anvil_setBalance",
-            [daemon.address, hex(10**20)],  # type: ignore[list-item]
+            RPCEndpoint("anvil_setBalance"), [daemon.address, hex(10**20)]
         )
     except BaseException:
         if miner is not None:
@@ -250,7 +234,7 @@ def write_config(
     max_batch: int = 1,
 ) -> Path:
     """The daemon's TOML for `stack` in `folder`/oracle.toml (store in `folder`/state).
-    `max_batch` 1 (single fulfilments) unless a test is about batches."""
+    `max_batch` 1 (single fulfillments) unless a test is about batches."""
     entries = [("mlp", stack.model_id), *models]
     model_tables = "".join(
         f'[[models]]\nname = "{name}"\nid = "0x{mid.hex()}"\nartifacts = "{stack.model_dir}"\n'

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from oracle.cli import main
-from oracle.demo.run import DEMO_STEPS, run_demo
+from oracle.demo.run import DEMO_STEPS, Outcome, run_demo
 
 pytestmark = pytest.mark.slow
 
@@ -15,11 +15,11 @@ pytestmark = pytest.mark.slow
 ERROR_BOUND = 1e-4
 
 
-def _check(report_outcomes: list, n: int = 6) -> None:
+def _check(report_outcomes: list[Outcome], n: int = 6) -> None:
     assert len(report_outcomes) == n
     for o in report_outcomes:
         assert abs(o.onchain - o.float_model) < ERROR_BOUND, o
-        assert 200_000 < o.fulfil_gas < 400_000, o
+        assert 200_000 < o.fulfill_gas < 400_000, o
 
 
 @pytest.mark.anvil

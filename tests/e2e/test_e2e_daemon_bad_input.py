@@ -17,10 +17,10 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from e2e_stack import ROOT, DaemonProcess, Stack, wait_for, write_config
 
 from oracle.daemon.jobs import State
 from oracle.daemon.store import Store
+from tests.e2e.e2e_stack import ROOT, DaemonProcess, Stack, wait_for, write_config
 
 
 @pytest.mark.anvil

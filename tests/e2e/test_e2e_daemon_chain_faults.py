@@ -1,8 +1,8 @@
 """Faults of the chain under a running ``zkoracle serve``: a reorganisation that removes a
-confirmed fulfilment, a nonce taken by another sender of the same account (before and
+confirmed fulfillment, a nonce taken by another sender of the same account (before and
 after the daemon sent its transaction), and a transaction stuck below the base fee.
 
-Each ends with one fulfilment per request on the canonical chain and one mined fulfil
+Each ends with one fulfillment per request on the canonical chain and one mined fulfill
 transaction per request from the daemon's account.
 """
 
@@ -14,12 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from e2e_stack import DaemonProcess, Stack, wait_for, write_config
 from hexbytes import HexBytes
 from web3.exceptions import TransactionNotFound
 
 from oracle.daemon.jobs import Job, State
 from oracle.daemon.store import Store
+from tests.e2e.e2e_stack import DaemonProcess, Stack, wait_for, write_config
 
 pytestmark = [pytest.mark.anvil, pytest.mark.slow]
 GWEI = 10**9
@@ -44,9 +44,9 @@ def served(stack: Stack, tmp_path: Path) -> Iterator[tuple[DaemonProcess, Store]
         daemon.cleanup()
 
 
-def _one_fulfilment_each(stack: Stack, ids: list[int]) -> None:
+def _one_fulfillment_each(stack: Stack, ids: list[int]) -> None:
     assert stack.fulfilled_counts() == Counter(dict.fromkeys(ids, 1))
-    mined = stack.daemon_fulfil_txs()
+    mined = stack.daemon_fulfill_txs()
     assert {i: [r["status"] for r in rs] for i, rs in mined.items()} == {i: [1] for i in ids}
 
 
@@ -56,7 +56,7 @@ def _job(store: Store, request_id: int) -> Job:
 
 
 def _broadcast(stack: Stack, store: Store, request_id: int) -> Callable[[], bool]:
-    """True once the request's fulfilment is signed and in the node's mempool."""
+    """True once the request's fulfillment is signed and in the node's mempool."""
 
     def sent() -> bool:
         job = _job(store, request_id) if store.with_key_prefix(f"request:{request_id}:") else None
@@ -71,14 +71,14 @@ def _broadcast(stack: Stack, store: Store, request_id: int) -> Callable[[], bool
     return sent
 
 
-def _pending_fulfilment(stack: Stack, store: Store, inputs: list[int]) -> tuple[int, Any]:
-    """With the miner paused: a request mined and confirmed, its fulfilment sent and left
+def _pending_fulfillment(stack: Stack, store: Store, inputs: list[int]) -> tuple[int, Any]:
+    """With the miner paused: a request mined and confirmed, its fulfillment sent and left
     in the mempool. (request id, the pending transaction)."""
     assert stack.miner is not None
     tx = stack.send_request(inputs)
     stack.miner.mine(2)
     (request_id,) = stack.request_ids([tx])
-    wait_for("the fulfilment in the mempool", _broadcast(stack, store, request_id), 30, 0.01)
+    wait_for("the fulfillment in the mempool", _broadcast(stack, store, request_id), 30, 0.01)
     tx_hash = _job(store, request_id).tx_hash
     assert tx_hash is not None
     return request_id, stack.w3.eth.get_transaction(HexBytes(tx_hash))
@@ -86,7 +86,7 @@ def _pending_fulfilment(stack: Stack, store: Store, inputs: list[int]) -> tuple[
 
 def _send_as_daemon(stack: Stack, nonce: int, max_fee: int, priority_fee: int) -> str:
     """Another process with the daemon's key: a plain transfer at `nonce`."""
-    tx = {
+    tx: dict[str, Any] = {
         "type": 2,
         "chainId": stack.chain.chain_id,
         "nonce": nonce,
@@ -100,28 +100,28 @@ def _send_as_daemon(stack: Stack, nonce: int, max_fee: int, priority_fee: int) -
     return str(stack.w3.eth.send_raw_transaction(signed.raw_transaction).to_0x_hex())
 
 
-def test_a_reorg_removing_a_fulfilment_gets_it_fulfilled_again(
+def test_a_reorg_removing_a_fulfillment_gets_it_fulfilled_again(
     stack: Stack, served: tuple[DaemonProcess, Store]
 ) -> None:
     daemon, store = served
     assert stack.miner is not None
     request_id = stack.request([1000, 2000, -3000])
     wait_for("the confirmation", lambda: store.counts()[State.CONFIRMED] == 1, 60)
-    (first,) = stack.daemon_fulfil_txs()[request_id]
+    (first,) = stack.daemon_fulfill_txs()[request_id]
     with stack.miner.paused():
         depth = int(stack.w3.eth.block_number) - int(first["blockNumber"]) + 1
-        stack.rpc("anvil_reorg", depth, [])  # same height, new blocks, fulfilment gone
+        stack.rpc("anvil_reorg", depth, [])  # same height, new blocks, fulfillment gone
         assert stack.status(request_id) == 1 and not stack.fulfilled_counts()
 
     def fulfilled_again() -> bool:
         history = [detail for _, _, detail in store.history(_job(store, request_id).id)]
-        reopened = "fulfilment reorged out" in history
+        reopened = "fulfillment reorged out" in history
         return reopened and _job(store, request_id).state is State.CONFIRMED
 
-    wait_for("the fulfilment after the reorg", fulfilled_again, 30)
+    wait_for("the fulfillment after the reorg", fulfilled_again, 30)
     assert stack.status(request_id) == 2
-    _one_fulfilment_each(stack, [request_id])
-    (again,) = stack.daemon_fulfil_txs()[request_id]
+    _one_fulfillment_each(stack, [request_id])
+    (again,) = stack.daemon_fulfill_txs()[request_id]
     assert again["blockHash"] != first["blockHash"]
     # The same bytes again, or a replacement of them (if they had waited replace_after):
     # one nonce, one mined transaction.
@@ -138,28 +138,28 @@ def test_taken_nonces_and_a_stuck_fee_are_resolved(
     assert stack.miner is not None
     ids: list[int] = []
 
-    # Another sender replaces the daemon's pending fulfilment with a pricier transaction.
+    # Another sender replaces the daemon's pending fulfillment with a pricier transaction.
     with stack.miner.paused():
-        taken, pending = _pending_fulfilment(stack, store, [1, 2, 3])
+        taken, pending = _pending_fulfillment(stack, store, [1, 2, 3])
         rival = _send_as_daemon(stack, pending["nonce"], 3 * pending["maxFeePerGas"],
                                 3 * pending["maxPriorityFeePerGas"])  # fmt: skip
         stack.miner.mine()
         assert stack.receipt(rival)["status"] == 1
     ids.append(taken)
-    wait_for("the fulfilment at a new nonce", lambda: stack.status(taken) == 2, 30)
+    wait_for("the fulfillment at a new nonce", lambda: stack.status(taken) == 2, 30)
     assert len({tx.nonce for tx in store.txs(_job(store, taken).id)}) == 2
 
-    # Another sender uses the nonce the daemon has reserved for its next fulfilment.
+    # Another sender uses the nonce the daemon has reserved for its next fulfillment.
     nonce = stack.w3.eth.get_transaction_count(stack.daemon.address, "pending")
     stack.receipt(_send_as_daemon(stack, nonce, 100 * GWEI, GWEI))
     early = stack.request([4, 5, 6])
     ids.append(early)
-    wait_for("the fulfilment after 'nonce too low'", lambda: stack.status(early) == 2, 30)
+    wait_for("the fulfillment after 'nonce too low'", lambda: stack.status(early) == 2, 30)
     assert any("taken by another" in (d or "") for _, _, d in store.history(_job(store, early).id))
 
-    # The base fee jumps above the fulfilment's fee cap: the daemon replaces it.
+    # The base fee jumps above the fulfillment's fee cap: the daemon replaces it.
     with stack.miner.paused():
-        stuck, pending = _pending_fulfilment(stack, store, [-7, 8, -9])
+        stuck, pending = _pending_fulfillment(stack, store, [-7, 8, -9])
         stack.rpc("anvil_setNextBlockBaseFeePerGas", hex(100 * GWEI))
         stack.miner.mine()
         with pytest.raises(TransactionNotFound):
@@ -168,11 +168,11 @@ def test_taken_nonces_and_a_stuck_fee_are_resolved(
     wait_for("the replacement to be mined", lambda: stack.status(stuck) == 2, 30)
     txs = store.txs(_job(store, stuck).id)
     assert len(txs) >= 2 and len({tx.nonce for tx in txs}) == 1
-    (mined,) = stack.daemon_fulfil_txs()[stuck]
+    (mined,) = stack.daemon_fulfill_txs()[stuck]
     assert mined["transactionHash"] != pending["hash"]
     assert int(mined["effectiveGasPrice"]) > pending["maxFeePerGas"]
 
     wait_for("the store", lambda: store.counts()[State.CONFIRMED] == len(ids), 30)
-    _one_fulfilment_each(stack, ids)
-    # Three fulfilments and two transfers of the other sender: no nonce wasted.
+    _one_fulfillment_each(stack, ids)
+    # Three fulfillments and two transfers of the other sender: no nonce wasted.
     assert stack.w3.eth.get_transaction_count(stack.daemon.address) == len(ids) + 2

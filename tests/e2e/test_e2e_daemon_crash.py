@@ -3,13 +3,13 @@
 Anvil mines a block every 0.1 s (a sent transaction waits in the mempool meanwhile) and
 the daemon waits for 2 confirmations, so every stage of a job has a window to die in.
 Each run adds 1-3 requests, starts the daemon and kills it (SIGKILL, no clean-up of any
-kind) on one of: a random delay after the start, a proof in progress, a fulfilment
-signed or sent but not mined, a fulfilment mined but not yet confirmed. After half of
+kind) on one of: a random delay after the start, a proof in progress, a fulfillment
+signed or sent but not mined, a fulfillment mined but not yet confirmed. After half of
 the kills, no block is mined until the next daemon has run for a while: it finds its
-predecessor's fulfilment still in the mempool, where the ``AlreadyFulfilled`` dry run
+predecessor's fulfillment still in the mempool, where the ``AlreadyFulfilled`` dry run
 cannot see it. A last run lets the daemon finish.
 
-What "never submits the same fulfilment twice" means here, checked on the chain itself
+What "never submits the same fulfillment twice" means here, checked on the chain itself
 (every block read back), not on the daemon's word:
 
 * each request has exactly one ``InferenceFulfilled`` event;
@@ -30,12 +30,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from e2e_stack import DaemonProcess, Stack, wait_for, write_config
 from hexbytes import HexBytes
 from web3.exceptions import TransactionNotFound
 
 from oracle.daemon.jobs import State
 from oracle.daemon.store import Store
+from tests.e2e.e2e_stack import DaemonProcess, Stack, wait_for, write_config
 
 pytestmark = [pytest.mark.anvil, pytest.mark.slow]
 
@@ -85,7 +85,7 @@ def _open_store(path: Path) -> Store:
     return Store(path)
 
 
-def test_sigkill_at_random_points_loses_and_repeats_no_fulfilment(
+def test_sigkill_at_random_points_loses_and_repeats_no_fulfillment(
     stack: Stack, tmp_path: Path
 ) -> None:
     rng = random.Random(SEED)
@@ -142,7 +142,7 @@ def test_sigkill_at_random_points_loses_and_repeats_no_fulfilment(
     print(f"seed {SEED}, {RUNS} kills, {len(ids)} requests; work at each kill: {dict(stages)}")
     assert ids == list(range(1, len(ids) + 1))
     assert stack.fulfilled_counts() == Counter(dict.fromkeys(ids, 1))
-    mined = stack.daemon_fulfil_txs()
+    mined = stack.daemon_fulfill_txs()
     assert sorted(mined) == ids
     for request_id, receipts in mined.items():
         assert [r["status"] for r in receipts] == [1], f"request {request_id}: {receipts}"

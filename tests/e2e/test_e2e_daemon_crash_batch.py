@@ -16,14 +16,15 @@ import os
 import random
 import time
 from collections import Counter
+from functools import partial
 from pathlib import Path
 
 import pytest
-from e2e_stack import DaemonProcess, Stack, wait_for, write_config
 from web3 import Web3
 
 from oracle.daemon.jobs import State
 from oracle.daemon.store import Store
+from tests.e2e.e2e_stack import DaemonProcess, Stack, wait_for, write_config
 
 pytestmark = [pytest.mark.anvil, pytest.mark.slow]
 
@@ -77,7 +78,7 @@ def test_sigkill_with_batches_in_flight_loses_and_repeats_nothing(
             if held:
                 miner.hold()
             try:
-                wait_for("a batch in flight", lambda s=store: _in_flight(s), 20, 0.001)
+                wait_for("a batch in flight", partial(_in_flight, store), 20, 0.001)
                 kills["in flight"] += 1
             except AssertionError:
                 kills["missed"] += 1

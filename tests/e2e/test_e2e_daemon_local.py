@@ -11,7 +11,6 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from e2e_stack import KEY_ENV, DaemonProcess, wait_for
 from eth_account import Account
 from web3 import Web3
 
@@ -23,6 +22,7 @@ from oracle.daemon.config import load_config
 from oracle.daemon.jobs import State
 from oracle.daemon.service import Service
 from oracle.deploy import deploy_model
+from tests.e2e.e2e_stack import KEY_ENV, DaemonProcess, wait_for
 
 pytestmark = pytest.mark.slow
 ZERO = "0x" + "00" * 20
@@ -62,7 +62,7 @@ def test_the_service_serves_an_embedded_chain_handed_in(mlp_model: Path, tmp_pat
         fn = hub.functions.request(dep.model_id, [1000, 2000, -3000], ZERO, 0, 0)
         chain.transact(fn, sender=chain.dev_accounts[1])
 
-        service = Service(config, chain=chain)  # the chain's signer sends the fulfilment
+        service = Service(config, chain=chain)  # the chain's signer sends the fulfillment
         service.start()
         try:
             deadline = time.monotonic() + 60
@@ -100,12 +100,15 @@ def test_serve_with_kind_anvil_starts_deploys_serves_and_stops_its_chain(
         wait_for("a healthy daemon", healthy, 30, 0.1)
         (url,) = [e["rpc_url"] for e in daemon.logs() if "rpc_url" in e]
         w3 = Web3(Web3.HTTPProvider(url))
-        hub = w3.eth.contract(address=health["hub"], abi=hub_contracts()["ZkOracle"].abi)
+        hub = w3.eth.contract(
+            address=Web3.to_checksum_address(health["hub"]), abi=hub_contracts()["ZkOracle"].abi
+        )
         assert hub.functions.getModel(model_id).call()[0] != ZERO  # registered, with a verifier
         fn = hub.functions.request(model_id, [1000, 2000, -3000], ZERO, 0, 0)
-        w3.eth.wait_for_transaction_receipt(fn.transact({"from": w3.eth.accounts[1]}))
+        sender = list(w3.eth.accounts)[1]
+        w3.eth.wait_for_transaction_receipt(fn.transact({"from": sender}))
         # 2 confirmations (the default) come from the node's own block every second.
-        wait_for("the fulfilment", lambda: hub.functions.result(1).call()[0] == 2, 30, 0.1)
+        wait_for("the fulfillment", lambda: hub.functions.result(1).call()[0] == 2, 30, 0.1)
         assert daemon.stop() == 0, daemon.tail()
     finally:
         daemon.cleanup()

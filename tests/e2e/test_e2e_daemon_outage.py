@@ -1,5 +1,5 @@
 """The RPC endpoint disappears for 30 s and comes back: the daemon retries with backoff,
-stays up, and catches up without losing or repeating a fulfilment.
+stays up, and catches up without losing or repeating a fulfillment.
 
 The daemon talks to Anvil through a TCP proxy on loopback; cutting the proxy makes the
 endpoint refuse connections while the chain goes on (requests keep arriving on it).
@@ -17,11 +17,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from e2e_proxy import TcpProxy
-from e2e_stack import DaemonProcess, Stack, wait_for, write_config
 
 from oracle.daemon.jobs import State
 from oracle.daemon.store import Store
+from tests.e2e.e2e_proxy import TcpProxy
+from tests.e2e.e2e_stack import DaemonProcess, Stack, wait_for, write_config
 
 pytestmark = [pytest.mark.anvil, pytest.mark.slow]
 
@@ -56,7 +56,7 @@ def test_the_daemon_rides_out_a_30_s_rpc_outage(
         daemon.start()
         metrics = daemon.metrics_base()
         first = stack.request([1000, 2000, -3000])
-        wait_for("the first fulfilment", lambda: stack.status(first) == 2, 60)
+        wait_for("the first fulfillment", lambda: stack.status(first) == 2, 60)
 
         store = Store(tmp_path / "state" / "oracle.db")
         second = stack.request([-1000, 500, 250])
@@ -73,7 +73,7 @@ def test_the_daemon_rides_out_a_30_s_rpc_outage(
         back_at = time.monotonic()
 
         ids = [first, second, *later]
-        wait_for("every fulfilment", lambda: all(stack.status(i) == 2 for i in ids), 60, 0.05)
+        wait_for("every fulfillment", lambda: all(stack.status(i) == 2 for i in ids), 60, 0.05)
         catch_up = time.monotonic() - back_at
         wait_for("the store to confirm", lambda: store.counts()[State.CONFIRMED] == 4, 30)
         after = _health(metrics)
@@ -86,7 +86,7 @@ def test_the_daemon_rides_out_a_30_s_rpc_outage(
     # Nothing confirmed while the chain was out of reach; nothing lost or doubled after.
     assert states[State.CONFIRMED] == 1 and states[State.SEEN] == 0, states
     assert stack.fulfilled_counts() == Counter(dict.fromkeys(ids, 1))
-    mined = stack.daemon_fulfil_txs()
+    mined = stack.daemon_fulfill_txs()
     assert {i: [r["status"] for r in rs] for i, rs in mined.items()} == {i: [1] for i in ids}
     assert stack.w3.eth.get_transaction_count(stack.daemon.address) == len(ids)
     assert catch_up < 20, catch_up

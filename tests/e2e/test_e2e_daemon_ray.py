@@ -1,6 +1,6 @@
 """``zkoracle serve`` proving on a real two-node Ray cluster on loopback, against Anvil:
 requests answered through the cluster; the node holding a busy prover actor killed in the
-middle of a burst, and still exactly one fulfilment per request; the whole cluster stopped
+middle of a burst, and still exactly one fulfillment per request; the whole cluster stopped
 (jobs wait, `/health` says why) and started again (jobs resume)."""
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from e2e_stack import DaemonProcess, Stack, wait_for, write_config
-from ray_cluster import RayCluster, require_isolated_network
 
 from oracle.daemon.jobs import State
 from oracle.daemon.store import Store
+from tests.e2e.e2e_stack import DaemonProcess, Stack, wait_for, write_config
+from tests.e2e.ray_cluster import RayCluster, require_isolated_network
 
 pytestmark = [pytest.mark.ray, pytest.mark.anvil, pytest.mark.slow]
 
@@ -52,10 +52,10 @@ def _daemon(stack: Stack, cluster: RayCluster, folder: Path) -> DaemonProcess:
 
 
 def _provers_up(base: str) -> bool:
-    return _health(base)[1].get("provers", {}).get("state") == "up"
+    return bool(_health(base)[1].get("provers", {}).get("state") == "up")
 
 
-def test_a_node_killed_mid_burst_still_gives_one_fulfilment_per_request(
+def test_a_node_killed_mid_burst_still_gives_one_fulfillment_per_request(
     stack: Stack, cluster: RayCluster, tmp_path: Path
 ) -> None:
     daemon = _daemon(stack, cluster, tmp_path)
@@ -66,10 +66,10 @@ def test_a_node_killed_mid_burst_still_gives_one_fulfilment_per_request(
         ids = [stack.request([1000 * i, -2000, 3000]) for i in range(1, 13)]
         wait_for("two proofs at once", lambda: store.counts()[State.PROVING] >= 2, 60, 0.005)
         cluster.kill("n2")  # each node holds one actor: n2's is proving
-        wait_for("every fulfilment", lambda: all(stack.status(i) == 2 for i in ids), 240, 0.2)
+        wait_for("every fulfillment", lambda: all(stack.status(i) == 2 for i in ids), 240, 0.2)
         counts = stack.fulfilled_counts()
         assert all(counts[i] == 1 for i in ids), counts
-        assert all(len(txs) == 1 for txs in stack.daemon_fulfil_txs().values())
+        assert all(len(txs) == 1 for txs in stack.daemon_fulfill_txs().values())
         notes = [n for job in store.jobs() for _, _, n in store.history(job.id) if n]
         assert any("prover lost" in n for n in notes), notes
         store.close()
@@ -87,7 +87,7 @@ def test_a_stopped_cluster_parks_jobs_until_it_is_back(
         base = daemon.metrics_base()
         wait_for("the Ray provers", lambda: _provers_up(base), 180, 0.2)
         first = stack.request([1000, 2000, 3000])
-        wait_for("the first fulfilment", lambda: stack.status(first) == 2, 120, 0.2)
+        wait_for("the first fulfillment", lambda: stack.status(first) == 2, 120, 0.2)
         cluster.stop()
         wait_for("/health to say so", lambda: _health(base)[0] == 503, 120, 0.5)
         _, detail = _health(base)
@@ -97,7 +97,7 @@ def test_a_stopped_cluster_parks_jobs_until_it_is_back(
         assert stack.status(waiting) == 1  # pending: nothing proves it meanwhile
         cluster.start_head()
         cluster.add_node("n5")
-        wait_for("the fulfilment after restart", lambda: stack.status(waiting) == 2, 240, 0.2)
+        wait_for("the fulfillment after restart", lambda: stack.status(waiting) == 2, 240, 0.2)
         assert stack.fulfilled_counts()[waiting] == 1
         assert _health(base)[0] == 200
     finally:

@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from ray_cluster import RayCluster, require_isolated_network
 
 from circuits import Proof, pipeline
 from oracle.cli import main
@@ -18,6 +17,7 @@ from oracle.cluster.bridge import RaySettings
 from oracle.cluster.pool import RayProverPool
 from oracle.daemon.errors import ProverError, ProverLost
 from oracle.daemon.provers import ProofResult, ProofTask
+from tests.e2e.ray_cluster import RayCluster, require_isolated_network
 
 pytestmark = [pytest.mark.ray, pytest.mark.slow]
 
@@ -67,7 +67,7 @@ def _check(model: Path, job: int, result: ProofResult) -> None:
     """The proof verifies for exactly the job's binding, inputs and returned outputs."""
     layout = pipeline.load_model_dir(model).manifest.layout
     public = layout.public_inputs(job, _task(job, model).inputs, result.outputs)
-    assert pipeline.verify(model, Proof.from_words(result.proof_words), public)
+    assert pipeline.verify(model, public, Proof.from_words(result.proof_words))
 
 
 def test_proofs_on_both_nodes_with_the_model_shipped_once_per_node(
@@ -171,6 +171,6 @@ def test_prove_batch_on_the_cluster(cluster: RayCluster, mlp_model: Path, tmp_pa
     for i in range(6):
         d = out / "rows" / f"{i:06d}"
         proof, public = pipeline.read_proof_files(d / "proof.json", d / "public.json")
-        assert pipeline.verify(mlp_model, proof, public)
+        assert pipeline.verify(mlp_model, public, proof)
     assert main(args) == 0  # a rerun proves nothing again
     assert json.loads((out / "summary.json").read_text())["skipped"] == 6

@@ -1,5 +1,5 @@
 """The whole pipeline on a chain: ONNX model -> circuit -> arkworks keys -> verifier ->
-deployed hub -> a consumer's request -> real proof -> fulfilment -> the consumer's state.
+deployed hub -> a consumer's request -> real proof -> fulfillment -> the consumer's state.
 
 The model is the 8 -> 16 -> 1 MLP of `circuits.onnx.examples`; the consumer is
 ``RiskGatedLendingPool``. The proof is made for the binding the hub computes for this
@@ -8,7 +8,7 @@ proof and on a tampered one (C negated: still on the curve, so the pairing check
 must reject it).
 
 On the embedded chain a pairing costs ~1.5 s of pure Python, so there the chain verifies
-three times only: the tampered fulfilment (sent, then replayed to decode its error) and the
+three times only: the tampered fulfillment (sent, then replayed to decode its error) and the
 valid one. Anvil runs the rest of the cross-checks; Ganache gets one smoke run.
 """
 
@@ -112,12 +112,12 @@ def test_the_statement_is_the_same_everywhere(scene: Scene) -> None:
     assert on_chain == scene.proof.public == python
 
 
-def test_fulfilment_with_a_real_proof(scene: Scene) -> None:
+def test_fulfillment_with_a_real_proof(scene: Scene) -> None:
     hub, proof, rid = scene.hub, scene.proof, scene.request_id
     outputs = scene.art.quantized_outputs(proof.public)
     bad = _tampered(proof.proof)
-    assert verify(scene.art.dir, proof.proof, proof.public)
-    assert not verify(scene.art.dir, bad, proof.public)
+    assert verify(scene.art.dir, proof.public, proof.proof)
+    assert not verify(scene.art.dir, proof.public, bad)
 
     with pytest.raises(TransactionReverted) as info:
         hub.fulfill(rid, outputs, bad, sender=scene.submitter)
@@ -149,7 +149,7 @@ def test_fulfilment_with_a_real_proof(scene: Scene) -> None:
 @pytest.mark.parametrize("scene", [pytest.param("anvil", marks=pytest.mark.anvil)], indirect=True)
 def test_chain_and_python_verifiers_agree(scene: Scene) -> None:
     """The deployed verifier called directly, and the hub's refusals of a valid proof used
-    wrongly: other outputs, another submitter, a second fulfilment."""
+    wrongly: other outputs, another submitter, a second fulfillment."""
     chain, hub, art = scene.chain, scene.hub, scene.art
     _, verifier = compile_model_verifier(art)
     v = chain.contract(scene.dep.verifier, verifier)
@@ -157,8 +157,8 @@ def test_chain_and_python_verifiers_agree(scene: Scene) -> None:
     other_public = [*public[:-1], public[-1] + 1]
     chain.call(v.functions.verifyProof(list(proof.words()), public))
     for words, inputs, python in (
-        (_tampered(proof).words(), public, verify(art.dir, _tampered(proof), public)),
-        (proof.words(), other_public, verify(art.dir, proof, other_public)),
+        (_tampered(proof).words(), public, verify(art.dir, public, _tampered(proof))),
+        (proof.words(), other_public, verify(art.dir, other_public, proof)),
     ):
         assert python is False
         with pytest.raises(TransactionReverted) as info:
@@ -213,7 +213,7 @@ def _free_port() -> int:
 @pytest.mark.ganache
 @pytest.mark.slow
 def test_ganache_smoke(model_dir: Path) -> None:
-    """Deploy and one valid fulfilment on Ganache 7 (started by the devnet script)."""
+    """Deploy and one valid fulfillment on Ganache 7 (started by the devnet script)."""
     port = _free_port()
     script = devnet.devnet_dir()
     start = subprocess.run(

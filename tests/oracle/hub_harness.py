@@ -16,17 +16,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from eth_utils import keccak, to_checksum_address
+from eth_utils.address import to_checksum_address
+from eth_utils.crypto import keccak
 from web3.contract import Contract
 from web3.logs import DISCARD
 
+from circuits import Packing
 from circuits.groth16.trapdoor import Trapdoor, make_trapdoor
 from circuits.solidity import render_verifier
 from oracle import chain as oracle_chain
 from oracle.chain import Chain
 from oracle.errors import TransactionReverted
 from oracle.solc import CompiledContract, compile_sources
-from oracle.statement import Packing, StatementLayout, request_binding
+from oracle.statement import StatementLayout, request_binding
 
 ROOT = Path(__file__).resolve().parents[2]
 TEST_SOURCES = Path(__file__).with_name("TestConsumers.sol")
@@ -258,7 +260,7 @@ class HubEnv:
         binding = self.binding(request_id, submitter)
         return model.forge(model.layout.public_inputs(binding, inputs, outputs), seed)
 
-    def fulfil(
+    def fulfill(
         self,
         request_id: int,
         outputs: Sequence[int],

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from eth_account import Account
+from eth_typing import HexStr
 
 from circuits.groth16.trapdoor import make_trapdoor
 from circuits.solidity import render_verifier, verifier_calldata
@@ -274,7 +275,7 @@ def test_bad_rpc_targets() -> None:
 
 def _keystore(tmp_path: Path, key: str, password: str) -> Path:
     path = tmp_path / "keystore.json"
-    path.write_text(json.dumps(Account.encrypt(key, password, kdf="pbkdf2", iterations=2)))
+    path.write_text(json.dumps(Account.encrypt(HexStr(key), password, kdf="pbkdf2", iterations=2)))
     return path
 
 
@@ -306,7 +307,12 @@ def test_keystore_password_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     assert info.value.__context__ is None and "not it" not in str(info.value)
     monkeypatch.delenv(ENV_KEYSTORE_PASSWORD)
     prompts: list[str] = []
-    signer = load_keystore(path, prompt=lambda text: prompts.append(text) or "pw")
+
+    def prompt(text: str) -> str:
+        prompts.append(text)
+        return "pw"
+
+    signer = load_keystore(path, prompt=prompt)
     assert signer.address == account.address and str(path) in prompts[0]
     with pytest.raises(AccountError, match="not an eth-account keystore"):
         (tmp_path / "other.json").write_text("{}")

@@ -2,7 +2,7 @@
 
 Proofs are forged with the verifier key's trapdoor for statements built by `oracle.statement`
 and checked by the real rendered `verifyBatch`. Every case compares the batch with what n
-single fulfilments would leave: statuses, outputs, events, fees and callbacks.
+single fulfillments would leave: statuses, outputs, events, fees and callbacks.
 """
 
 from __future__ import annotations
@@ -11,8 +11,11 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 import pytest
-from eth_utils import keccak
-from hub_harness import (
+from eth_utils.crypto import keccak
+
+from circuits.solidity import MAX_CODE_SIZE
+from oracle.statement import feed_binding
+from tests.oracle.hub_harness import (
     CHAIN_PARAMS,
     FEE,
     RISK,
@@ -24,9 +27,6 @@ from hub_harness import (
     compiled,
     open_env,
 )
-
-from circuits.solidity import MAX_CODE_SIZE
-from oracle.statement import feed_binding
 
 pytestmark = pytest.mark.xdist_group("hub-batch")
 
@@ -66,7 +66,7 @@ def _skipped(env: HubEnv, receipt: Any) -> list[tuple[int, int]]:
     return [(e["args"]["requestId"], e["args"]["reason"]) for e in events]
 
 
-def test_a_batch_fulfils_like_single_fulfilments(env: HubEnv) -> None:
+def test_a_batch_fulfills_like_single_fulfillments(env: HubEnv) -> None:
     rids = [env.request(RISK_PACKED, INPUTS) for _ in range(3)]
     before = env.chain.balance(env.submitter)
     receipt = _send_batch(env, rids)
@@ -143,7 +143,7 @@ def test_shape_errors_and_a_single_survivor(env: HubEnv) -> None:
         fn(RISK_PACKED.model_id, ids, [[1, 2]], proofs), env.submitter, "WrongOutputCount"
     )
     env.chain.reverts(fn(b"\x07" * 32, ids, outputs, proofs), env.submitter, "UnknownModel")
-    # One request listed twice: one fulfilment (through verifyProof), one skip.
+    # One request listed twice: one fulfillment (through verifyProof), one skip.
     receipt = _send_batch(env, [rid, rid])
     assert _skipped(env, receipt) == [(rid, NOT_PENDING)]
     assert env.hub.functions.result(rid).call() == [FULFILLED, _outputs(rid)]

@@ -1,7 +1,7 @@
-"""Hub callbacks, re-entrancy, cancellation and the gas of a fulfilment, on both chains.
+"""Hub callbacks, re-entrancy, cancellation and the gas of a fulfillment, on both chains.
 
 A consumer can fail, burn its gas, return a huge revert or re-enter the hub: none of it may
-block or repeat a fulfilment. The submitter cannot starve the callback either.
+block or repeat a fulfillment. The submitter cannot starve the callback either.
 """
 
 from __future__ import annotations
@@ -10,7 +10,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from hub_harness import (
+from web3.contract import Contract
+
+from tests.oracle.hub_harness import (
     CHAIN_PARAMS,
     FEE,
     RISK,
@@ -20,7 +22,6 @@ from hub_harness import (
     anvil_only,
     open_env,
 )
-from web3.contract import Contract
 
 #: One worker runs this module, so its chains and deployments are made once.
 pytestmark = pytest.mark.xdist_group("hub-callbacks")
@@ -48,9 +49,9 @@ def _consumer_request(
     return consumer, env.hub.functions.requestCount().call()
 
 
-def _fulfil(env: HubEnv, rid: int, gas: int = 3_000_000) -> Any:
+def _fulfill(env: HubEnv, rid: int, gas: int = 3_000_000) -> Any:
     proof = env.proof(RISK, rid, INPUTS, OUTPUTS, env.submitter)
-    return env.fulfil(rid, OUTPUTS, proof, env.submitter, gas=gas)
+    return env.fulfill(rid, OUTPUTS, proof, env.submitter, gas=gas)
 
 
 def _failure(env: HubEnv, receipt: Any, rid: int) -> bytes:
@@ -59,10 +60,10 @@ def _failure(env: HubEnv, receipt: Any, rid: int) -> bytes:
     return bytes(event["args"]["reason"])
 
 
-def test_a_reverting_callback_does_not_block_fulfilment(env: HubEnv) -> None:
+def test_a_reverting_callback_does_not_block_fulfillment(env: HubEnv) -> None:
     consumer, rid = _consumer_request(env, REVERT)
     before = env.chain.balance(env.submitter)
-    receipt = _fulfil(env, rid)
+    receipt = _fulfill(env, rid)
     reason = _failure(env, receipt, rid)
     assert env.chain.chain.errors.decode(reason) == ("Refused", (rid,))
     assert env.hub.functions.result(rid).call() == [FULFILLED, OUTPUTS]
@@ -72,17 +73,17 @@ def test_a_reverting_callback_does_not_block_fulfilment(env: HubEnv) -> None:
 
 def test_a_return_bomb_is_cut_to_256_bytes(env: HubEnv) -> None:
     _, rid = _consumer_request(env, RETURN_BOMB)
-    receipt = _fulfil(env, rid)
+    receipt = _fulfill(env, rid)
     assert len(_failure(env, receipt, rid)) == 256  # of the 100 000 bytes it reverted with
     assert env.hub.functions.result(rid).call()[0] == FULFILLED
 
 
-def test_a_callback_that_burns_its_gas_does_not_block_fulfilment(env: HubEnv) -> None:
+def test_a_callback_that_burns_its_gas_does_not_block_fulfillment(env: HubEnv) -> None:
     _, rid = _consumer_request(env, BURN_GAS, gas_limit=150_000)
-    receipt = _fulfil(env, rid)
+    receipt = _fulfill(env, rid)
     assert _failure(env, receipt, rid) == b""
     assert env.hub.functions.result(rid).call()[0] == FULFILLED
-    # The callback took its limit and no more: the whole fulfilment stays bounded.
+    # The callback took its limit and no more: the whole fulfillment stays bounded.
     assert receipt["gasUsed"] < 400_000 + 150_000
 
 
@@ -96,16 +97,16 @@ def test_a_submitter_cannot_starve_the_callback(env: HubEnv) -> None:
     )
     assert available < needed and needed > 1_000_000
     assert env.hub.functions.result(rid).call()[0] == 1
-    env.fulfil(rid, OUTPUTS, proof, env.submitter, gas=1_500_000)
+    env.fulfill(rid, OUTPUTS, proof, env.submitter, gas=1_500_000)
     assert consumer.functions.calls().call() == 1
 
 
-def test_a_callback_cannot_re_enter_fulfil(env: HubEnv) -> None:
+def test_a_callback_cannot_re_enter_fulfill(env: HubEnv) -> None:
     consumer, rid = _consumer_request(env, REENTER_FULFILL)
     proof = env.proof(RISK, rid, INPUTS, OUTPUTS, env.submitter)
     env.chain.send(consumer.functions.arm(proof), env.owner)
     hub_before = env.chain.balance(env.hub.address)
-    receipt = env.fulfil(rid, OUTPUTS, proof, env.submitter)
+    receipt = env.fulfill(rid, OUTPUTS, proof, env.submitter)
     assert env.chain.events(env.hub, receipt, "CallbackFailed") == []
     assert env.chain.chain.errors.decode(consumer.functions.reentryError().call()) == (
         "Reentrancy",
@@ -118,7 +119,7 @@ def test_a_callback_cannot_re_enter_fulfil(env: HubEnv) -> None:
 
 def test_a_callback_cannot_re_enter_cancel(env: HubEnv) -> None:
     consumer, rid = _consumer_request(env, REENTER_CANCEL)
-    _fulfil(env, rid)
+    _fulfill(env, rid)
     assert env.chain.chain.errors.decode(consumer.functions.reentryError().call()) == (
         "Reentrancy",
         (),
@@ -128,7 +129,7 @@ def test_a_callback_cannot_re_enter_cancel(env: HubEnv) -> None:
 
 def test_a_callback_may_place_a_follow_up_request(env: HubEnv) -> None:
     consumer, rid = _consumer_request(env, REENTER_REQUEST, gas_limit=1_000_000)
-    receipt = _fulfil(env, rid)
+    receipt = _fulfill(env, rid)
     assert env.chain.events(env.hub, receipt, "CallbackFailed") == []
     follow_up = consumer.functions.followUpId().call()
     assert follow_up == rid + 1
@@ -143,8 +144,8 @@ def test_cancel_after_expiry_refunds_the_requester(env: HubEnv) -> None:
     assert env.chain.reverts(cancel, env.requester, "NotCancellable") == (rid, expiry)
     env.chain.advance(601 + 5)
     proof = env.proof(RISK, rid, INPUTS, OUTPUTS, env.submitter)
-    fulfil = env.hub.functions.fulfill(rid, OUTPUTS, proof)
-    assert env.chain.reverts(fulfil, env.submitter, "RequestExpired") == (rid, expiry)
+    fulfill = env.hub.functions.fulfill(rid, OUTPUTS, proof)
+    assert env.chain.reverts(fulfill, env.submitter, "RequestExpired") == (rid, expiry)
     assert env.chain.reverts(cancel, env.other, "NotRequester") == (rid, env.other)
     before = env.chain.balance(env.requester)
     receipt = env.chain.send(cancel, env.requester)
@@ -153,7 +154,7 @@ def test_cancel_after_expiry_refunds_the_requester(env: HubEnv) -> None:
     assert event["args"]["refund"] == FEE
     assert env.hub.functions.result(rid).call() == [3, []]
     assert env.chain.reverts(cancel, env.requester, "RequestNotPending") == (rid, 3)
-    env.chain.reverts(fulfil, env.submitter, "RequestNotPending")
+    env.chain.reverts(fulfill, env.submitter, "RequestNotPending")
 
 
 def test_a_contract_requester_gets_its_refund(env: HubEnv) -> None:
@@ -167,7 +168,7 @@ def test_a_contract_requester_gets_its_refund(env: HubEnv) -> None:
 # -- gas -----------------------------------------------------------------------------------
 
 
-def _pool_fulfil_gas(env: HubEnv, model: ModelCase) -> tuple[int, int]:
+def _pool_fulfill_gas(env: HubEnv, model: ModelCase) -> tuple[int, int]:
     """Gas of fulfilling an 8-input, 1-output request, with the lending pool's callback
     (a first score: it writes a fresh slot) and without any callback."""
     pool = env.chain.deploy(
@@ -177,11 +178,11 @@ def _pool_fulfil_gas(env: HubEnv, model: ModelCase) -> tuple[int, int]:
     env.chain.send(pool.functions.requestScore(INPUTS), borrower, value=FEE)
     rid = env.hub.functions.requestCount().call()
     proof = env.proof(model, rid, INPUTS, OUTPUTS, env.submitter)
-    with_callback = env.fulfil(rid, OUTPUTS, proof, env.submitter, gas=1_000_000)["gasUsed"]
+    with_callback = env.fulfill(rid, OUTPUTS, proof, env.submitter, gas=1_000_000)["gasUsed"]
     assert pool.functions.profiles(borrower).call()[0] == 10**18  # score < 0: full credit
     rid = env.request(model, INPUTS)
     proof = env.proof(model, rid, INPUTS, OUTPUTS, env.submitter)
-    bare = env.fulfil(rid, OUTPUTS, proof, env.submitter, gas=1_000_000)["gasUsed"]
+    bare = env.fulfill(rid, OUTPUTS, proof, env.submitter, gas=1_000_000)["gasUsed"]
     return int(with_callback), int(bare)
 
 
@@ -194,11 +195,11 @@ def _pool_fulfil_gas(env: HubEnv, model: ModelCase) -> tuple[int, int]:
 def test_gas_of_fulfilling_8_inputs_1_output(
     env: HubEnv, model: ModelCase, bound_with_callback: int, record_property: Any
 ) -> None:
-    with_callback, bare = _pool_fulfil_gas(env, model)
-    record_property(f"gas_fulfil_{model.name}_with_callback", with_callback)
-    record_property(f"gas_fulfil_{model.name}_no_callback", bare)
+    with_callback, bare = _pool_fulfill_gas(env, model)
+    record_property(f"gas_fulfill_{model.name}_with_callback", with_callback)
+    record_property(f"gas_fulfill_{model.name}_no_callback", bare)
     print(
         f"\n{env.chain.name} {model.name} (n_public={model.layout.n_public}): "
-        f"fulfil {with_callback} gas with the lending-pool callback, {bare} without"
+        f"fulfill {with_callback} gas with the lending-pool callback, {bare} without"
     )
     assert bare < with_callback < bound_with_callback

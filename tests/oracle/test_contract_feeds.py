@@ -11,12 +11,21 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 import pytest
-from eth_utils import keccak
-from hub_harness import CHAIN_PARAMS, FEE, RISK, SIGNAL, ZERO, HubEnv, anvil_only, open_env
+from eth_utils.crypto import keccak
 from web3.contract import Contract
 
 from oracle.errors import TransactionReverted
 from oracle.statement import feed_binding
+from tests.oracle.hub_harness import (
+    CHAIN_PARAMS,
+    FEE,
+    RISK,
+    SIGNAL,
+    ZERO,
+    HubEnv,
+    anvil_only,
+    open_env,
+)
 
 #: One worker runs this module, so its chains and deployments are made once.
 pytestmark = pytest.mark.xdist_group("hub-feeds")
@@ -177,7 +186,7 @@ def test_the_vault_acts_on_callbacks_for_its_own_requests_only(env: HubEnv) -> N
     proof = SIGNAL.forge(
         SIGNAL.layout.public_inputs(env.binding(rid, env.submitter), INPUTS, [-70])
     )
-    receipt = env.fulfil(rid, [-70], proof, env.submitter)
+    receipt = env.fulfill(rid, [-70], proof, env.submitter)
     assert env.chain.events(env.hub, receipt, "CallbackFailed") == []
     assert vault.functions.position().call() == SHORT and vault.functions.signal().call() == -70
     # Someone else's request naming the vault as callback is refused by the vault.
@@ -185,7 +194,7 @@ def test_the_vault_acts_on_callbacks_for_its_own_requests_only(env: HubEnv) -> N
     proof = SIGNAL.forge(
         SIGNAL.layout.public_inputs(env.binding(foreign, env.submitter), INPUTS, [90])
     )
-    receipt = env.fulfil(foreign, [90], proof, env.submitter)
+    receipt = env.fulfill(foreign, [90], proof, env.submitter)
     (failed,) = env.chain.events(env.hub, receipt, "CallbackFailed")
     assert env.chain.chain.errors.decode(failed["args"]["reason"]) == ("NotOurRequest", (foreign,))
     assert vault.functions.position().call() == SHORT
@@ -214,7 +223,7 @@ def _score(env: HubEnv, pool: Contract, borrower: str, score: int) -> int:
     env.chain.send(pool.functions.requestScore(RISK_INPUTS), borrower, value=FEE)
     rid = env.hub.functions.requestCount().call()
     proof = env.proof(RISK, rid, RISK_INPUTS, [score], env.submitter)
-    receipt = env.fulfil(rid, [score], proof, env.submitter)
+    receipt = env.fulfill(rid, [score], proof, env.submitter)
     assert env.chain.events(env.hub, receipt, "CallbackFailed") == []
     return int(rid)
 
@@ -248,7 +257,7 @@ def test_the_pool_accepts_callbacks_only_from_the_hub_for_its_requests(env: HubE
     assert env.chain.reverts(direct, borrower, "NotHub") == (borrower,)
     foreign = env.request(RISK, RISK_INPUTS, callback=pool.address, gas_limit=100_000)
     proof = env.proof(RISK, foreign, RISK_INPUTS, [0], env.submitter)
-    receipt = env.fulfil(foreign, [0], proof, env.submitter)
+    receipt = env.fulfill(foreign, [0], proof, env.submitter)
     (failed,) = env.chain.events(env.hub, receipt, "CallbackFailed")
     assert env.chain.chain.errors.decode(failed["args"]["reason"]) == ("NotOurRequest", (foreign,))
     assert list(pool.functions.profiles(env.requester).call()) == [0, 0]

@@ -12,13 +12,21 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 import pytest
-from eth_utils import keccak
-from hub_harness import CHAIN_PARAMS, RISK_PACKED, SIGNAL, HubEnv, ModelCase, anvil_only, open_env
+from eth_utils.crypto import keccak
 from web3.contract import Contract
 
 from oracle.errors import OracleError, TransactionReverted
 from oracle.onchain_feeds import to_fixed_point
 from oracle.statement import feed_binding
+from tests.oracle.hub_harness import (
+    CHAIN_PARAMS,
+    RISK_PACKED,
+    SIGNAL,
+    HubEnv,
+    ModelCase,
+    anvil_only,
+    open_env,
+)
 
 pytestmark = pytest.mark.xdist_group("hub-onchain-feeds")
 

@@ -1,4 +1,4 @@
-"""The hub contract on both chains: registry, requests, fulfilment, callbacks, cancellation.
+"""The hub contract on both chains: registry, requests, fulfillment, callbacks, cancellation.
 
 Every proof is checked by a real rendered verifier; valid proofs are forged with the
 verifier key's trapdoor for public inputs built by `oracle.statement`, so a proof the hub
@@ -10,7 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from hub_harness import (
+
+from circuits import R
+from oracle.statement import verifier_selector
+from tests.oracle.hub_harness import (
     CHAIN_PARAMS,
     FEE,
     MIXED,
@@ -21,9 +24,6 @@ from hub_harness import (
     anvil_only,
     open_env,
 )
-
-from circuits import R
-from oracle.statement import verifier_selector
 
 #: One worker runs this module, so its chains and deployments are made once.
 pytestmark = pytest.mark.xdist_group("hub-contracts")
@@ -42,7 +42,7 @@ def env(request: pytest.FixtureRequest) -> Iterator[HubEnv]:
 
 def fresh_model(env: HubEnv, name: str) -> bytes:
     """Register a copy of RISK under a new id (for tests that retire it)."""
-    from eth_utils import keccak
+    from eth_utils.crypto import keccak
 
     model_id = keccak(text=f"{name}:{env.chain.now()}:{env.hub.address}")
     verifier = env.verifiers[RISK.layout.n_public].address
@@ -90,8 +90,8 @@ def test_only_the_owner_retires_and_retired_models_take_nothing(env: HubEnv) -> 
     receipt = env.chain.send(env.hub.functions.retireModel(model_id), env.owner)
     assert env.chain.events(env.hub, receipt, "ModelRetired")[0]["args"]["modelId"] == model_id
     env.chain.reverts(fn, env.requester, "ModelIsRetired", value=FEE)
-    fulfil = env.hub.functions.fulfill(request_id, OUTPUTS, proof)
-    env.chain.reverts(fulfil, env.submitter, "ModelIsRetired")
+    fulfill = env.hub.functions.fulfill(request_id, OUTPUTS, proof)
+    env.chain.reverts(fulfill, env.submitter, "ModelIsRetired")
     # A retired model's pending request can be cancelled at once.
     env.chain.send(env.hub.functions.cancel(request_id), env.requester)
     assert env.hub.functions.result(request_id).call()[0] == CANCELLED
@@ -139,10 +139,10 @@ def test_request_checks_inputs_and_parameters(env: HubEnv) -> None:
     assert chain.reverts(unknown, who, "UnknownModel") == (b"\x42" * 32,)
 
 
-# -- fulfilment ----------------------------------------------------------------------------
+# -- fulfillment ----------------------------------------------------------------------------
 
 
-def test_valid_fulfilment_stores_pays_and_calls_back(env: HubEnv) -> None:
+def test_valid_fulfillment_stores_pays_and_calls_back(env: HubEnv) -> None:
     consumer = env.chain.deploy("TestConsumer", env.hub.address)
     ask = consumer.functions.ask(RISK.model_id, INPUTS, 200_000, 0)
     env.chain.send(ask, env.requester, value=FEE)
@@ -152,7 +152,7 @@ def test_valid_fulfilment_stores_pays_and_calls_back(env: HubEnv) -> None:
         RISK.layout.public_inputs(env.binding(rid, env.submitter), INPUTS, OUTPUTS)
     )
     before = env.chain.balance(env.submitter)
-    receipt = env.fulfil(rid, OUTPUTS, proof, env.submitter)
+    receipt = env.fulfill(rid, OUTPUTS, proof, env.submitter)
     assert env.chain.balance(env.submitter) == before + FEE - env.chain.fee_paid(receipt)
     assert env.hub.functions.result(rid).call() == [FULFILLED, OUTPUTS]
     assert consumer.functions.calls().call() == 1
@@ -179,7 +179,7 @@ def _tamper_points(env: HubEnv, rid: int, proof: list[int]) -> tuple[list[int], 
     "case",
     ["tampered proof", "point off the curve", "changed output", "changed input", "wrong binding"],
 )
-def test_fulfilment_rejects_a_wrong_statement(env: HubEnv, case: str) -> None:
+def test_fulfillment_rejects_a_wrong_statement(env: HubEnv, case: str) -> None:
     rid, proof = _pending(env)
     outputs = OUTPUTS
     if case == "tampered proof":
@@ -202,10 +202,10 @@ def test_a_proof_copied_by_another_sender_is_rejected(env: HubEnv) -> None:
     rid, proof = _pending(env)  # bound to env.submitter, as if copied from the mempool
     fn = env.hub.functions.fulfill(rid, OUTPUTS, proof)
     env.chain.reverts(fn, env.other, "InvalidProof")
-    env.fulfil(rid, OUTPUTS, proof, env.submitter)  # its rightful submitter still can
+    env.fulfill(rid, OUTPUTS, proof, env.submitter)  # its rightful submitter still can
 
 
-def test_fulfilment_rejects_outputs_outside_their_range(env: HubEnv) -> None:
+def test_fulfillment_rejects_outputs_outside_their_range(env: HubEnv) -> None:
     rid, _ = _pending(env)
     fulfill = env.hub.functions.fulfill
     # v - r encodes to the same field element as v: only the range check stops it.
@@ -234,7 +234,7 @@ def test_verifier_rejects_public_inputs_not_below_r(env: HubEnv) -> None:
 
 def test_a_request_is_fulfilled_at_most_once(env: HubEnv) -> None:
     rid, proof = _pending(env)
-    env.fulfil(rid, OUTPUTS, proof, env.submitter)
+    env.fulfill(rid, OUTPUTS, proof, env.submitter)
     env.chain.reverts(
         env.hub.functions.fulfill(rid, OUTPUTS, proof), env.submitter, "AlreadyFulfilled"
     )
@@ -245,7 +245,7 @@ def test_a_request_is_fulfilled_at_most_once(env: HubEnv) -> None:
 
 
 @anvil_only
-def test_a_submitter_that_refuses_the_fee_cannot_fulfil(env: HubEnv) -> None:
+def test_a_submitter_that_refuses_the_fee_cannot_fulfill(env: HubEnv) -> None:
     relay = env.chain.deploy("RefusingSubmitter")
     rid = env.request(RISK, INPUTS)
     proof = env.proof(RISK, rid, INPUTS, OUTPUTS, relay.address)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from eth_account import Account
-from hub_harness import RISK_PACKED, HubEnv, open_env
+from web3.types import RPCEndpoint
 
 from oracle.accounts import Signer
 from oracle.daemon.batching import BatchingSubmitter, plan_batches
@@ -20,6 +20,7 @@ from oracle.daemon.fees import GasPolicy, first_fees
 from oracle.daemon.hub import Hub, load_hub_abi
 from oracle.daemon.jobs import Job, State
 from oracle.daemon.store import Store
+from tests.oracle.hub_harness import RISK_PACKED, HubEnv, open_env
 
 pytestmark = [pytest.mark.anvil, pytest.mark.xdist_group("daemon-batching")]
 GWEI = 10**9
@@ -38,8 +39,8 @@ class Rig:
     def __init__(self, env: HubEnv, tmp_path: Path, max_batch: int = 16, wait: float = 0.0):
         self.env = env
         account = Account.create()
-        env.chain.w3.provider.make_request(  # type: ignore[arg-type]
-            "anvil_setBalance", [account.address, hex(10**20)]
+        env.chain.w3.provider.make_request(
+            RPCEndpoint("anvil_setBalance"), [account.address, hex(10**20)]
         )
         self.signer = Signer.from_key(account.key)
         self.hub = Hub(env.chain.w3, env.hub.address, load_hub_abi())
@@ -117,7 +118,7 @@ def test_a_bad_proof_splits_the_batch_and_the_rest_go_alone(env: HubEnv, tmp_pat
     rig.run()
     assert rig.states(jobs) == [State.CONFIRMED, State.FAILED, State.CONFIRMED]
     assert rig.store.get(jobs[1].id).reason_code == "invalid_proof"
-    assert rig.sent_count() == 2  # two single fulfilments; the bad one's dry run reverted
+    assert rig.sent_count() == 2  # two single fulfillments; the bad one's dry run reverted
 
 
 def test_a_request_fulfilled_meanwhile_is_skipped_not_failed(env: HubEnv, tmp_path: Path) -> None:

@@ -14,8 +14,7 @@ from pathlib import Path
 
 import pytest
 from eth_account import Account
-from eth_utils import keccak
-from hub_harness import RISK_PACKED, HubEnv, open_env
+from eth_utils.crypto import keccak
 
 from oracle.accounts import Signer
 from oracle.daemon.config import ModelConfig
@@ -28,6 +27,7 @@ from oracle.daemon.store import Store
 from oracle.daemon.submitter import Submitter
 from oracle.onchain_feeds import to_fixed_point
 from oracle.statement import feed_binding
+from tests.oracle.hub_harness import RISK_PACKED, HubEnv, open_env
 
 pytestmark = [pytest.mark.anvil, pytest.mark.xdist_group("daemon-onchain-feed")]
 POLICY = GasPolicy(max_fee_wei=100 * 10**9, priority_fee_wei=10**9, replace_after=30.0,

@@ -9,26 +9,30 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from eth_abi import encode
-from eth_utils import (
-    abi_to_signature,
-    function_signature_to_4byte_selector,
-    keccak,
-    to_checksum_address,
-)
-from hub_harness import CHAIN_PARAMS, MODELS, HubEnv, ModelCase, compiled, open_env, verifier_name
+from eth_abi.abi import encode
+from eth_utils.abi import abi_to_signature, function_signature_to_4byte_selector
+from eth_utils.address import to_checksum_address
+from eth_utils.crypto import keccak
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from circuits import R
+from circuits import FieldRangeError, Packing, R
 from oracle.errors import TransactionReverted
 from oracle.statement import (
-    Packing,
     StatementError,
     StatementLayout,
     feed_binding,
     request_binding,
     verifier_selector,
+)
+from tests.oracle.hub_harness import (
+    CHAIN_PARAMS,
+    MODELS,
+    HubEnv,
+    ModelCase,
+    compiled,
+    open_env,
+    verifier_name,
 )
 
 #: One worker runs this module, so its chains and deployments are made once.
@@ -40,9 +44,9 @@ pytestmark = pytest.mark.xdist_group("hub-statement")
 def test_unpacked_values_encode_as_v_mod_r() -> None:
     p = Packing(16)
     assert p.encode([0, 1, -1, 2**15 - 1, -(2**15)]) == [0, 1, R - 1, 2**15 - 1, R - 2**15]
-    with pytest.raises(StatementError, match=r"input #2 = 32768 does not fit 16 signed bits"):
+    with pytest.raises(FieldRangeError, match=r"input #2 = 32768 does not fit 16 signed bits"):
         p.encode([0, 0, 2**15], "input")
-    with pytest.raises(StatementError, match=r"#0 = -32769"):
+    with pytest.raises(FieldRangeError, match=r"#0 = -32769"):
         p.encode([-(2**15) - 1])
 
 
@@ -56,7 +60,7 @@ def test_packed_values_follow_the_offset_formula() -> None:
 
 @pytest.mark.parametrize(("bits", "per_word"), [(0, 1), (1, 0), (254, 1), (127, 2), (16, 16)])
 def test_packings_that_could_wrap_are_refused(bits: int, per_word: int) -> None:
-    with pytest.raises(StatementError, match="bits \\* per_word <= 253"):
+    with pytest.raises(FieldRangeError, match="bits \\* per_word <= 253"):
         Packing(bits, per_word)
 
 
@@ -69,6 +73,12 @@ def test_decode_inverts_encode(data: st.DataObject, bits: int, n: int) -> None:
     words = p.encode(values)
     assert len(words) == p.word_count(n) and all(0 <= w < R for w in words)
     assert p.decode(words, n) == values
+
+
+def test_decode_refuses_a_word_outside_the_signed_range() -> None:
+    with pytest.raises(FieldRangeError, match=r"decoded value #1 = 128 does not fit 8 signed"):
+        Packing(8).decode([1, 128], 2)
+    assert Packing(8).decode([1, R - 128], 2) == [1, -128]
 
 
 def test_layout_counts_and_checks_lengths() -> None:

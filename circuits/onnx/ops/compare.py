@@ -15,20 +15,19 @@ constraints per element).
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from circuits.gadgets.approx import signed_width
 from circuits.gadgets.bits import from_bits, to_bits, to_signed_bits
 from circuits.gadgets.fixed_point import rescale
+from circuits.gadgets.piecewise import signed_width
 from circuits.gadgets.reduce import argmax, max_many
 from circuits.gadgets.select import abs_, clamp, max_, min_, select
 from circuits.onnx.context import LoweringContext
 from circuits.onnx.ops.arith import computed
-from circuits.onnx.ops.geometry import pad_spatial, window
+from circuits.onnx.ops.geometry import pool_windows
 from circuits.onnx.ops.nonlinear import magnitude_bits
 from circuits.onnx.quant import bits_for_bound, quantize
 from circuits.onnx.registry import onnx_op
@@ -260,39 +259,21 @@ def MaxPool(
 ) -> Result:
     """The maximum of each window; padding never wins (it is left out of the window)."""
     x = computed(ctx, X, "X")
-    if x.ndim < 3:
-        raise ctx.error(f"MaxPool needs (N, C, spatial...), got shape {list(x.shape)}")
-    spatial = x.shape[2:]
-    geo = window(
+    shape, windows = pool_windows(
         ctx,
-        spatial,
+        x,
         kernel_shape,
         auto_pad=auto_pad,
-        strides=strides,
+        ceil_mode=ceil_mode,
         dilations=dilations,
         pads=pads,
-        ceil_mode=ceil_mode,
+        strides=strides,
     )
-    padded = pad_spatial(x.values, geo)
-    hi = [bg + sz for bg, sz in zip(geo.begins, spatial, strict=True)]
-    # a ceil_mode window that would start in the end padding is dropped (onnxruntime and
-    # PyTorch do; it would hold no element of x)
-    shape = [
-        o - int(bool(ceil_mode) and (o - 1) * st >= h)
-        for o, st, h in zip(geo.out_shape, geo.strides, hi, strict=True)
-    ]
-    offsets, (nb, nc) = geo.offsets(), x.shape[:2]
     n, b = bits_for_bound(x.bound), ctx.builder
-    out = np.empty((nb, nc, *shape), dtype=object)
-    for pos in itertools.product(*(range(o) for o in shape)):
-        org = geo.origin(pos)
-        idx = [tuple(o + d for o, d in zip(org, off, strict=True)) for off in offsets]
-        idx = [p for p in idx if all(geo.begins[i] <= p[i] < hi[i] for i in range(len(p)))]
-        if not idx:
-            raise ctx.error(f"the window at output position {list(pos)} covers only padding")
-        for i in range(nb):
-            for c in range(nc):
-                out[(i, c, *pos)] = max_many(b, [padded[(i, c, *p)] for p in idx], n)
+    out = np.empty(shape, dtype=object)
+    for pos, win in windows:
+        for i, c in np.ndindex(*shape[:2]):
+            out[(i, c, *pos)] = max_many(b, list(win[i, c]), n)
     return QTensor(out, x.scale, x.bound)
 
 

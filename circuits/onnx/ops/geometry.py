@@ -11,11 +11,12 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from circuits.onnx.context import LoweringContext
-from circuits.onnx.tensor import Value, ValueArray
+from circuits.onnx.tensor import QTensor, Value, ValueArray
 
 
 @dataclass(frozen=True)
@@ -110,3 +111,54 @@ def pad_spatial(
     index = (slice(None), slice(None), *inner)
     out[index] = values
     return out
+
+
+def pool_windows(
+    ctx: LoweringContext,
+    x: QTensor,
+    kernel_shape: Sequence[int],
+    *,
+    auto_pad: str = "NOTSET",
+    ceil_mode: int = 0,
+    dilations: Sequence[int] | None = None,
+    pads: Sequence[int] | None = None,
+    strides: Sequence[int] | None = None,
+    count_pads: bool = False,
+) -> tuple[tuple[int, ...], Iterator[tuple[tuple[int, ...], ValueArray]]]:
+    """The output shape (N, C, *out) of a pooling op over `x`, and per output position the
+    values its window covers, as an (N, C, k) array: the elements of `x`, and with
+    `count_pads` the explicit zero pads too (never the overhang a ceil_mode window adds).
+    A window that would cover nothing raises."""
+    if x.ndim < 3:
+        raise ctx.error(f"{ctx.op_type} needs (N, C, spatial...), got shape {list(x.shape)}")
+    spatial = x.shape[2:]
+    geo = window(
+        ctx,
+        spatial,
+        kernel_shape,
+        auto_pad=auto_pad,
+        strides=strides,
+        dilations=dilations,
+        pads=pads,
+        ceil_mode=ceil_mode,
+    )
+    padded = pad_spatial(x.values, geo)
+    lo = [0] * len(spatial) if count_pads else list(geo.begins)
+    hi = [
+        b + s + (e if count_pads else 0)
+        for b, s, e in zip(geo.begins, spatial, geo.ends, strict=True)
+    ]
+    offsets = geo.offsets()
+
+    def windows() -> Iterator[tuple[tuple[int, ...], ValueArray]]:
+        for pos in geo.positions():
+            org = geo.origin(pos)
+            idx = [tuple(o + d for o, d in zip(org, off, strict=True)) for off in offsets]
+            idx = [p for p in idx if all(lo[i] <= p[i] < hi[i] for i in range(len(p)))]
+            if not idx:
+                raise ctx.error(f"the window at output position {list(pos)} covers only padding")
+            keys: list[tuple[Any, ...]] = [(slice(None), slice(None), *p) for p in idx]
+            cols = [padded[k] for k in keys]
+            yield pos, np.stack(cols, axis=-1)
+
+    return (*x.shape[:2], *geo.out_shape), windows()

@@ -20,7 +20,7 @@ import numpy as np
 
 from circuits.gadgets.compare import is_equal, less_than
 from circuits.gadgets.reduce import argmax
-from circuits.lc import LC
+from circuits.lc import LinearCombination
 from circuits.onnx.context import LoweringContext
 from circuits.onnx.ops.nonlinear import Softmax, elementwise
 from circuits.onnx.quant import bits_for_bound, quantize
@@ -75,7 +75,7 @@ def class_labels(ctx: LoweringContext, scores: QTensor, labels: Sequence[int]) -
     return QTensor(object_array(out, (scores.shape[0],)), 0, bound)
 
 
-def _map_label(ctx: LoweringContext, idx: LC, labels: Sequence[int]) -> Value:
+def _map_label(ctx: LoweringContext, idx: LinearCombination, labels: Sequence[int]) -> Value:
     if idx.is_constant():
         return labels[idx.constant_value()]
     if list(labels) == list(range(len(labels))):

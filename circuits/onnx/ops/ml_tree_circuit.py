@@ -27,7 +27,7 @@ from typing import Any
 
 from circuits.gadgets.locate import locate
 from circuits.gadgets.reduce import max_many
-from circuits.lc import LC
+from circuits.lc import LinearCombination
 from circuits.onnx.context import LoweringContext
 from circuits.onnx.ops.arith import computed
 from circuits.onnx.ops.ml_tree_ir import Ensemble, Leaf, Node, Split, walk
@@ -68,11 +68,13 @@ def _cuts(ctx: LoweringContext, n: Split, s: int) -> list[int]:
     return [c for m in n.members for c in _eq_cuts(ctx, n, _scaled(ctx, m, s), s)]
 
 
-def _test(ctx: LoweringContext, n: Split, s: int, bits: Mapping[int, LC]) -> LC:
+def _test(
+    ctx: LoweringContext, n: Split, s: int, bits: Mapping[int, LinearCombination]
+) -> LinearCombination:
     """The node's test as a boolean linear combination of the located bits."""
     t = _scaled(ctx, n.value, s)
 
-    def eq(t: float) -> LC:  # t is an integer: `_cuts` refused the others
+    def eq(t: float) -> LinearCombination:  # t is an integer: `_cuts` refused the others
         return bits[int(t)] - bits[int(t) - 1]
 
     if n.mode == "BRANCH_LEQ":
@@ -88,7 +90,7 @@ def _test(ctx: LoweringContext, n: Split, s: int, bits: Mapping[int, LC]) -> LC:
     if n.mode == "BRANCH_NEQ":
         return 1 - eq(t)
     members = sorted({_scaled(ctx, m, s) for m in n.members})
-    return sum((eq(m) for m in members), LC.constant(0))
+    return sum((eq(m) for m in members), LinearCombination.constant(0))
 
 
 def _cut_table(ctx: LoweringContext, ens: Ensemble, s: int, width: int) -> dict[int, list[int]]:
@@ -105,14 +107,16 @@ def _cut_table(ctx: LoweringContext, ens: Ensemble, s: int, width: int) -> dict[
 
 
 # paths -----------------------------------------------------------------------------------
-def _leaves(ctx: LoweringContext, node: Node, ind: LC, test: Any) -> Iterator[tuple[LC, Leaf]]:
+def _leaves(
+    ctx: LoweringContext, node: Node, ind: LinearCombination, test: Any
+) -> Iterator[tuple[LinearCombination, Leaf]]:
     """(indicator, leaf) for every leaf that the constraints do not rule out."""
     if ind.is_constant() and ind.constant_value() == 0:
         return
     if isinstance(node, Leaf):
         yield ind, node
         return
-    c: LC = test(node)
+    c: LinearCombination = test(node)
     if ind.is_constant():
         t = c * ind.constant_value()
     elif c.is_constant():
@@ -135,12 +139,15 @@ def _row(ctx: LoweringContext, xs: Sequence[Value], n: int, ens: Ensemble, s: in
         bits = {f: dict(zip(cs, locate(b, as_lc(xs[f]), cs, n), strict=True))
                 for f, cs in cuts.items()}  # fmt: skip
     factor = 1.0 / len(ens.trees) if ens.aggregate == "AVERAGE" else 1.0
-    per_tree: list[dict[int, list[tuple[int, LC]]]] = []
+    per_tree: list[dict[int, list[tuple[int, LinearCombination]]]] = []
     with ctx.gadget("paths"):
         for tree in ens.trees:
-            votes: dict[int, list[tuple[int, LC]]] = {}
+            votes: dict[int, list[tuple[int, LinearCombination]]] = {}
             for ind, leaf in _leaves(
-                ctx, tree, LC.constant(1), lambda nd: _test(ctx, nd, s, bits[nd.feature])
+                ctx,
+                tree,
+                LinearCombination.constant(1),
+                lambda nd: _test(ctx, nd, s, bits[nd.feature]),
             ):
                 for k, w in leaf.weights:
                     votes.setdefault(k, []).append((int(quantize(w * factor, ls).item()), ind))
@@ -154,8 +161,12 @@ def _row(ctx: LoweringContext, xs: Sequence[Value], n: int, ens: Ensemble, s: in
     ]
 
 
-def _extreme(ctx: LoweringContext, per_tree: list[dict[int, list[tuple[int, LC]]]], k: int,
-             is_max: bool, base: int) -> Value:  # fmt: skip
+_Votes = dict[int, list[tuple[int, LinearCombination]]]
+
+
+def _extreme(
+    ctx: LoweringContext, per_tree: list[_Votes], k: int, is_max: bool, base: int
+) -> Value:
     sign = 1 if is_max else -1
     vals = [linear((sign * w, ind) for w, ind in votes[k]) for votes in per_tree if k in votes]
     if not vals:

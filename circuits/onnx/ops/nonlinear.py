@@ -25,10 +25,16 @@ from typing import Any
 import numpy as np
 
 from circuits.approx import Plan, lipschitz, make_plan
-from circuits.gadgets.approx import input_range, log_scaled, output_bound, piecewise, piecewise_cost
+from circuits.gadgets.piecewise import (
+    input_range,
+    log_scaled,
+    output_bound,
+    piecewise,
+    piecewise_cost,
+)
 from circuits.gadgets.reduce import div_round
 from circuits.gadgets.select import min_
-from circuits.lc import LC
+from circuits.lc import LinearCombination
 from circuits.onnx.context import LoweringContext
 from circuits.onnx.ops.arith import computed
 from circuits.onnx.quant import bits_for_bound
@@ -201,8 +207,8 @@ def _rows(ctx: LoweringContext, x: QTensor, axis: int | None) -> _Rows:
 
 @dataclass(frozen=True)
 class _Exps:
-    diffs: list[list[LC]]  # m - x_i per row, at the input scale
-    exps: list[list[LC]]  # e^(x_i - m) per row, at exp_scale
+    diffs: list[list[LinearCombination]]  # m - x_i per row, at the input scale
+    exps: list[list[LinearCombination]]  # e^(x_i - m) per row, at exp_scale
     plan: Plan
     drop: int
     rho: float  # relative error of e from flooring the input to the plan's scale
@@ -251,7 +257,7 @@ def Softmax(ctx: LoweringContext, input: Operand, *, axis: int | None = None) ->
     out: list[Value] = []
     with ctx.gadget("normalize"):
         for row in e.exps:
-            total = sum(row, LC({}))
+            total = sum(row, LinearCombination({}))
             out += [div_round(b, v * (1 << s), total, s_max.bit_length(), s + 1) for v in row]
     delta = e.plan.max_error
     err = (
@@ -280,7 +286,7 @@ def LogSoftmax(ctx: LoweringContext, input: Operand, *, axis: int | None = None)
     log_err, log_bound = 0.0, 0
     with ctx.gadget("log_sum"):
         for diffs, row in zip(e.diffs, e.exps, strict=True):
-            lg = log_scaled(b, sum(row, LC({})), p.out_scale, s_min, s_max, s, guard)
+            lg = log_scaled(b, sum(row, LinearCombination({})), p.out_scale, s_min, s_max, s, guard)
             log_err, log_bound = lg.error, lg.bound
             out += [-(dv + lg.value * (1 << drop)) for dv in diffs]
     delta = p.max_error

@@ -13,7 +13,7 @@ import numpy as np
 
 from circuits.onnx.context import LoweringContext
 from circuits.onnx.ops.arith import computed
-from circuits.onnx.ops.geometry import pad_spatial, window
+from circuits.onnx.ops.geometry import pool_windows
 from circuits.onnx.registry import onnx_op
 from circuits.onnx.tensor import Operand, QTensor, Result, Value, ValueArray, linear, object_array
 
@@ -131,36 +131,21 @@ def AveragePool(
     strides: Sequence[int] | None = None,
 ) -> Result:
     x = computed(ctx, X, "X")
-    if x.ndim < 3:
-        raise ctx.error(f"AveragePool needs (N, C, spatial...), got shape {x.shape}")
-    spatial = x.shape[2:]
-    geo = window(
+    shape, windows = pool_windows(
         ctx,
-        spatial,
+        x,
         kernel_shape,
         auto_pad=auto_pad,
-        strides=strides,
+        ceil_mode=ceil_mode,
         dilations=dilations,
         pads=pads,
-        ceil_mode=ceil_mode,
+        strides=strides,
+        count_pads=bool(count_include_pad),
     )
-    padded = pad_spatial(x.values, geo)
-    # count_include_pad counts the explicit pads, never the overhang a ceil_mode window adds
-    lo = [0] * len(spatial) if count_include_pad else list(geo.begins)
-    hi = [
-        b + s + (e if count_include_pad else 0)
-        for b, s, e in zip(geo.begins, spatial, geo.ends, strict=True)
-    ]
-    offsets = geo.offsets()
-    n, c = x.shape[:2]
-    sums = np.empty((n, c, *geo.out_shape), dtype=object)
-    counts = np.empty(sums.shape, dtype=np.int64)
-    for pos in geo.positions():
-        org = geo.origin(pos)
-        idx = [tuple(o + d for o, d in zip(org, off, strict=True)) for off in offsets]
-        idx = [p for p in idx if all(lo[i] <= p[i] < hi[i] for i in range(len(p)))]
-        for nb in range(n):
-            for ch in range(c):
-                sums[(nb, ch, *pos)] = linear((1, padded[(nb, ch, *p)]) for p in idx)
-                counts[(nb, ch, *pos)] = len(idx)
+    sums = np.empty(shape, dtype=object)
+    counts = np.empty(shape, dtype=np.int64)
+    for pos, win in windows:
+        for nb, ch in np.ndindex(*shape[:2]):
+            sums[(nb, ch, *pos)] = linear((1, v) for v in win[nb, ch])
+            counts[(nb, ch, *pos)] = win.shape[-1]
     return divide_by_counts(ctx, sums, counts, x)

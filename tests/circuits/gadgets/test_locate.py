@@ -12,7 +12,7 @@ from circuits.builder import Builder
 from circuits.errors import BuildError
 from circuits.field import R
 from circuits.gadgets.locate import locate, locate_cost
-from circuits.lc import LC
+from circuits.lc import LinearCombination
 from circuits.program import Circuit
 from circuits.testing import Define, Tamper, check_circuit, hint_outputs, replay
 
@@ -20,7 +20,7 @@ FAST = settings(max_examples=60, deadline=None)
 
 
 def checker(cuts: Sequence[int], n: int) -> Define:
-    def define(api: Builder) -> list[LC]:
+    def define(api: Builder) -> list[LinearCombination]:
         return locate(api, api.private_input("x"), cuts, n)
 
     return define
@@ -95,7 +95,7 @@ def test_single_cut_uses_one_comparison_and_constants_are_free() -> None:
     assert res.outputs == [[1], [0]]
     assert res.n_constraints == locate_cost(1, 16) == 18
     api = Builder()
-    bits = locate(api, LC.constant(R - 4), [-5, -4, 100], 8)
+    bits = locate(api, LinearCombination.constant(R - 4), [-5, -4, 100], 8)
     assert [b.constant_value() for b in bits] == [0, 1, 1]
     assert api.n_constraints == 0
 

@@ -54,7 +54,7 @@ def tampers(n: int) -> list[Tamper]:
 def test_unsigned_accepts_exactly_n_bit_values(n: int, data: st.DataObject) -> None:
     x = data.draw(st.integers(0, (1 << n) - 1))
     bad = data.draw(st.one_of(st.integers(1 << n, R - 1), st.integers(-(1 << 64), -1)))
-    res = check_circuit(checker(assert_unsigned, n), [{"x": x}], [{"x": bad}])
+    res = check_circuit(checker(assert_unsigned, n), [{"x": x}], [{"x": bad}], prove=False)
     assert res.n_constraints == n + 1
 
 
@@ -74,7 +74,7 @@ def test_signed_accepts_exactly_the_signed_range(n: int, data: st.DataObject) ->
     half = 1 << (n - 1)
     x = data.draw(st.integers(-half, half - 1))
     bad = data.draw(st.one_of(st.integers(half, 1 << 253), st.integers(-(1 << 253), -half - 1)))
-    res = check_circuit(checker(assert_signed, n), [{"x": x}], [{"x": bad}])
+    res = check_circuit(checker(assert_signed, n), [{"x": x}], [{"x": bad}], prove=False)
     assert res.n_constraints == n + 1
 
 

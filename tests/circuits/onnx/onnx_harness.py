@@ -1,8 +1,9 @@
 """Run one ONNX model through the compiler and onnxruntime and compare the two.
 
 `check_model` compiles the model, computes the witness with every constraint checked (so
-the constraint system is satisfied by the honest witness), dequantizes the public outputs
-and compares them with onnxruntime's within a tolerance.
+the constraint system is satisfied by the honest witness), scans it for private wires that
+could change alone (`assert_pinned`), dequantizes the public outputs and compares them
+with onnxruntime's within a tolerance.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import onnxruntime as ort
 from circuits.onnx.compiler import CompiledModel, compile_graph
 from circuits.onnx.loader import load_model_bytes
 from circuits.onnx.quant import QuantConfig
+from circuits.testing import assert_pinned
 
 #: One rounding step at the default activation scale.
 ULP = 2.0**-16
@@ -44,6 +46,7 @@ def check_model(
     compiled = compile_model(model, config)
     witness = compiled.witness(feeds, binding=7, check=True)
     assert compiled.circuit.cs.is_satisfied(witness.values)
+    assert_pinned(compiled.circuit, witness.values)
     got = compiled.outputs_from_public(witness.public)
     ref = reference(model, feeds)
     for name, want in ref.items():

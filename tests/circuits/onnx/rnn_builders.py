@@ -3,6 +3,8 @@ them (weights as initializers, Y squeezed of its direction axis for one directio
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
@@ -21,7 +23,7 @@ def recurrent_model(
     initial: bool = False,
     peepholes: bool = False,
     layout: int = 0,
-    **attrs: object,
+    **attrs: Any,
 ) -> onnx.ModelProto:
     rng = np.random.default_rng(seed)
     dirs = 2 if direction == "bidirectional" else 1

@@ -6,10 +6,10 @@ from __future__ import annotations
 import numpy as np
 import onnx
 import pytest
-from ml_harness import certified, compare, compile_onnx
 from onnx import TensorProto, helper, numpy_helper
 
 from circuits.errors import UnsupportedOpError
+from tests.circuits.onnx.ml_harness import certified, compare, compile_onnx
 
 STEPS, FEATURES, HIDDEN = 4, 3, 4
 F32 = TensorProto.FLOAT

@@ -3,10 +3,11 @@ on generated data, against onnxruntime; one of them proved and verified."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import onnx
 import pytest
-from ml_harness import certified, compare, compile_onnx, data, export
 from onnx import TensorProto, helper
 from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.pipeline import make_pipeline
@@ -14,6 +15,7 @@ from sklearn.preprocessing import StandardScaler
 
 from circuits.errors import UnsupportedOpError
 from circuits.testing import prove_and_verify
+from tests.circuits.onnx.ml_harness import certified, compare, compile_onnx, data, export
 
 #: The error of the free linear part (weights and inputs rounded at 2^-16) on top of the
 #: certified error of the approximations; at the default precision it stays below this.
@@ -65,7 +67,7 @@ def _graph(
     )
 
 
-def _ml(op: str, inputs: list[str], **attrs: object) -> onnx.NodeProto:
+def _ml(op: str, inputs: list[str], **attrs: Any) -> onnx.NodeProto:
     return helper.make_node(op, inputs, ["Y"], domain="ai.onnx.ml", name=f"my_{op}", **attrs)
 
 
@@ -94,8 +96,8 @@ def test_preprocessing_ops_match_onnxruntime() -> None:
         ({"classlabels_strings": ["a", "b"]}, "classlabels_strings"),
     ],
 )
-def test_unsupported_attributes_name_node_and_fix(attrs: dict[str, object], needle: str) -> None:
-    base: dict[str, object] = {"coefficients": [1.0, -1, 2, 0.5], "intercepts": [0.1, -0.1]}
+def test_unsupported_attributes_name_node_and_fix(attrs: dict[str, Any], needle: str) -> None:
+    base: dict[str, Any] = {"coefficients": [1.0, -1, 2, 0.5], "intercepts": [0.1, -0.1]}
     if "classlabels_strings" not in attrs:
         base["classlabels_ints"] = [0, 1]
     node = helper.make_node(

@@ -7,8 +7,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from ml_harness import certified, compare, compile_onnx
-from tree_builders import (
+
+from circuits import pipeline
+from circuits.errors import InputRangeError, ModelError, UnsupportedOpError
+from tests.circuits.onnx.ml_harness import certified, compare, compile_onnx
+from tests.circuits.onnx.tree_builders import (
     MODES,
     classifier_v3,
     ensemble_v5,
@@ -16,9 +19,6 @@ from tree_builders import (
     random_flat,
     regressor_v3,
 )
-
-from circuits import pipeline
-from circuits.errors import InputRangeError, ModelError, UnsupportedOpError
 
 SLACK = 2.0**-16  # the output's own rounding to the activation scale
 

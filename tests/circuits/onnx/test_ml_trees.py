@@ -9,7 +9,6 @@ from typing import Any
 import numpy as np
 import onnx
 import pytest
-from ml_harness import certified, compare, compile_onnx, data, export
 from sklearn.ensemble import (
     GradientBoostingClassifier,
     GradientBoostingRegressor,
@@ -20,6 +19,7 @@ from sklearn.tree import DecisionTreeClassifier
 
 from circuits.onnx.compiler import CompiledModel
 from circuits.testing import hint_outputs, prove_and_verify, replay
+from tests.circuits.onnx.ml_harness import certified, compare, compile_onnx, data, export
 
 TRAIN, HELD_OUT = 300, 200
 
@@ -32,7 +32,9 @@ def thresholds(model: onnx.ModelProto) -> dict[int, np.ndarray]:
         if "nodes_featureids" not in attrs:
             continue
         values = attrs.get("nodes_values") or attrs.get("nodes_splits")
-        vals = onnx.numpy_helper.to_array(values) if hasattr(values, "dims") else values
+        vals = (
+            onnx.numpy_helper.to_array(values) if isinstance(values, onnx.TensorProto) else values
+        )
         for f, v in zip(attrs["nodes_featureids"], np.asarray(vals).reshape(-1), strict=True):
             out.setdefault(int(f), []).append(float(v))
     return {f: np.asarray(v) for f, v in out.items()}
@@ -112,7 +114,7 @@ def test_xgboost_and_lightgbm_classifiers_match_onnxruntime() -> None:
 
     x, y2, _ = data(21, TRAIN + HELD_OUT, 5)
     held = x[TRAIN:]
-    kinds = [
+    kinds: list[tuple[Any, Any]] = [
         (xgboost.XGBClassifier(n_estimators=6, max_depth=3), convert_xgboost),
         (lightgbm.LGBMClassifier(n_estimators=6, max_depth=3, verbose=-1), convert_lightgbm),
     ]

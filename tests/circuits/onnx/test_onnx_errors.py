@@ -7,7 +7,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 from onnx import TensorProto, helper
-from onnx_harness import check_model, compile_model, rand
 
 from circuits.errors import (
     InputRangeError,
@@ -19,6 +18,7 @@ from circuits.onnx.examples import _model, mlp, save, single_op
 from circuits.onnx.inputs import load_samples
 from circuits.onnx.loader import load_model
 from circuits.onnx.quant import QuantConfig
+from tests.circuits.onnx.onnx_harness import check_model, compile_model, rand
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +59,7 @@ def test_old_opset(tmp_path: Path) -> None:
         load_model(path)
 
 
-def _dyn_model(dims: list[object]) -> object:
+def _dyn_model(dims: list[str | int | None]) -> object:
     x = helper.make_tensor_value_info("x", TensorProto.FLOAT, dims)
     node = helper.make_node("Relu", ["x"], ["y"])
     return _model([node], [x], [helper.make_empty_tensor_value_info("y")], [], "dyn")

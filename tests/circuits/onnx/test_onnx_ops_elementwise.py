@@ -7,11 +7,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from onnx import TensorProto
-from onnx_harness import ULP, check_model, rand
 
 from circuits.errors import UnsupportedOpError
 from circuits.onnx.compiler import CompiledModel
 from circuits.onnx.examples import single_op
+from tests.circuits.onnx.onnx_harness import ULP, check_model, rand
 
 FEW = settings(max_examples=12, deadline=None)
 seeds = st.integers(0, 2**32 - 1)

@@ -7,9 +7,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from onnx import TensorProto, helper, numpy_helper
-from onnx_harness import ULP, check_model, rand
 
 from circuits.onnx.examples import _model, mlp, single_op
+from tests.circuits.onnx.onnx_harness import ULP, check_model, rand
 
 FEW = settings(max_examples=12, deadline=None)
 seeds = st.integers(0, 2**32 - 1)

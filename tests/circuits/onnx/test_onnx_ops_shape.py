@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from onnx import TensorProto, helper, numpy_helper
-from onnx_harness import ULP, check_model, rand
 
 from circuits.onnx.examples import _model, single_op
+from tests.circuits.onnx.onnx_harness import ULP, check_model, rand
 
 FEW = settings(max_examples=10, deadline=None)
 seeds = st.integers(0, 2**32 - 1)
@@ -159,7 +161,7 @@ def test_reduce(
         {"kernel_shape": [3, 3], "auto_pad": "SAME_UPPER"},
     ],
 )
-def test_average_pool(attrs: dict[str, object]) -> None:
+def test_average_pool(attrs: dict[str, Any]) -> None:
     model = single_op("AveragePool", [(1, 2, 5, 6)], **attrs)
     compiled, _ = check_model(model, {"x0": rand(3, 1, 2, 5, 6)}, tol=2 * ULP)
     _free(compiled, "AveragePool")
@@ -187,7 +189,9 @@ def test_shape_arithmetic_is_folded() -> None:
         helper.make_node("Unsqueeze", ["n", "ax"], ["n1"]),
         helper.make_node("Concat", ["n1", "minus1"], ["target"], axis=0),
         helper.make_node("Reshape", ["x", "target"], ["r"]),
-        helper.make_node("Constant", [], ["k"], value=numpy_helper.from_array(np.float32(2.0))),
+        helper.make_node(
+            "Constant", [], ["k"], value=numpy_helper.from_array(np.array(2.0, dtype=np.float32))
+        ),
         helper.make_node("Mul", ["r", "k"], ["y"]),
     ]
     inits = [

@@ -9,12 +9,12 @@ from typing import Any
 import numpy as np
 import onnx
 import pytest
-from ml_harness import certified, compare, compile_onnx
 from onnx import TensorProto, helper
-from rnn_builders import recurrent_model
 
 from circuits.errors import ModelError, UnsupportedOpError
 from circuits.testing import prove_and_verify
+from tests.circuits.onnx.ml_harness import certified, compare, compile_onnx
+from tests.circuits.onnx.rnn_builders import recurrent_model
 
 SAMPLES = 12
 #: The recorded bounds certify the activations; the rounding of weights and of the states

@@ -6,10 +6,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from daemon_helpers import Devchain
 
 from oracle.anvil import AnvilNode
 from oracle.solc import CompiledContract, compile_sources
+from tests.oracle.daemon.daemon_helpers import Devchain
 
 
 @pytest.fixture(scope="session")

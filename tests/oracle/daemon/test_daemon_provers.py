@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
-from daemon_helpers import tiny_model
 
 from circuits import pipeline
 from circuits.groth16.data import Proof
 from oracle.daemon.errors import ProverError
 from oracle.daemon.provers import ProofResult, ProofTask, ProverPool, prove_task
+from tests.oracle.daemon.daemon_helpers import tiny_model
 
 
 @pytest.fixture(scope="module")
@@ -22,7 +21,7 @@ def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def _check(model_dir: Path, task: ProofTask, result: ProofResult) -> None:
     manifest = pipeline.Manifest.load(model_dir)
     public = manifest.layout.public_inputs(task.binding, task.inputs, result.outputs)
-    assert pipeline.verify(model_dir, Proof.from_words(result.proof_words), public)
+    assert pipeline.verify(model_dir, public, Proof.from_words(result.proof_words))
     assert Proof.from_words(result.proof_words).to_bytes() == result.proof_bytes
 
 
@@ -61,9 +60,9 @@ def test_the_pool_bounds_concurrency_and_returns_results_and_errors(model_dir: P
 
         pool.submit(ProofTask(5, str(model_dir), (1, 2, 3), binding=5))
         assert pool.restart() == [5] and pool.in_flight == {}
-        started = time.monotonic()
-        pool.submit(ProofTask(6, str(model_dir), (1, 2, 3), binding=6))
+        pool.submit(ProofTask(6, str(model_dir), (1, 2, 3), binding=6))  # a fresh worker
         pool.wait(60)
-        assert [j for j, _ in pool.done()] == [6] and time.monotonic() - started < 60
+        ((job_id, result),) = pool.done()
+        assert job_id == 6 and isinstance(result, ProofResult)
     finally:
         pool.close()

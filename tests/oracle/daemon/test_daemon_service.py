@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from daemon_helpers import free_port, tiny_model
 from eth_account import Account
 from eth_utils.crypto import keccak
 from web3.contract import Contract
@@ -37,6 +36,7 @@ from oracle.daemon.jobs import State
 from oracle.daemon.service import Service
 from oracle.daemon.store import Store
 from oracle.solc import compile_sources
+from tests.oracle.daemon.daemon_helpers import free_port, tiny_model
 
 pytestmark = [pytest.mark.anvil, pytest.mark.slow]
 ROOT = Path(__file__).resolve().parents[3]
@@ -178,7 +178,7 @@ def test_the_daemon_answers_a_request_and_posts_feed_rounds(
     try:
         result = d.hub.functions.result(request_id).call
         latest = d.hub.functions.latest(FEED_ID).call
-        _until("the fulfilment", lambda: result()[0] == 2, d.chain)
+        _until("the fulfillment", lambda: result()[0] == 2, d.chain)
         _, outputs = result()
         _until("the first feed round", lambda: latest()[1] == 1, d.chain)
         feed_outputs, round_, _ = latest()
@@ -243,7 +243,7 @@ def test_a_proof_in_flight_at_shutdown_is_parked_and_done_after_restart(
     thread.start()
     try:
         result = d.hub.functions.result(request_id).call
-        _until("the fulfilment after a restart", lambda: result()[0] == 2, d.chain)
+        _until("the fulfillment after a restart", lambda: result()[0] == 2, d.chain)
     finally:
         service.stop()
         thread.join(30)

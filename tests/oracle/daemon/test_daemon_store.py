@@ -124,7 +124,7 @@ def test_transactions_reserve_nonces_and_replacements_keep_them(store: Store) ->
     assert store.next_nonce(ACCOUNT) == 6  # never goes back on its own
 
 
-def test_rewind_orphans_new_jobs_and_reopens_reorged_fulfilments(store: Store) -> None:
+def test_rewind_orphans_new_jobs_and_reopens_reorged_fulfillments(store: Store) -> None:
     old, _ = store.insert_seen(_new(1, block=5))
     store.start_proving(old.id)
     store.mark_proved(old.id, [1], b"p", b"c")

@@ -8,8 +8,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
-from daemon_helpers import MODEL, Devchain, FixedPortAnvil, free_port, proof_for
 from eth_account import Account
+from eth_typing import HexStr
 
 from oracle.accounts import Signer
 from oracle.daemon.fees import GasPolicy
@@ -21,6 +21,7 @@ from oracle.daemon.submitter import Submitter
 from oracle.daemon.watcher import Watcher, WatcherSettings
 from oracle.errors import ChainConnectionError
 from oracle.solc import CompiledContract
+from tests.oracle.daemon.daemon_helpers import MODEL, Devchain, FixedPortAnvil, free_port, proof_for
 
 pytestmark = pytest.mark.anvil
 GWEI = 10**9
@@ -68,8 +69,8 @@ class Rig:
         calldata = self.hub.fulfill_calldata(request_id, outputs, proof)
         return self.store.mark_proved(job.id, outputs, bytes(256), calldata)
 
-    def fulfil_as(self, sender: str, job: Job, outputs: Sequence[int], **tx: int) -> str:
-        """Fulfil `job`'s request from an unlocked dev account (a rival submitter)."""
+    def fulfill_as(self, sender: str, job: Job, outputs: Sequence[int], **tx: int) -> str:
+        """Fulfill `job`'s request from an unlocked dev account (a rival submitter)."""
         data = self.hub.fulfill_calldata(
             job.request_id, outputs, proof_for(job.request_id, outputs, sender)
         )
@@ -108,7 +109,7 @@ def test_a_proved_job_is_sent_then_confirmed_at_depth(rig: Rig) -> None:
 
 def test_already_fulfilled_by_someone_else_is_done_without_a_transaction(rig: Rig) -> None:
     job = rig.proved_job(outputs=(3,))
-    rig.fulfil_as(rig.chain.dev, job, [3])
+    rig.fulfill_as(rig.chain.dev, job, [3])
     report = rig.submitter.step()
     assert [j.id for j in report.confirmed] == [job.id] and report.sent == []
     done = rig.store.get(job.id)
@@ -185,13 +186,13 @@ def test_a_rival_mined_first_in_the_same_block_settles_as_done(rig: Rig) -> None
     job = rig.proved_job(outputs=(5,))
     rig.chain.rpc("evm_setAutomine", False)
     rig.submitter.step()
-    rig.fulfil_as(rig.chain.dev, job, [5], maxPriorityFeePerGas=50 * GWEI, maxFeePerGas=100 * GWEI)
+    rig.fulfill_as(rig.chain.dev, job, [5], maxPriorityFeePerGas=50 * GWEI, maxFeePerGas=100 * GWEI)
     rig.chain.mine(2)
     report = rig.submitter.step()
     assert [j.id for j in report.confirmed] == [job.id] and report.gas_spent_wei > 0
     done = rig.store.get(job.id)
     assert "already fulfilled" in (done.reason or "") and done.gas_cost == report.gas_spent_wei
-    receipt = rig.chain.w3.eth.get_transaction_receipt(done.tx_hash or "")
+    receipt = rig.chain.w3.eth.get_transaction_receipt(HexStr(done.tx_hash or ""))
     assert receipt["status"] == 0  # ours was mined, and reverted
 
 
@@ -226,7 +227,7 @@ def test_a_pending_transaction_displaced_by_another_process_is_sent_again(rig: R
     assert rig.hub.request_status(job.request_id) is Status.FULFILLED
 
 
-def test_a_fulfilment_removed_by_a_reorg_is_mined_again(rig: Rig) -> None:
+def test_a_fulfillment_removed_by_a_reorg_is_mined_again(rig: Rig) -> None:
     watcher = Watcher(rig.hub, rig.store, WatcherSettings(confirmations=1), model_ids=[MODEL])
     job = rig.proved_job()
     snapshot = rig.chain.rpc("evm_snapshot")
@@ -237,7 +238,7 @@ def test_a_fulfilment_removed_by_a_reorg_is_mined_again(rig: Rig) -> None:
     mined_at = rig.store.get(job.id).mined_block
     assert mined_at is not None and (rig.store.cursor() or 0) >= mined_at
 
-    rig.chain.rpc("evm_revert", snapshot)  # the fulfilment is gone, the request stays
+    rig.chain.rpc("evm_revert", snapshot)  # the fulfillment is gone, the request stays
     rig.chain.mine(3)
     report = watcher.poll()
     assert report.fork_point is not None and report.fork_point < mined_at
@@ -245,13 +246,13 @@ def test_a_fulfilment_removed_by_a_reorg_is_mined_again(rig: Rig) -> None:
     assert rig.store.get(job.id).state is State.SUBMITTED
     assert rig.hub.request_status(job.request_id) is Status.PENDING
 
-    report = rig.submitter.step()  # the node forgot the transaction: same bytes again
-    assert [j.id for j in report.rebroadcast] == [job.id]
+    step = rig.submitter.step()  # the node forgot the transaction: same bytes again
+    assert [j.id for j in step.rebroadcast] == [job.id]
     rig.chain.mine(1)
     rig.submitter.step()
     assert rig.store.get(job.id).state is State.CONFIRMED
     assert rig.hub.request_status(job.request_id) is Status.FULFILLED
-    assert len(rig.store.txs(job.id)) == 1  # never a second fulfilment transaction
+    assert len(rig.store.txs(job.id)) == 1  # never a second fulfillment transaction
 
 
 @pytest.mark.slow
@@ -278,7 +279,7 @@ def test_an_rpc_outage_is_retried_with_backoff_and_bounded(
         with pytest.raises(ChainConnectionError, match="failed 3 times"):
             rig.submitter.step()
         node.start()  # the submitted job is followed to the end
-        # If the node's state dump missed the fulfilment's block, the node has forgotten the
+        # If the node's state dump missed the fulfillment's block, the node has forgotten the
         # transaction and the submitter sends the stored bytes again: a few steps at most.
         for _ in range(5):
             rig.chain.mine(2)

@@ -6,12 +6,12 @@ import itertools
 from pathlib import Path
 
 import pytest
-from daemon_helpers import MODEL, Devchain
 
 from oracle.daemon.hub import Status
 from oracle.daemon.jobs import State
 from oracle.daemon.store import Store
 from oracle.daemon.watcher import Watcher, WatcherSettings
+from tests.oracle.daemon.daemon_helpers import MODEL, Devchain
 
 pytestmark = pytest.mark.anvil
 
@@ -48,9 +48,10 @@ def test_other_models_are_ignored_and_ranges_stay_bounded(
     ids = [devchain.request([i]) for i in range(3)]
     devchain.mine(20)
     head = devchain.head()
-    cursors = []
+    cursors: list[int] = []
     while True:
         report = watcher.poll()
+        assert report.cursor is not None
         cursors.append(report.cursor)
         if report.caught_up:
             break

@@ -6,7 +6,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from pages_stack import LiveDaemon, serve_requests, start_live_daemon, tiny_model
+
+from tests.oracle.pages.pages_stack import LiveDaemon, serve_requests, start_live_daemon, tiny_model
 
 
 @pytest.fixture(scope="session")

@@ -77,7 +77,7 @@ class LiveDaemon:
         assert self.service.server is not None
         return f"http://127.0.0.1:{self.service.server.port}/"
 
-    def fulfil_receipt(self, request_id: int) -> Any:
+    def fulfill_receipt(self, request_id: int) -> Any:
         logs = self.hub.events.InferenceFulfilled().get_logs(
             from_block=0, argument_filters={"requestId": request_id}
         )
@@ -149,7 +149,7 @@ def start_live_daemon(model_dir: Path, folder: Path) -> LiveDaemon:
 
 
 def serve_requests(live: LiveDaemon) -> None:
-    """Two requests the daemon fulfils and one it refuses; wait until all are settled."""
+    """Two requests the daemon fulfills and one it refuses; wait until all are settled."""
     sender = live.chain.dev_accounts[1]
     for name, model_id, inputs in (("good1", live.model_id, [1000, 2000, -3000]),
                                    ("good2", live.model_id, [-500, 40000, 7]),
@@ -164,4 +164,4 @@ def serve_requests(live: LiveDaemon) -> None:
         counts = store.counts()
         return counts[State.CONFIRMED] >= 3 and counts[State.FAILED] >= 1  # 2 requests, 1 round
 
-    wait_for("two fulfilments, a feed round and a failure", settled, 90)
+    wait_for("two fulfillments, a feed round and a failure", settled, 90)

@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pages_stack import LiveDaemon
 
 from oracle.cli import main
+from tests.oracle.pages.pages_stack import LiveDaemon
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -115,9 +115,9 @@ def test_the_status_page_in_a_browser(
         tile = browser.find_element(By.CSS_SELECTOR, f'[data-state="{state.value}"] .v')
         assert tile.text == str(n), state
     rows = {r.get_attribute("data-tx"): r for r in
-            browser.find_elements(By.CSS_SELECTOR, "#fulfilments tr[data-tx]")}  # fmt: skip
+            browser.find_elements(By.CSS_SELECTOR, "#fulfillments tr[data-tx]")}  # fmt: skip
     for name in ("good1", "good2"):
-        receipt = live_daemon.fulfil_receipt(live_daemon.requests[name])
+        receipt = live_daemon.fulfill_receipt(live_daemon.requests[name])
         row = rows[receipt["transactionHash"].to_0x_hex()]
         assert f"request {live_daemon.requests[name]}" in row.text
         fee = receipt["gasUsed"] * receipt["effectiveGasPrice"]

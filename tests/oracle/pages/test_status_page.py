@@ -9,11 +9,11 @@ import urllib.request
 from html.parser import HTMLParser
 
 import pytest
-from pages_stack import URL_SECRET, LiveDaemon
 
 from oracle.daemon.logs import register_secret
 from oracle.daemon.metrics import DaemonMetrics, MetricsServer
 from oracle.pages.status import GasUsed, scrub
+from tests.oracle.pages.pages_stack import URL_SECRET, LiveDaemon
 
 # One daemon for every test that reads its pages: keep them on one xdist worker.
 pytestmark = [pytest.mark.anvil, pytest.mark.xdist_group("pages-daemon")]
@@ -62,7 +62,7 @@ def test_the_status_page_shows_the_stores_and_the_chains_figures(live_daemon: Li
     ]
     fulfilled = {r["data-tx"]: r for r in page.rows if "data-tx" in r}
     for name in ("good1", "good2"):
-        receipt = live_daemon.fulfil_receipt(live_daemon.requests[name])
+        receipt = live_daemon.fulfill_receipt(live_daemon.requests[name])
         row = fulfilled[receipt["transactionHash"].to_0x_hex()]
         assert int(row["data-fee-wei"]) == receipt["gasUsed"] * receipt["effectiveGasPrice"]
         assert int(row["data-gas"]) == receipt["gasUsed"]
@@ -88,7 +88,8 @@ def test_the_status_page_never_shows_a_key_or_the_rpc_credentials(
     key = live_daemon.key.removeprefix("0x").lower()
     assert key not in body.lower()
     assert URL_SECRET not in body
-    assert live_daemon.service.config.chain.url not in body
+    url = live_daemon.service.config.chain.url
+    assert url is not None and url not in body
 
 
 def test_scrub_removes_secrets_and_url_credentials() -> None:
@@ -122,7 +123,7 @@ def test_gas_used_is_read_from_receipts_and_missing_ones_show_nothing(
     live_daemon: LiveDaemon,
 ) -> None:
     w3 = live_daemon.chain.w3
-    receipts = [live_daemon.fulfil_receipt(live_daemon.requests[n]) for n in ("good1", "good2")]
+    receipts = [live_daemon.fulfill_receipt(live_daemon.requests[n]) for n in ("good1", "good2")]
     hashes = [r["transactionHash"].to_0x_hex() for r in receipts]
     gas = GasUsed(keep=1)
     assert gas(w3, hashes[0]) == receipts[0]["gasUsed"]

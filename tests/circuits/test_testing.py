@@ -6,19 +6,19 @@ import pytest
 
 from circuits.builder import Builder
 from circuits.field import R
-from circuits.lc import LC
+from circuits.lc import LinearCombination
 from circuits.program import Circuit
 from circuits.testing import check_circuit, hint_outputs, replay, tamper, wire
 
 
-def square(api: Builder) -> LC:
+def square(api: Builder) -> LinearCombination:
     y, x = api.public_input("y"), api.private_input("x")
     sq = api.mul(x, x)
     api.assert_equal(sq, y)
     return sq
 
 
-def square_private_first(api: Builder) -> LC:
+def square_private_first(api: Builder) -> LinearCombination:
     """Inputs declared out of wire order: the builder renumbers, the checks must follow."""
     x = api.private_input("x")
     sq = api.mul(x, x)
@@ -26,7 +26,7 @@ def square_private_first(api: Builder) -> LC:
     return sq
 
 
-def leaky(api: Builder) -> LC:
+def leaky(api: Builder) -> LinearCombination:
     """A broken gadget: the "bits" hint output is pinned by nothing but a tautology."""
     x = api.private_input("x")
     with api.gadget("leaky"):
@@ -83,14 +83,14 @@ def test_replay_recomputes_downstream_wires() -> None:
     circuit = api.build()
     w = circuit.solve({"x": 3, "y": 9}).values
     forged = replay(circuit, w, {2: 5})
-    assert forged[wire(LC.wire(3))] == 25  # the product follows the forged input
+    assert forged[wire(LinearCombination.wire(3))] == 25  # the product follows the forged input
     assert circuit.cs.first_unsatisfied(forged) == 1
 
 
 def test_tamper_reduces_mod_r() -> None:
-    assert tamper([1, 2, 3], LC.wire(2), -1) == [1, 2, R - 1]
+    assert tamper([1, 2, 3], LinearCombination.wire(2), -1) == [1, 2, R - 1]
     with pytest.raises(ValueError, match="not a single wire"):
-        wire(LC.wire(1) + 1)
+        wire(LinearCombination.wire(1) + 1)
 
 
 def test_needs_a_valid_assignment() -> None:

@@ -40,7 +40,7 @@ from circuits.gadgets.bits import from_bits, to_bits
 from circuits.gadgets.compare import is_zero
 from circuits.gadgets.fixed_point import rescale
 from circuits.hints import register_hint
-from circuits.lc import LC
+from circuits.lc import LinearCombination
 
 
 def input_range(bound: int, drop: int, midpoint: bool) -> tuple[int, int]:
@@ -57,17 +57,18 @@ def signed_width(lo: int, hi: int) -> int:
 
 @dataclass(frozen=True)
 class Decomposed:
-    """The input split for a plan: domain offset bits, the rounded input as an LC, and the
-    indicators of where it lies (``inside`` / ``below`` / ``above``, LCs over bits)."""
+    """The input split for a plan: domain offset bits, the rounded input (a linear
+    combination), and the indicators of where it lies (``inside`` / ``below`` / ``above``,
+    linear combinations over bits)."""
 
-    u_bits: list[LC]
-    q: LC
-    inside: LC
-    below: LC
-    above: LC
+    u_bits: list[LinearCombination]
+    q: LinearCombination
+    inside: LinearCombination
+    below: LinearCombination
+    above: LinearCombination
 
 
-def decompose(api: Builder, plan: Plan, x: LC, drop: int = 0) -> Decomposed:
+def decompose(api: Builder, plan: Plan, x: LinearCombination, drop: int = 0) -> Decomposed:
     """Round x (scale in_scale + drop) to the plan's scale and split it (see module doc).
 
     Constraints: drop + n + 1 for the decomposition, where n covers the plan's calibrated
@@ -90,10 +91,10 @@ def decompose(api: Builder, plan: Plan, x: LC, drop: int = 0) -> Decomposed:
             sign = bits[n - 1]
             inside = api.mul(sign, zero) if plan.above is not None else sign
             return Decomposed(bits[:m], q, inside, 1 - sign, sign - inside)
-        return Decomposed(bits[:m], q, zero, LC({}), 1 - zero)
+        return Decomposed(bits[:m], q, zero, LinearCombination({}), 1 - zero)
 
 
-def monomials(api: Builder, bits: Sequence[LC]) -> list[LC]:
+def monomials(api: Builder, bits: Sequence[LinearCombination]) -> list[LinearCombination]:
     """prod_{i in S} bits[i] for every subset S (index = bit mask of S).
 
     Constraints: 2^k - k - 1 for k bits (the singletons and the empty product are free)."""
@@ -103,7 +104,7 @@ def monomials(api: Builder, bits: Sequence[LC]) -> list[LC]:
     return out
 
 
-def select_table(monos: Sequence[LC], column: Sequence[int]) -> LC:
+def select_table(monos: Sequence[LinearCombination], column: Sequence[int]) -> LinearCombination:
     """sum_S a_S mono_S with a the Moebius transform of `column`, so that the result equals
     column[i] whenever the bits encode i. Free (a linear combination)."""
     a = [int(v) for v in column]
@@ -113,7 +114,7 @@ def select_table(monos: Sequence[LC], column: Sequence[int]) -> LC:
             if mask & step:
                 a[mask] -= a[mask ^ step]
         step <<= 1
-    out = LC({})
+    out = LinearCombination({})
     for coef, mono in zip(a, monos, strict=True):
         if coef:
             out = out + mono * coef
@@ -123,10 +124,10 @@ def select_table(monos: Sequence[LC], column: Sequence[int]) -> LC:
 def polynomial(
     api: Builder,
     plan: Plan,
-    u_bits: Sequence[LC],
-    addend: LC | None = None,
+    u_bits: Sequence[LinearCombination],
+    addend: LinearCombination | None = None,
     addend_range: tuple[int, int] = (0, 0),
-) -> LC:
+) -> LinearCombination:
     """round(2^s_out p_seg(t / 2^tb) + addend / 2^K) for domain offset bits u_bits.
 
     `addend` joins the accumulator (scale 2^(K + s_out)) before the single rounding; it
@@ -163,7 +164,7 @@ def output_range(plan: Plan, addend_range: tuple[int, int] = (0, 0)) -> tuple[in
     return plan.y_min + (addend_range[0] >> k) - 1, plan.y_max + (addend_range[1] >> k) + 1
 
 
-def piecewise(api: Builder, plan: Plan, x: LC, drop: int = 0) -> LC:
+def piecewise(api: Builder, plan: Plan, x: LinearCombination, drop: int = 0) -> LinearCombination:
     """plan's function of x (an integer at scale plan.in_scale + drop, within the plan's
     calibrated range once rounded), at scale plan.out_scale. See the module docstring;
     `piecewise_cost` gives the exact constraint count."""
@@ -172,7 +173,7 @@ def piecewise(api: Builder, plan: Plan, x: LC, drop: int = 0) -> LC:
         y_in = polynomial(api, plan, dec.u_bits)
         if dec.inside.is_constant():
             return y_in
-        rest = LC({})
+        rest = LinearCombination({})
         for ind, tail in ((dec.below, plan.below), (dec.above, plan.above)):
             if tail is not None:
                 value = dec.q * tail[0] + tail[1]
@@ -226,14 +227,20 @@ def msb_onehot_hint(x: int, *, lo: int, count: int) -> list[int]:
 class LogResult:
     """round(2^out_scale ln(s / 2^s_scale)) up to `error` (real units); |value| <= bound."""
 
-    value: LC
+    value: LinearCombination
     error: float
     bound: int
     plan: Plan
 
 
 def log_scaled(
-    api: Builder, s: LC, s_scale: int, s_min: int, s_max: int, out_scale: int, guard: int
+    api: Builder,
+    s: LinearCombination,
+    s_scale: int,
+    s_min: int,
+    s_max: int,
+    out_scale: int,
+    guard: int,
 ) -> LogResult:
     """ln(s / 2^s_scale) at `out_scale` for an integer s in [s_min, s_max], s_min >= 2.
 
@@ -257,10 +264,13 @@ def log_scaled(
         onehot = api.hint("msb_onehot", [s], count, lo=j_lo, count=count)
         for o in onehot:
             api.assert_bool(o)
-        api.assert_equal(sum(onehot, LC({})), 1)
-        mant = api.mul(s, sum((o * (1 << (top - j_lo - i)) for i, o in enumerate(onehot)), LC({})))
+        api.assert_equal(sum(onehot, LinearCombination({})), 1)
+        mant = api.mul(
+            s,
+            sum((o * (1 << (top - j_lo - i)) for i, o in enumerate(onehot)), LinearCombination({})),
+        )
         bits = to_bits(api, mant - (1 << top), top)
-        addend = sum((o * c for o, c in zip(onehot, terms, strict=True)), LC({}))
+        addend = sum((o * c for o, c in zip(onehot, terms, strict=True)), LinearCombination({}))
         span = (min(terms), max(terms))
         value = polynomial(api, plan, bits[drop:], addend, span)
     error = plan.max_error + (math.ldexp(1.0, -fb - 1) if drop else 0.0) + math.ldexp(1.0, -k - 1)

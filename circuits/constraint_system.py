@@ -18,6 +18,9 @@ from circuits.errors import UnsatisfiedConstraintError, WitnessError
 from circuits.field import R
 from circuits.lc import Terms
 
+#: The file name of a constraint system (iden3 ``.r1cs``) in a model or key directory.
+R1CS_FILE = "circuit.r1cs"
+
 
 @dataclass(frozen=True, eq=False)
 class ConstraintSystem:

@@ -493,7 +493,7 @@ def test_proving_keys_are_loaded_once_per_file(
 
 
 def test_groth16py_is_imported_by_the_arkworks_module_only() -> None:
-    root = Path(__file__).parents[2]
+    root = Path(__file__).parents[3]
     pattern = re.compile(r"^\s*(import|from)\s+groth16py\b", re.MULTILINE)
     offenders = [
         str(p.relative_to(root))
