@@ -5,6 +5,8 @@ feeds it pushes and its operating policy (confirmation depth, gas, store, metric
 provers). Every bad value fails at load time with the file, the key and what was
 expected; unknown keys fail too. Relative paths are relative to the file's folder.
 
+Models: see `oracle.daemon.models_config` (ids, salts, the per-model request policy).
+
 The private key is never in the file: ``[account]`` names an environment variable that
 holds it, or a keystore file (with the variable holding its password).
 """
@@ -14,7 +16,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
@@ -26,6 +28,7 @@ from oracle.daemon._toml import Table
 from oracle.daemon.errors import ConfigError
 from oracle.daemon.feeds_config import FeedConfig, read_feeds
 from oracle.daemon.logs import register_secret
+from oracle.daemon.models_config import ModelConfig, read_models, resolve_ids
 from oracle.errors import AccountError
 
 GWEI = 10**9
@@ -94,15 +97,6 @@ class GasConfig:
 
 
 @dataclass(frozen=True)
-class ModelConfig:
-    """A model the daemon proves: its hub id and the artifact folder of its circuit."""
-
-    name: str
-    model_id: bytes
-    artifacts: Path
-
-
-@dataclass(frozen=True)
 class DaemonConfig:
     file: Path
     chain: ChainConfig
@@ -124,6 +118,10 @@ class DaemonConfig:
 
     def model_by_id(self, model_id: bytes) -> ModelConfig | None:
         return next((m for m in self.models if m.model_id == model_id), None)
+
+    def with_owner(self, owner: str) -> DaemonConfig:
+        """This configuration with the model ids `owner` registers under (`resolve_ids`)."""
+        return replace(self, models=resolve_ids(self.models, owner, self.file))
 
 
 def _read_chain(t: Table) -> ChainConfig:
@@ -217,21 +215,6 @@ def _read_gas_limit(t: Table, kind: str) -> int | None:
     return EMBEDDED_GAS if kind == "embedded" else None
 
 
-def _read_models(tables: list[Table], base: Path) -> tuple[ModelConfig, ...]:
-    models: list[ModelConfig] = []
-    for t in tables:
-        model_id = t.bytes32("id")
-        name = t.string("name", default="0x" + model_id.hex())
-        artifacts = t.path("artifacts", base, kind="dir")
-        t.finish()
-        if any(m.name == name for m in models):
-            raise t.error("name", f"duplicate model name {name!r}")
-        if any(m.model_id == model_id for m in models):
-            raise t.error("id", f"model id 0x{model_id.hex()} is listed twice")
-        models.append(ModelConfig(name, model_id, artifacts))
-    return tuple(models)
-
-
 def parse_config(data: dict[str, object], file: Path) -> DaemonConfig:
     """Validate a parsed TOML document; `file` locates errors and relative paths."""
     root = Table(data, "", str(file))
@@ -257,7 +240,8 @@ def parse_config(data: dict[str, object], file: Path) -> DaemonConfig:
     workers = provers.integer("workers", minimum=1, default=1)
     proof_timeout = provers.number("timeout", minimum=0.0, exclusive=True, default=3600.0)
     provers.finish()
-    models = _read_models(root.tables("models"), base)
+    # Salts only where the daemon deploys the hub and registers the models itself.
+    models = read_models(root.tables("models"), base, local=hub is None)
     feeds = read_feeds(root.tables("feeds"), base, {m.name for m in models})
     root.finish()
     return DaemonConfig(

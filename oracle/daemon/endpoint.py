@@ -3,8 +3,8 @@
 `connect` opens ``[chain].kind = "rpc"``. With ``"anvil"`` or ``"embedded"`` the daemon
 starts the chain itself (`start_chain`: an Anvil node on a free loopback port, or py-evm
 in its own process) and funds its account from the dev accounts; `deploy_hub` then
-deploys a hub, registers every configured model (under its configured id, with a
-freshly rendered verifier) and creates every configured feed with the daemon as its
+deploys a hub, registers every configured model (with its configured salt, so under
+the id the daemon's account derives, with a freshly rendered verifier) and creates every configured feed with the daemon as its
 updater. Such a chain lives as long as the daemon: nothing on it outlives a restart, so
 a ``[hub].address`` cannot refer to it.
 
@@ -83,9 +83,16 @@ def start_chain(config: DaemonConfig, signer: Signer) -> Chain:
 
 def deploy_hub(chain: Chain, config: DaemonConfig, updater: str) -> str:
     """Deploy a hub on `chain` with the configured models and feeds; its address."""
-    hub = Hub.deploy(chain)
+    hub = Hub.deploy(chain, sender=updater)
     for model in config.models:
-        deploy_model(chain, model.artifacts, hub, model_id=model.model_id)
+        if model.salt is None:
+            raise DaemonError(f"{config.file}: model {model.name!r} has no salt to register with")
+        dep = deploy_model(chain, model.artifacts, hub, salt=model.salt, sender=updater)
+        if dep.model_id != model.model_id:
+            raise DaemonError(
+                f"{config.file}: model {model.name!r} was registered as 0x{dep.model_id.hex()}, "
+                f"the configuration expects 0x{model.model_id.hex()}"
+            )
     for feed in config.feeds:
         hub.create_feed(feed.feed_id, config.model(feed.model).model_id)
         hub.set_feed_updater(feed.feed_id, updater)

@@ -23,7 +23,7 @@ from typing import Any, Protocol
 
 from web3 import Web3
 
-from oracle.daemon.config import ModelConfig
+from oracle.daemon.models_config import ModelConfig
 from oracle.daemon.errors import DaemonError
 from oracle.daemon.feeds_config import FeedConfig, SourceConfig
 from oracle.daemon.hub import Hub

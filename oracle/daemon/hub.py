@@ -35,6 +35,7 @@ from oracle.contracts import CONTRACTS_DIR, hub_contracts
 from oracle.daemon.jobs import Kind, NewJob, request_key
 from oracle.daemon.rpc import DEFAULT_RETRY, RetryPolicy, with_retry
 from oracle.errors import OracleError
+from oracle.hub_types import only_from
 from oracle.reverts import RevertDecoder, is_revert, revert_data
 
 
@@ -163,7 +164,9 @@ class Hub:
             lambda: self.w3.eth.get_logs(params),
             self.retry,
         )
-        return [self._decode(entry) for entry in logs]
+        # The node filtered by address already; a provider that ignores the filter must not
+        # make look-alike logs of another contract count as requests.
+        return [self._decode(entry) for entry in only_from(self.address, logs)]
 
     def _event_args(self, entry: LogReceipt) -> dict[str, Any]:
         """The arguments of an ``InferenceRequested`` log by name (addresses checksummed,

@@ -38,7 +38,8 @@ from circuits import FieldRangeError, Manifest, PublicLayout
 from oracle.accounts import Signer
 from oracle.chain import Chain
 from oracle.daemon import endpoint
-from oracle.daemon.config import DaemonConfig, ModelConfig
+from oracle.daemon.config import DaemonConfig
+from oracle.daemon.models_config import ModelConfig
 from oracle.daemon.errors import DaemonError, IllegalTransition
 from oracle.daemon.feeds import FeedScheduler
 from oracle.daemon.fees import GasPolicy
@@ -91,8 +92,8 @@ class Service:
         retry: RetryPolicy = DEFAULT_RETRY,
         shutdown_grace: float = 30.0,
     ) -> None:
-        self.config = config
         self.signer = signer or (chain.signer if chain else None) or config.account.load()
+        self.config = config = config.with_owner(self.signer.address)
         self.own_chain: Chain | None = None  # a chain this service started, stopped by it
         if chain is None and w3 is None and config.chain.kind != "rpc":
             chain = self.own_chain = endpoint.start_chain(config, self.signer)
