@@ -384,7 +384,9 @@ class Hub:
         same transaction and can emit look-alike events, so logs of any other address are
         dropped before decoding."""
         only_hub = cast(TxReceipt, {**receipt, "logs": only_from(self.address, receipt["logs"])})
-        return list(getattr(self.contract.events, event)().process_receipt(only_hub, errors=DISCARD))
+        return list(
+            getattr(self.contract.events, event)().process_receipt(only_hub, errors=DISCARD)
+        )
 
     def requested_in(self, receipt: TxReceipt) -> list[InferenceRequested]:
         """InferenceRequested events of the hub in a receipt (e.g. a consumer's request)."""

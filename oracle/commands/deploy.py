@@ -48,7 +48,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     salt = p.add_mutually_exclusive_group()
     salt.add_argument("--name", help="register with salt keccak256(NAME) instead of the default")
-    salt.add_argument("--salt", type=_salt, metavar="0xSALT", help="register with this 32-byte salt")
+    salt.add_argument(
+        "--salt", type=_salt, metavar="0xSALT", help="register with this 32-byte salt"
+    )
     p.add_argument(
         "-o",
         "--out",
@@ -67,7 +69,9 @@ def _salt(text: str) -> bytes:
     except ValueError:
         value = b""
     if len(value) != 32:
-        raise argparse.ArgumentTypeError(f"a salt is 32 bytes in hex (0x + 64 digits), got {text!r}")
+        raise argparse.ArgumentTypeError(
+            f"a salt is 32 bytes in hex (0x + 64 digits), got {text!r}"
+        )
     return value
 
 
@@ -83,9 +87,7 @@ def run(args: argparse.Namespace) -> int:
         hub = hub_for(args.out, chain, args.hub)
         if hub and not args.hub:
             _progress(f"using the hub recorded in {args.out}: {hub}")
-        dep = deploy_model(
-            chain, args.dir, hub, name=args.name, salt=args.salt, progress=_progress
-        )
+        dep = deploy_model(chain, args.dir, hub, name=args.name, salt=args.salt, progress=_progress)
         write_deployment(args.out, dep)
         _report(dep, args)
         if chain.kind != "rpc":

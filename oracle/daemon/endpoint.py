@@ -4,7 +4,8 @@
 starts the chain itself (`start_chain`: an Anvil node on a free loopback port, or py-evm
 in its own process) and funds its account from the dev accounts; `deploy_hub` then
 deploys a hub, registers every configured model (with its configured salt, so under
-the id the daemon's account derives, with a freshly rendered verifier) and creates every configured feed with the daemon as its
+the id the daemon's account derives, with a freshly rendered verifier) and creates every
+configured feed with the daemon as its
 updater. Such a chain lives as long as the daemon: nothing on it outlives a restart, so
 a ``[hub].address`` cannot refer to it.
 

@@ -4,8 +4,9 @@ A round is due when the feed has never been updated, when its last on-chain upda
 ``heartbeat`` seconds old (chain time, the clock the contract's staleness checks use), or
 when a quantized input moved by more than ``deviation_percent`` from the inputs of the
 last round this daemon posted. One round per feed is in flight at a time; its number is
-the on-chain round + 1 (a round posted meanwhile by another updater makes ours
-``RoundNotIncreasing``, which the submitter settles as done).
+exactly the on-chain round + 1, the only round the hub takes (a round posted meanwhile by
+another updater makes ours ``RoundNotNext``, which the submitter settles as done; a round
+that failed is tried again under the same number, as a new attempt).
 
 Sources return real numbers; they are quantized with the model's input scales
 (``round(x * 2^scale)``) and range-checked against its input bit width before any proof.
@@ -23,11 +24,11 @@ from typing import Any, Protocol
 
 from web3 import Web3
 
-from oracle.daemon.models_config import ModelConfig
 from oracle.daemon.errors import DaemonError
 from oracle.daemon.feeds_config import FeedConfig, SourceConfig
 from oracle.daemon.hub import Hub
 from oracle.daemon.jobs import FINAL, Job, Kind, NewJob, State, feed_key
+from oracle.daemon.models_config import ModelConfig
 from oracle.daemon.store import Store
 
 log = logging.getLogger(__name__)
@@ -40,6 +41,10 @@ _AGGREGATOR_ABI = [
                  {"name": "startedAt", "type": "uint256"}, {"name": "updatedAt", "type": "uint256"},
                  {"name": "answeredInRound", "type": "uint80"}]},
 ]  # fmt: skip
+
+
+#: The hub counts rounds in uint64.
+MAX_ROUND = 2**64 - 1
 
 
 class SourceError(DaemonError):
@@ -224,12 +229,16 @@ class FeedScheduler:
         stale = chain_round == 0 or now - updated_at >= feed.heartbeat
         if not stale and moved <= feed.deviation_percent:
             return None
-        # Past the chain's round and past every round tried here (a failed one keeps its key).
-        next_round = max([chain_round, *(int(j.payload["round"]) for j in rounds)]) + 1
+        next_round = chain_round + 1
+        if next_round > MAX_ROUND:
+            raise SourceError(
+                f"feed 0x{feed.feed_id.hex()} is at round {chain_round}: no next round"
+            )
+        attempt = sum(1 for j in rounds if int(j.payload["round"]) == next_round)
         payload = {"feed_id": "0x" + feed.feed_id.hex(), "round": next_round, "inputs": inputs}
         model = self.models[feed.model]
-        new = NewJob(Kind.FEED, feed_key(feed.feed_id, next_round), model.model_id, payload,
-                     number, block_hash)  # fmt: skip
+        new = NewJob(Kind.FEED, feed_key(feed.feed_id, next_round, attempt), model.model_id,
+                     payload, number, block_hash)  # fmt: skip
         job, _ = self.store.insert_seen(new)
         why = "heartbeat" if stale else f"deviation {moved:.3g} %"
         log.info("feed round due (%s)", why, extra={"job": job.id, "round": next_round})

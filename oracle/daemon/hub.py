@@ -90,6 +90,29 @@ class RequestEvent:
         )
 
 
+#: Key prefix of the failed jobs that record undecodable logs.
+UNDECODABLE = "request:undecodable:"
+
+
+@dataclass(frozen=True)
+class UndecodableLog:
+    """An ``InferenceRequested`` log of the hub that does not decode: it becomes a job
+    that fails at once with `reason`, so the store says what was skipped."""
+
+    reason: str
+    block_number: int
+    block_hash: str
+    tx_hash: str
+    log_index: int
+
+    def new_job(self) -> NewJob:
+        payload = {"request_id": 0, "tx_hash": self.tx_hash, "log_index": self.log_index,
+                   "error": self.reason}  # fmt: skip
+        key = f"{UNDECODABLE}{self.tx_hash}:{self.log_index}"
+        return NewJob(Kind.REQUEST, key, b"\x00" * 32, payload, self.block_number,
+                      self.block_hash)  # fmt: skip
+
+
 #: The hand-written contracts, next to the packages in the repository.
 def load_hub_abi(contracts_dir: Path = CONTRACTS_DIR) -> list[dict[str, Any]]:
     """The ABI of ``ZkOracle``, from the same (cached) compilation the bindings use."""
@@ -147,9 +170,10 @@ class Hub:
 
     def request_logs(
         self, from_block: int, to_block: int, model_ids: Sequence[bytes] = ()
-    ) -> list[RequestEvent]:
+    ) -> list[RequestEvent | UndecodableLog]:
         """``InferenceRequested`` logs in [from_block, to_block], for `model_ids` only
-        (every model if empty), in chain order."""
+        (every model if empty), in chain order; a log that does not decode is returned as
+        an `UndecodableLog` instead of stopping the others."""
         topics: list[Any] = [self._requested_topic.to_0x_hex(), None]
         if model_ids:
             topics.append([_hex(m) for m in model_ids])
@@ -188,13 +212,21 @@ class Hub:
                 args[i["name"]] = to_checksum_address(args[i["name"]])
         return args
 
-    def _decode(self, entry: LogReceipt) -> RequestEvent:
+    def _decode(self, entry: LogReceipt) -> RequestEvent | UndecodableLog:
         try:
-            args = self._event_args(entry)
+            return self._decoded(entry)
         except Exception as exc:
-            raise OracleError(
-                f"undecodable InferenceRequested log in tx {_hex(entry['transactionHash'])}: {exc}"
-            ) from exc
+            why = f"undecodable InferenceRequested log in tx {_hex(entry['transactionHash'])}"
+            return UndecodableLog(
+                f"{why}: {type(exc).__name__}: {exc}",
+                int(entry["blockNumber"]),
+                _hex(entry["blockHash"]),
+                _hex(entry["transactionHash"]),
+                int(entry["logIndex"]),
+            )
+
+    def _decoded(self, entry: LogReceipt) -> RequestEvent:
+        args = self._event_args(entry)
         return RequestEvent(
             request_id=int(args["requestId"]),
             model_id=bytes(args["modelId"]),

@@ -2,10 +2,11 @@
 which hub ids, and on what terms it takes their requests.
 
 The hub derives a model id from its owner and a salt (``modelIdOf``). With a
-``[hub].address`` the hub holds the model already: ``id`` names it. Without one (a chain the
-daemon starts itself) the daemon deploys a hub and registers every model with its own account and ``salt`` (a 32-byte hex
-value, or any other text whose keccak256 is taken; default: the model's ``name``), so the
-ids follow once the account is known (`resolve_ids`); an ``id`` given there must match.
+``[hub].address`` the hub holds the model already: ``id`` names it. Without one (a chain
+the daemon starts itself) the daemon deploys a hub and registers every model with its own
+account and ``salt`` (a 32-byte hex value, or any other text whose keccak256 is taken;
+default: the model's ``name``), so the ids follow once the account is known
+(`resolve_ids`); an ``id`` given there must match.
 
 Policy (all optional, per model): a request is refused before proving when its fee is below
 ``min_fee`` wei, or below the gas its fulfilment is expected to cost times ``fee_margin``
@@ -69,7 +70,7 @@ def _policy(t: Table) -> ModelPolicy:
 def _read_model(t: Table, base: Path, local: bool) -> ModelConfig:
     model_id = t.bytes32("id") if t.has("id") else b""
     if not local and not model_id:
-        raise t.error("id", "required: the id the model is registered under on the hub")
+        raise t.error("id", "required with [hub].address: the model's id on that hub")
     if not model_id and not t.has("name"):
         raise t.error("name", "required without an id: it is the default salt")
     name = t.string("name", default="0x" + model_id.hex())

@@ -39,13 +39,13 @@ from oracle.accounts import Signer
 from oracle.chain import Chain
 from oracle.daemon import endpoint
 from oracle.daemon.config import DaemonConfig
-from oracle.daemon.models_config import ModelConfig
 from oracle.daemon.errors import DaemonError, IllegalTransition
 from oracle.daemon.feeds import FeedScheduler
 from oracle.daemon.fees import GasPolicy
 from oracle.daemon.hub import Hub, load_hub_abi
 from oracle.daemon.jobs import Job, Kind, State
 from oracle.daemon.metrics import DaemonMetrics, MetricsServer
+from oracle.daemon.models_config import ModelConfig
 from oracle.daemon.provers import ProofResult, ProofTask, ProverPool
 from oracle.daemon.rpc import DEFAULT_RETRY, RetryPolicy
 from oracle.daemon.store import Store
@@ -235,21 +235,39 @@ class Service:
             self._guarded("watch", self._watch)
             if self.feeds is not None:
                 self._guarded("feeds", self._feed_step)
-        self._collect()
-        self._dispatch()
+        self._guarded("collect", self._collect)
+        self._guarded("dispatch", self._dispatch)
         self._guarded("submit", self._submit)
         for state, n in self.store.counts().items():
             self.metrics.jobs.set(n, state=state.value)
 
     def _guarded(self, what: str, step: Any) -> None:
-        """Run a chain step; an unreachable chain is reported and the loop goes on."""
+        """Run a chain step; an unreachable chain is reported and the loop goes on. Any
+        other error is logged and the loop goes on too: the jobs that cause one are failed
+        one by one where they are handled (`_each_job`), never the daemon."""
         try:
             step()
         except ChainConnectionError as exc:
             self._last_error = f"{what}: {exc}"
             log.error("chain unreachable during %s: %s", what, exc)
             return
+        except Exception as exc:
+            self._last_error = f"{what}: {type(exc).__name__}: {exc}"
+            self.metrics.failures.inc(reason=f"{what}_error")
+            log.exception("%s step failed", what)
+            return
         self._last_ok = time.time()
+
+    def _each_job(self, job_id: int, what: str, step: Any) -> Any:
+        """`step()` for one job; if it raises (other than an unreachable chain), the job
+        fails with the error as its reason and None is returned: the loop goes on."""
+        try:
+            return step()
+        except ChainConnectionError:
+            raise
+        except Exception as exc:
+            self._fail(job_id, f"{what}_error", f"{what}: {type(exc).__name__}: {exc}")
+            return None
 
     def _feed_step(self) -> None:
         """Feeds must not take request serving down with them: their errors are logged."""
@@ -268,7 +286,7 @@ class Service:
         self.metrics.requests_seen.inc(len(report.new_jobs))
         if report.fork_point is not None:
             self.metrics.reorgs.inc()
-        for job in report.vanished:
+        for job in [*report.vanished, *report.failed]:
             self.metrics.failures.inc(reason=job.reason_code or "unknown")
 
     def _feed_tick(self) -> None:
@@ -301,7 +319,8 @@ class Service:
             queued = self.store.jobs(State.SEEN, limit=1)
             if not queued:
                 return
-            task = self._task(queued[0])
+            job = queued[0]
+            task = self._each_job(job.id, "dispatch", lambda: self._task(job))  # noqa: B023
             if task is None:
                 continue
             self.store.start_proving(task.job_id)
@@ -318,7 +337,8 @@ class Service:
         broken = False
         for job_id, outcome in self.pool.done():
             if isinstance(outcome, ProofResult):
-                self._proved(job_id, outcome)
+                result = outcome
+                self._each_job(job_id, "store_proof", lambda: self._proved(job_id, result))  # noqa: B023
             elif isinstance(outcome, BrokenProcessPool):
                 broken = True
                 self.store.park(job_id, "prover process died")

@@ -151,11 +151,12 @@ def test_rounds_follow_heartbeat_and_deviation_one_at_a_time(tmp_path: Path) -> 
     store.transition(first.id, State.FAILED, "test: proof failed")
     now[0] += 10
     (retry,) = scheduler.tick(3, "0x03", 1020)
-    assert retry.payload["round"] == 2  # a failed round keeps its number; the next is used
+    # The hub takes exactly the next round: a failed round is tried again, a new attempt.
+    assert retry.payload["round"] == 1 and retry.key == first.key + ":1"
     store.transition(retry.id, State.PROVING)
     store.mark_proved(retry.id, [1], b"p", b"c")
     store.mark_confirmed(retry.id, "test")
-    chain.round, chain.updated_at = 2, 1020
+    chain.round, chain.updated_at = 2, 1020  # another updater posted round 2 meanwhile
     now[0] += 10
     assert scheduler.tick(4, "0x04", 1030) == []  # fresh, unchanged
     assert scheduler.tick(5, "0x05", 1031) == []  # not read again before poll_interval
@@ -170,4 +171,4 @@ def test_rounds_follow_heartbeat_and_deviation_one_at_a_time(tmp_path: Path) -> 
     values.values = [1.0]
     now[0] += 10
     (beat,) = scheduler.tick(8, "0x08", 1120)  # 100 s after the update: heartbeat
-    assert beat.payload["round"] == 4
+    assert beat.payload["round"] == 3
