@@ -310,5 +310,12 @@ class Hub:
         )
         return int(block["number"]), _hex(block["hash"]), int(block["timestamp"])
 
+    def base_fee(self) -> int:
+        """Base fee per gas of the latest block (0 before EIP-1559)."""
+        block = with_retry(
+            "eth_getBlockByNumber latest", lambda: self.w3.eth.get_block("latest"), self.retry
+        )
+        return int(block.get("baseFeePerGas", 0))
+
     def head(self) -> int:
         return with_retry("eth_blockNumber", lambda: int(self.w3.eth.block_number), self.retry)

@@ -8,7 +8,8 @@ proof never waits for the next poll to be sent):
 3. finished proofs are stored as ``proved`` with their calldata;
 4. queued jobs go to the provers (``seen -> proving``, at most ``workers`` proving and as
    many queued behind them); a request the model cannot take (input count, input range,
-   unconfigured model) fails here with the reason, without a prover;
+   unconfigured model) fails here with the reason, without a prover, and so does one the
+   model's policy refuses (fee, callback gas, expiry: `oracle.daemon.policy`);
 5. the submitter follows sent transactions and sends proved jobs.
 
 An unreachable chain (after the RPC retries) marks the daemon unhealthy for that step
@@ -46,6 +47,7 @@ from oracle.daemon.hub import Hub, load_hub_abi
 from oracle.daemon.jobs import Job, Kind, State
 from oracle.daemon.metrics import DaemonMetrics, MetricsServer
 from oracle.daemon.models_config import ModelConfig
+from oracle.daemon.policy import expected_fulfil_gas, refusal
 from oracle.daemon.provers import ProofResult, ProofTask, ProverPool
 from oracle.daemon.rpc import DEFAULT_RETRY, RetryPolicy
 from oracle.daemon.store import Store
@@ -55,6 +57,8 @@ from oracle.errors import ChainConnectionError
 from oracle.statement import feed_binding, request_binding
 
 log = logging.getLogger(__name__)
+#: Proof attempts a job may take that end with a dead prover process before it fails.
+MAX_PROVE_ATTEMPTS = 3
 
 
 def _input_problem(
@@ -305,6 +309,9 @@ class Service:
         if problem is not None:
             self._fail(job.id, *problem)
             return None
+        if job.kind is Kind.REQUEST and (skip := self._refusal(model, job)) is not None:
+            self._skip(job.id, *skip)
+            return None
         submitter = self.signer.address
         if job.kind is Kind.REQUEST:
             binding = request_binding(self.chain_id, self.hub.address, job.request_id, submitter)
@@ -312,6 +319,22 @@ class Service:
             feed_id, round_ = _feed_of(job)
             binding = feed_binding(self.chain_id, self.hub.address, feed_id, round_, submitter)
         return ProofTask(job.id, str(model.artifacts), inputs, binding)
+
+    def _refusal(self, model: ModelConfig, job: Job) -> tuple[str, str] | None:
+        """Why the model's policy refuses this request (before any proving), or None."""
+        layout = self.layouts[model.model_id]
+        payload = job.payload
+        gas = expected_fulfil_gas(layout.n_public, layout.n_outputs, str(payload["callback"]),
+                                  int(payload["callback_gas_limit"]))  # fmt: skip
+        price = 0
+        if model.policy.fee_margin > 0:
+            price = self.hub.base_fee() + self.config.gas.priority_fee_wei
+        return refusal(model.policy, payload, fulfil_gas=gas, gas_price_wei=price, now=time.time())
+
+    def _skip(self, job_id: int, code: str, reason: str) -> None:
+        self.store.mark_failed(job_id, code, f"skipped: {reason}")
+        self.metrics.skipped.inc(reason=code)
+        log.warning("job skipped: %s", reason, extra={"job": job_id, "reason": code})
 
     def _dispatch(self) -> None:
         assert self.pool is not None
@@ -341,7 +364,7 @@ class Service:
                 self._each_job(job_id, "store_proof", lambda: self._proved(job_id, result))  # noqa: B023
             elif isinstance(outcome, BrokenProcessPool):
                 broken = True
-                self.store.park(job_id, "prover process died")
+                self._park_or_fail(job_id, "prover process died")
             else:
                 self._fail(job_id, "prove_error", f"{type(outcome).__name__}: {outcome}")
         limit = self.config.proof_timeout
@@ -352,6 +375,14 @@ class Service:
                     self._fail(job_id, "prove_timeout", f"no proof after {limit:.0f} s")
                 else:
                     self.store.park(job_id, "prover pool restarted")
+
+    def _park_or_fail(self, job_id: int, why: str) -> None:
+        """Queue a job whose prover died again, unless it has killed its prover
+        `MAX_PROVE_ATTEMPTS` times: then it is the job, and it fails."""
+        if self.store.get(job_id).attempts >= MAX_PROVE_ATTEMPTS:
+            self._fail(job_id, "prover_crashed", f"{why} on each of {MAX_PROVE_ATTEMPTS} attempts")
+        else:
+            self.store.park(job_id, why)
 
     def _fail(self, job_id: int, code: str, reason: str) -> None:
         self.store.mark_failed(job_id, code, reason)
