@@ -32,6 +32,8 @@ class SourceConfig:
     path: Path | None = None  # csv
     columns: tuple[str, ...] = ()  # csv: empty = every column
     address: str | None = None  # chainlink: checksummed aggregator address
+    max_age: float = 3600.0  # chainlink: refuse a round whose updatedAt is older (seconds)
+    positive: bool = True  # chainlink: refuse an answer <= 0 (prices)
 
 
 @dataclass(frozen=True)
@@ -63,7 +65,12 @@ def _read_source(t: Table, base: Path) -> SourceConfig:
             columns=tuple(t.strings("columns", default=[])),
         )
     else:
-        source = SourceConfig("chainlink", address=to_checksum_address(t.address("address")))
+        source = SourceConfig(
+            "chainlink",
+            address=to_checksum_address(t.address("address")),
+            max_age=t.number("max_age", minimum=0.0, exclusive=True, default=3600.0),
+            positive=t.boolean("positive", default=True),
+        )
     t.finish()
     return source
 

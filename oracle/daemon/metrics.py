@@ -187,6 +187,13 @@ class DaemonMetrics:
                 ["reason"],
             )
         )
+        self.feed_refusals = r.add(
+            Counter(
+                "zkoracle_feed_source_refused_total",
+                "Feed source reads refused (stale, incomplete or non-positive), by feed.",
+                ["feed"],
+            )
+        )
         self.gas_spent = r.add(
             Counter("zkoracle_gas_spent_wei_total", "Wei paid for mined transactions.")
         )

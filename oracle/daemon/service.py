@@ -153,7 +153,14 @@ class Service:
         )
         models = {m.name: m for m in config.models}
         self.feeds = (
-            FeedScheduler(self.hub, self.store, config.feeds, models, clock=time.time)
+            FeedScheduler(
+                self.hub,
+                self.store,
+                config.feeds,
+                models,
+                clock=time.time,
+                on_refused=self._feed_refused,
+            )
             if config.feeds
             else None
         )
@@ -282,6 +289,10 @@ class Service:
         except Exception as exc:
             self._last_error = f"feeds: {type(exc).__name__}: {exc}"
             log.exception("feed scheduling failed")
+
+    def _feed_refused(self, feed_id: bytes, why: str) -> None:
+        self.metrics.feed_refusals.inc(feed="0x" + feed_id.hex())
+        self._last_error = f"feed 0x{feed_id.hex()}: {why}"
 
     def _watch(self) -> None:
         report: PollReport = self.watcher.poll()

@@ -259,3 +259,19 @@ def test_model_policy_defaults_and_values(tmp_path: Path) -> None:
     assert cfg.models[0].policy == ModelPolicy(1000, 300_000, 1.5, 60.0)
     bad = base.replace('artifacts = "mnist"', 'artifacts = "mnist"\nmin_fee = -1')
     assert "[models][0].min_fee: expected a non-negative integer" in _error(tmp_path, bad)
+
+
+def test_a_chainlink_source_takes_its_freshness_limits(tmp_path: Path) -> None:
+    aggregator = "0x" + "33" * 20
+    source = f'kind = "chainlink"\naddress = "{aggregator}"\nmax_age = 900\npositive = false'
+    text = _base(tmp_path).replace(
+        'kind = "csv"\npath = "features.csv"\ncolumns = ["a", "b"]', source
+    )
+    (feed,) = _load(tmp_path, text).feeds
+    assert (feed.source.kind, feed.source.max_age, feed.source.positive) == (
+        "chainlink",
+        900,
+        False,
+    )
+    bad = text.replace("positive = false", 'positive = "no"')
+    assert "[feeds][0].source.positive: expected true or false" in _error(tmp_path, bad)
