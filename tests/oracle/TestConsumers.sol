@@ -31,6 +31,16 @@ contract TestConsumer is IZkOracleConsumer {
         int256[] outputs
     );
     event CallbackFailed(uint256 indexed requestId, bytes reason);
+    event InferenceRequested(
+        uint256 indexed requestId,
+        bytes32 indexed modelId,
+        address indexed requester,
+        int256[] inputs,
+        address callback,
+        uint32 callbackGasLimit,
+        uint256 fee,
+        uint64 expiry
+    );
 
     error Refused(uint256 requestId);
 
@@ -108,6 +118,7 @@ contract TestConsumer is IZkOracleConsumer {
             fake[0] = 666;
             emit InferenceFulfilled(requestId, modelId, address(this), fake);
             emit CallbackFailed(requestId, "forged");
+            emit InferenceRequested(requestId + 1, modelId, address(this), _inputs, address(this), 0, 1 ether, 1);
         }
         if (m == Mode.ReenterRequest) {
             followUpId = hub.request(modelId, _inputs, address(0), 0, 0);

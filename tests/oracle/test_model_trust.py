@@ -19,6 +19,8 @@ from web3.contract import Contract
 
 from oracle.artifacts import model_id_of
 from oracle.contracts import Hub
+from oracle.daemon.hub import Hub as DaemonHub
+from oracle.daemon.hub import load_hub_abi
 
 INPUTS = [1, -2, 3, -4]
 RISK_INPUTS = [1, -2, 3, -4, 5, -6, 7, -8]
@@ -150,3 +152,8 @@ def test_the_client_ignores_look_alike_events_of_a_consumer(env: HubEnv) -> None
     assert done.event["outputs"] == [9] and done.event["submitter"] == env.submitter
     assert done.callback_failure is None  # the consumer's forged CallbackFailed is not the hub's
     assert consumer.functions.calls().call() == 1
+    # The daemon's watcher reads requests of the hub only, not the consumer's look-alike.
+    block = int(done.tx.block_number)
+    watcher_hub = DaemonHub(env.chain.w3, env.hub.address, load_hub_abi())
+    assert watcher_hub.request_logs(block, block) == []
+    assert len(client.requested_in(done.tx.receipt)) == 0
