@@ -30,6 +30,7 @@ from oracle.daemon.feeds_config import FeedConfig, read_feeds
 from oracle.daemon.logs import register_secret
 from oracle.daemon.models_config import ModelConfig, read_models, resolve_ids
 from oracle.errors import AccountError
+from oracle.urls import redact_url
 
 GWEI = 10**9
 #: Nodes refuse a replacement that raises the fees by less than this (geth: 10 %).
@@ -130,7 +131,7 @@ def _read_chain(t: Table) -> ChainConfig:
     if kind == "rpc":
         url = t.string("url")
         if not url.startswith(("http://", "https://")):
-            raise t.expected("url", "an http:// or https:// URL", url)
+            raise t.expected("url", "an http:// or https:// URL", redact_url(url))
         chain_id = t.integer("chain_id", minimum=1)
     else:
         for key in ("url", "chain_id"):

@@ -26,8 +26,10 @@ from oracle.chain import Chain
 from oracle.contracts import Hub
 from oracle.daemon.config import DaemonConfig
 from oracle.daemon.errors import DaemonError
+from oracle.daemon.logs import register_secret
 from oracle.deploy import deploy_model
 from oracle.errors import ChainConnectionError
+from oracle.urls import redact_url, scrub, secret_parts
 
 log = logging.getLogger(__name__)
 
@@ -50,15 +52,18 @@ def connect(config: DaemonConfig) -> Web3:
         cache_allowed_requests=True,
         cacheable_requests={RPCEndpoint("eth_chainId")},
     )
+    for part in secret_parts(chain.url):  # no log line may show the URL's API key
+        register_secret(part)
+    shown = redact_url(chain.url)
     w3 = Web3(provider)
     try:
         actual = int(w3.eth.chain_id)
     except OSError as exc:
-        raise ChainConnectionError(f"cannot reach {chain.url}: {exc}") from exc
+        why = scrub(f"{type(exc).__name__}: {exc}", chain.url)
+        raise ChainConnectionError(f"cannot reach {shown}: {why}") from None
     if actual != chain.chain_id:
         raise DaemonError(
-            f"{config.file}: [chain].chain_id is {chain.chain_id} "
-            f"but {chain.url} serves chain {actual}"
+            f"{config.file}: [chain].chain_id is {chain.chain_id} but {shown} serves chain {actual}"
         )
     return w3
 
