@@ -1,4 +1,5 @@
-"""Which requests are worth proving: the per-model policy of `ModelPolicy`.
+"""Which requests can be proven (`input_problem`) and are worth proving (`refusal`, the
+per-model policy of `ModelPolicy`).
 
 A request costs the operator a proof and a fulfilment transaction, whose gas includes the
 consumer's callback; the requester's fee is all the operator gets back. Without a policy a
@@ -19,18 +20,37 @@ counts it in ``zkoracle_jobs_skipped_total``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+from circuits import FieldRangeError, PublicLayout
 from oracle.contracts import (
     CALLBACK_GAS_OVERHEAD,
     FULFIL_GAS_BASE,
     FULFIL_GAS_PER_OUTPUT,
     FULFIL_GAS_PER_PUBLIC,
 )
-from oracle.daemon.models_config import ModelPolicy
+from oracle.daemon.models_config import ModelConfig, ModelPolicy
 
 ZERO_ADDRESS = "0x" + "00" * 20
+
+
+def input_problem(
+    model: ModelConfig, layout: PublicLayout, inputs: Sequence[int]
+) -> tuple[str, str] | None:
+    """(reason code, reason) if the model cannot take `inputs`: the circuit would refuse
+    them (the hub checks the same against the registration, which may not match the
+    artifacts the daemon has for the id)."""
+    if len(inputs) != layout.n_inputs:
+        return "wrong_input_count", (
+            f"model {model.name} takes {layout.n_inputs} input values, "
+            f"the request has {len(inputs)}"
+        )
+    try:
+        layout.inputs.check(inputs, "input")
+    except FieldRangeError as exc:
+        return "input_out_of_range", f"model {model.name}: {exc}"
+    return None
 
 
 def expected_fulfil_gas(n_public: int, n_outputs: int, callback: str, callback_gas: int) -> int:

@@ -35,7 +35,7 @@ from typing import Any
 
 from web3 import Web3
 
-from circuits import FieldRangeError, Manifest, PublicLayout
+from circuits import Manifest
 from oracle.accounts import Signer
 from oracle.chain import Chain
 from oracle.daemon import endpoint
@@ -47,7 +47,7 @@ from oracle.daemon.hub import Hub, load_hub_abi
 from oracle.daemon.jobs import Job, Kind, State
 from oracle.daemon.metrics import DaemonMetrics, MetricsServer
 from oracle.daemon.models_config import ModelConfig
-from oracle.daemon.policy import expected_fulfil_gas, refusal
+from oracle.daemon.policy import expected_fulfil_gas, input_problem, refusal
 from oracle.daemon.provers import ProofResult, ProofTask, ProverPool
 from oracle.daemon.rpc import DEFAULT_RETRY, RetryPolicy
 from oracle.daemon.store import Store
@@ -59,24 +59,6 @@ from oracle.statement import feed_binding, request_binding
 log = logging.getLogger(__name__)
 #: Proof attempts a job may take that end with a dead prover process before it fails.
 MAX_PROVE_ATTEMPTS = 3
-
-
-def _input_problem(
-    model: ModelConfig, layout: PublicLayout, inputs: Sequence[int]
-) -> tuple[str, str] | None:
-    """(reason code, reason) if the model cannot take `inputs`: the circuit would refuse
-    them (the hub checks the same against the registration, which may not match the
-    artifacts the daemon has for the id)."""
-    if len(inputs) != layout.n_inputs:
-        return "wrong_input_count", (
-            f"model {model.name} takes {layout.n_inputs} input values, "
-            f"the request has {len(inputs)}"
-        )
-    try:
-        layout.inputs.check(inputs, "input")
-    except FieldRangeError as exc:
-        return "input_out_of_range", f"model {model.name}: {exc}"
-    return None
 
 
 def _feed_of(job: Job) -> tuple[bytes, int]:
@@ -316,7 +298,7 @@ class Service:
             self._fail(job.id, "unknown_model", why)
             return None
         inputs = tuple(int(v) for v in job.payload["inputs"])
-        problem = _input_problem(model, self.layouts[model.model_id], inputs)
+        problem = input_problem(model, self.layouts[model.model_id], inputs)
         if problem is not None:
             self._fail(job.id, *problem)
             return None
