@@ -36,6 +36,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import (
     Bundle,
     RuleBasedStateMachine,
+    initialize,
     invariant,
     precondition,
     rule,
@@ -180,6 +181,11 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
             return str(info.value.error_name)
 
         # -- rules --------------------------------------------------------------------------
+
+        @initialize(target=requests)
+        def first_request(self) -> int:
+            """Every sequence starts with a paid request whose callback reverts."""
+            return self.request(1, INPUTS[0], "revert", FEE, 0)
 
         @precondition(lambda self: len(self.m.models) < 3)
         @rule(who=st.integers(0, 3), salt=st.binary(min_size=32, max_size=32))
@@ -426,7 +432,7 @@ def embedded_world(model_dir: Path) -> Iterator[World]:
 
 
 def test_hub_invariants_on_the_embedded_chain(embedded_world: World) -> None:
-    _run(embedded_world, examples=2, steps=10)
+    _run(embedded_world, examples=4, steps=12)
 
 
 @pytest.mark.slow
