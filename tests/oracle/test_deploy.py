@@ -229,6 +229,13 @@ def test_deploy_command_writes_the_deployment_and_reuses_its_hub(
         first["model_id"],
         "0x" + model_id_of(chain.sender, keccak(b"cli-second")).hex(),
     ]
+    salt = "0x" + "5a" * 32
+    assert main([*args, "--salt", salt]) == 0
+    salted = read_deployment(out)["models"][-1]
+    assert salted["model_id"] == "0x" + model_id_of(chain.sender, bytes.fromhex("5a" * 32)).hex()
+    with pytest.raises(SystemExit):
+        main([*args, "--salt", "0x1234"])
+    assert "a salt is 32 bytes in hex" in capsys.readouterr().err
 
 
 @pytest.mark.anvil
