@@ -182,7 +182,22 @@ def _asm_proof_checks() -> list[str]:
     out.append(
         f"            if iszero(valid) {{ firstOutOfRange({_x(_PROOF_AT)}, 8, q, E_COORD) }}"
     )
+    # The precompiles read all-zero coordinates as the point at infinity and would take it;
+    # the Python verifier and arkworks (groth16py) reject it, and an honest proof never has
+    # it (A and C carry random blinding), so it is rejected here too: all three agree.
+    out.append("            // A, B or C at infinity (all-zero coordinates) is not a proof.")
+    for first, words in ((0, 2), (2, 4), (6, 2)):
+        zero = _or_all([f"calldataload({_x(_PROOF_AT + 32 * (first + j))})" for j in range(words)])
+        out.append(f"            if iszero({zero}) {{ fail0(E_POINT) }}")
     return out
+
+
+def _or_all(terms: list[str]) -> str:
+    """Yul `or` of every term."""
+    expr = terms[0]
+    for t in terms[1:]:
+        expr = f"or({expr}, {t})"
+    return expr
 
 
 def _asm_vk_x(vk: VerifyingKey) -> list[str]:

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
+import {Groth16VerifierABI} from "./IGroth16Verifier.sol";
 import {OracleFeeds} from "./OracleFeeds.sol";
 import {Statement} from "./Statement.sol";
 
@@ -42,7 +43,7 @@ abstract contract BatchFulfillment is OracleFeeds {
 
     /// @notice Why a feed round of a batch was passed over.
     enum RoundSkipReason {
-        RoundNotAccepted, // not above the latest round (also one posted earlier in this batch)
+        RoundNotAccepted, // not the latest round plus one (as `updateFeed` requires)
         UnknownFeed,
         NotUpdater,
         OtherModel,
@@ -72,6 +73,7 @@ abstract contract BatchFulfillment is OracleFeeds {
             revert BatchLengthMismatch(n, outputs.length, proofs.length);
         }
         Model storage m = _registered(modelId);
+        _checkVerifierCode(modelId, m);
         bool[] memory selected = new bool[](n);
         uint256 fees;
         (fulfilled, fees) = _select(modelId, m.retired, requestIds, selected);
@@ -106,6 +108,7 @@ abstract contract BatchFulfillment is OracleFeeds {
         uint256 n = rounds.length;
         if (n == 0 || proofs.length != n) revert BatchLengthMismatch(n, n, proofs.length);
         Model storage m = _registered(modelId);
+        _checkVerifierCode(modelId, m);
         bool[] memory selected = new bool[](n);
         for (uint256 i; i < n; ++i) {
             if (_selectRound(modelId, m.retired, rounds[i])) {
@@ -136,7 +139,7 @@ abstract contract BatchFulfillment is OracleFeeds {
         else if (f.modelId != modelId) reason = RoundSkipReason.OtherModel;
         else if (f.updater != address(0) && f.updater != msg.sender) reason = RoundSkipReason.NotUpdater;
         else if (retired) reason = RoundSkipReason.ModelRetired;
-        else if (r.round <= f.round) reason = RoundSkipReason.RoundNotAccepted;
+        else if (r.round != f.round + 1) reason = RoundSkipReason.RoundNotAccepted;
         else {
             f.round = r.round;
             return true;
@@ -207,7 +210,7 @@ abstract contract BatchFulfillment is OracleFeeds {
     /// @dev One `verifyProof` for a single proof, `verifyBatch` for more.
     function _verifyAll(Model storage m, Batch memory b, uint256[8][] calldata proofs) private view {
         if (b.count == 1) {
-            _verify(m, proofs[b.last], b.pub);
+            if (!Groth16VerifierABI.accepts(m.verifier, m.selector, proofs[b.last], b.pub)) revert InvalidProof();
         } else {
             _verifyBatch(m, b.words, b.pub);
         }

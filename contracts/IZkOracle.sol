@@ -39,6 +39,9 @@ interface IZkOracle {
         bytes32 onnxSha256;
         bytes32 r1csSha256;
         bytes32 manifestHash;
+        bytes32 verifierCodeHash; // codehash of `verifier` at registration; checked on every proof
+        uint88 minFee; // owner's terms: smallest fee a request must escrow (wei)
+        uint32 maxCallbackGas; // owner's terms: largest callback gas a request may ask; 0 = hub maximum
     }
 
     enum Status {
@@ -68,7 +71,8 @@ interface IZkOracle {
         uint64 updatedAt; // block time of the latest update, 0 before the first
     }
 
-    /// @notice A model was registered; `owner` may retire it.
+    /// @notice A model was registered under `modelId = keccak256(abi.encode(owner, salt))`;
+    /// `owner` may retire it and set its terms.
     event ModelRegistered(
         bytes32 indexed modelId,
         address indexed owner,
@@ -77,6 +81,8 @@ interface IZkOracle {
         bytes32 r1csSha256,
         bytes32 manifestHash
     );
+    /// @notice The owner set the terms every new request for `modelId` must meet.
+    event ModelTermsSet(bytes32 indexed modelId, uint88 minFee, uint32 maxCallbackGas);
     /// @notice A model was retired: no new requests or feed updates, pending requests cancellable.
     event ModelRetired(bytes32 indexed modelId);
     /// @notice A request to answer: prove `modelId` on `inputs` and call `fulfill` before `expiry`.
@@ -116,6 +122,8 @@ interface IZkOracle {
     error NotModelOwner(bytes32 modelId, address caller);
     error NoVerifierCode(address verifier);
     error BadModelShape(string what);
+    /// @notice The verifier's code is not the code it had when the model was registered.
+    error VerifierCodeChanged(bytes32 modelId);
     // Statement shape (a value outside its bit width reverts `Statement.ValueOutOfRange`).
     error WrongInputCount(uint256 expected, uint256 got);
     error WrongOutputCount(uint256 expected, uint256 got);
@@ -124,6 +132,8 @@ interface IZkOracle {
     error CallbackGasTooHigh(uint32 gasLimit, uint32 max);
     error CallbackNotContract(address callback);
     error BadExpiry(uint64 expiry);
+    error FeeBelowModelMinimum(bytes32 modelId, uint256 fee, uint256 minFee);
+    error CallbackGasAboveModelMax(bytes32 modelId, uint32 gasLimit, uint32 maxCallbackGas);
     // Request life cycle.
     error UnknownRequest(uint256 requestId);
     error AlreadyFulfilled(uint256 requestId);
@@ -142,7 +152,8 @@ interface IZkOracle {
     error UnknownFeed(bytes32 feedId);
     error NotFeedOwner(bytes32 feedId, address caller);
     error NotFeedUpdater(bytes32 feedId, address caller);
-    error RoundNotIncreasing(bytes32 feedId, uint64 round, uint64 latestRound);
+    /// @notice A feed round must be exactly the latest round plus one.
+    error RoundNotNext(bytes32 feedId, uint64 round, uint64 latestRound);
     error StaleFeed(bytes32 feedId, uint64 updatedAt, uint256 maxAge);
 
     /// @notice Ask for an inference of `modelId` on `inputs`; msg.value is the fee.
@@ -166,6 +177,10 @@ interface IZkOracle {
 
     /// @notice The registered model `modelId`.
     function getModel(bytes32 modelId) external view returns (Model memory);
+
+    /// @notice The id `owner` registers a model under with `salt`:
+    /// keccak256(abi.encode(owner, salt)). Nobody else can take it.
+    function modelIdOf(address owner, bytes32 salt) external pure returns (bytes32);
 
     /// @notice The stored record of feed `feedId`.
     function getFeed(bytes32 feedId) external view returns (Feed memory);

@@ -6,10 +6,14 @@ import {Groth16VerifierABI} from "./IGroth16Verifier.sol";
 import {Statement} from "./Statement.sol";
 
 /// @title Model registry and proof checking shared by requests and feeds
-/// @notice Anyone may register a model under an unused id and becomes its owner; only the
-/// owner may retire it. A retired model takes no new requests or feed updates and its
-/// pending requests can be cancelled at once (retiring is how a broken verifier or model is
-/// withdrawn). Records are never deleted, so an id cannot be registered twice.
+/// @notice Anyone may register a model and becomes its owner. The id is derived by the hub
+/// from the caller and a salt (`modelIdOf`), so nobody can take an id another account will
+/// use. The verifier's code hash is recorded at registration and every proof check refuses a
+/// verifier whose code has changed since (a contract re-created at the same address). Only
+/// the owner may retire the model or set its terms (minimum fee, maximum callback gas). A
+/// retired model takes no new requests or feed updates and its pending requests can be
+/// cancelled at once (retiring is how a broken verifier or model is withdrawn). Records are
+/// never deleted, so an id cannot be registered twice.
 abstract contract ModelRegistry is IZkOracle {
     mapping(bytes32 modelId => Model) internal _models;
 
@@ -26,18 +30,19 @@ abstract contract ModelRegistry is IZkOracle {
         _lock = _UNLOCKED;
     }
 
-    /// @notice Register model `modelId` with the verifier and layout in `spec`; the caller
-    /// becomes its owner. Reverts `ModelExists` for a used id, `NoVerifierCode` if the
-    /// verifier has no code, `BadModelShape` for an invalid count or packing.
-    /// @return selector The verifier selector the hub will call for this model.
-    function registerModel(bytes32 modelId, ModelSpec calldata spec) external returns (bytes4 selector) {
+    /// @notice Register the model of `spec` under `modelIdOf(msg.sender, salt)`; the caller
+    /// becomes its owner, the verifier's current code hash is pinned. Reverts `ModelExists`
+    /// if the caller used `salt` before, `NoVerifierCode` if the verifier has no code,
+    /// `BadModelShape` for an invalid count or packing.
+    /// @return modelId The id of the new model.
+    function registerModel(bytes32 salt, ModelSpec calldata spec) external returns (bytes32 modelId) {
+        modelId = modelIdOf(msg.sender, salt);
         if (_models[modelId].verifier != address(0)) revert ModelExists(modelId);
         if (spec.verifier.code.length == 0) revert NoVerifierCode(spec.verifier);
         uint256 nPublic = _checkShape(spec);
-        selector = Groth16VerifierABI.selectorFor(nPublic);
         _models[modelId] = Model({
             verifier: spec.verifier,
-            selector: selector,
+            selector: Groth16VerifierABI.selectorFor(nPublic),
             nInputs: spec.nInputs,
             nOutputs: spec.nOutputs,
             inputsPerWord: spec.inputsPerWord,
@@ -51,7 +56,10 @@ abstract contract ModelRegistry is IZkOracle {
             nPublic: uint16(nPublic),
             onnxSha256: spec.onnxSha256,
             r1csSha256: spec.r1csSha256,
-            manifestHash: spec.manifestHash
+            manifestHash: spec.manifestHash,
+            verifierCodeHash: spec.verifier.codehash,
+            minFee: 0,
+            maxCallbackGas: 0
         });
         emit ModelRegistered(modelId, msg.sender, spec.verifier, spec.onnxSha256, spec.r1csSha256, spec.manifestHash);
     }
@@ -63,6 +71,22 @@ abstract contract ModelRegistry is IZkOracle {
         if (m.owner != msg.sender) revert NotModelOwner(modelId, msg.sender);
         m.retired = true;
         emit ModelRetired(modelId);
+    }
+
+    /// @notice Set the terms every new request for `modelId` must meet (owner only): a fee
+    /// of at least `minFee` wei and a callback gas limit of at most `maxCallbackGas` (0: the
+    /// hub's maximum). Pending requests keep the terms they were made under.
+    function setModelTerms(bytes32 modelId, uint88 minFee, uint32 maxCallbackGas) external {
+        Model storage m = _liveModel(modelId);
+        if (m.owner != msg.sender) revert NotModelOwner(modelId, msg.sender);
+        m.minFee = minFee;
+        m.maxCallbackGas = maxCallbackGas;
+        emit ModelTermsSet(modelId, minFee, maxCallbackGas);
+    }
+
+    /// @inheritdoc IZkOracle
+    function modelIdOf(address owner, bytes32 salt) public pure returns (bytes32) {
+        return keccak256(abi.encode(owner, salt));
     }
 
     /// @inheritdoc IZkOracle
@@ -122,9 +146,19 @@ abstract contract ModelRegistry is IZkOracle {
         Statement.encodeInto(inputs, m.inputBits, m.inputsPerWord, Statement.Side.Input, words, 0);
     }
 
-    /// @dev Revert `InvalidProof` unless the model's verifier accepts `proof` for `pub`.
-    function _verify(Model storage m, uint256[8] calldata proof, uint256[] memory pub) internal view {
+    /// @dev Revert `VerifierCodeChanged` if the verifier of model `modelId` no longer has
+    /// the code it was registered with, `InvalidProof` unless it accepts `proof` for `pub`.
+    function _verify(bytes32 modelId, Model storage m, uint256[8] calldata proof, uint256[] memory pub)
+        internal
+        view
+    {
+        _checkVerifierCode(modelId, m);
         if (!Groth16VerifierABI.accepts(m.verifier, m.selector, proof, pub)) revert InvalidProof();
+    }
+
+    /// @dev Revert `VerifierCodeChanged` unless the verifier still has the code registered.
+    function _checkVerifierCode(bytes32 modelId, Model storage m) internal view {
+        if (m.verifier.codehash != m.verifierCodeHash) revert VerifierCodeChanged(modelId);
     }
 
     /// @dev Send `amount` wei to `to`, reverting `PaymentFailed` if it refuses them.

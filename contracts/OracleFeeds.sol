@@ -4,7 +4,7 @@ pragma solidity ^0.8.24;
 import {ModelRegistry} from "./ModelRegistry.sol";
 import {Statement} from "./Statement.sol";
 
-/// @title Push feeds: proven model outputs published in strictly increasing rounds
+/// @title Push feeds: proven model outputs published in consecutive rounds
 /// @notice The proof shows that the model maps the posted inputs to the posted outputs; it
 /// does not show that the inputs are the right ones. Whoever chooses the inputs is trusted
 /// for that, so a feed is updated by its creator unless the owner names another updater
@@ -12,7 +12,7 @@ import {Statement} from "./Statement.sol";
 ///
 /// The binding of round `round` is keccak256(abi.encode(chainid, hub, feedId, round,
 /// updater)) mod r: a proof serves one feed round and one submitter, and a round number can
-/// never be used twice because it must exceed the stored one.
+/// never be used twice because it must be the stored one plus one.
 abstract contract OracleFeeds is ModelRegistry {
     mapping(bytes32 feedId => Feed) internal _feeds;
     mapping(bytes32 feedId => mapping(uint256 index => int256)) internal _feedOutputs;
@@ -38,8 +38,8 @@ abstract contract OracleFeeds is ModelRegistry {
 
     /// @notice Publish round `round` of feed `feedId`: `outputs` of the feed's model on
     /// `inputs`, with a Groth16 `proof` of `feedPublicInputs(feedId, round, msg.sender,
-    /// inputs, outputs)`. `round` must exceed the latest round. Reverts `InvalidProof`,
-    /// `RoundNotIncreasing`, `NotFeedUpdater`, `ModelIsRetired`, `WrongInputCount`,
+    /// inputs, outputs)`. `round` must be the latest round plus one. Reverts `InvalidProof`,
+    /// `RoundNotNext`, `NotFeedUpdater`, `ModelIsRetired`, `WrongInputCount`,
     /// `WrongOutputCount` or `ValueOutOfRange`. Only a STATICCALL leaves the hub, so no
     /// lock is needed.
     function updateFeed(
@@ -51,8 +51,11 @@ abstract contract OracleFeeds is ModelRegistry {
     ) external {
         Feed storage f = _feed(feedId);
         if (f.updater != address(0) && f.updater != msg.sender) revert NotFeedUpdater(feedId, msg.sender);
-        if (round <= f.round) revert RoundNotIncreasing(feedId, round, f.round);
-        _verify(_liveModel(f.modelId), proof, _feedStatement(feedId, round, msg.sender, inputs, outputs));
+        // Exactly the next round: a free step would let one update jump to 2^64 - 1 and
+        // freeze the feed for good.
+        if (round != f.round + 1) revert RoundNotNext(feedId, round, f.round);
+        bytes32 modelId = f.modelId;
+        _verify(modelId, _liveModel(modelId), proof, _feedStatement(feedId, round, msg.sender, inputs, outputs));
 
         f.round = round;
         f.updatedAt = uint64(block.timestamp);

@@ -43,7 +43,8 @@ contract ZkOracle is BatchFulfillment {
     /// fee for whoever fulfils the request with a valid proof.
     /// @param inputs Quantized inputs; each must fit the model's signed input bit width.
     /// @param callback Contract to receive `IZkOracleConsumer.onInference`, or address(0).
-    /// @param callbackGasLimit Exact gas the callback gets (at most MAX_CALLBACK_GAS).
+    /// @param callbackGasLimit Exact gas the callback gets (at most MAX_CALLBACK_GAS and the
+    /// model's `maxCallbackGas`; msg.value must be at least the model's `minFee`).
     /// @param expiry Unix time after which the request can no longer be fulfilled and the
     /// requester may `cancel` it; 0 means now + DEFAULT_TTL.
     /// @return requestId The sequential id of the new request.
@@ -57,6 +58,9 @@ contract ZkOracle is BatchFulfillment {
         Model storage m = _liveModel(modelId);
         if (msg.value > type(uint88).max) revert FeeTooLarge(msg.value);
         if (callbackGasLimit > MAX_CALLBACK_GAS) revert CallbackGasTooHigh(callbackGasLimit, MAX_CALLBACK_GAS);
+        if (msg.value < m.minFee) revert FeeBelowModelMinimum(modelId, msg.value, m.minFee);
+        uint32 maxGas = m.maxCallbackGas;
+        if (maxGas != 0 && callbackGasLimit > maxGas) revert CallbackGasAboveModelMax(modelId, callbackGasLimit, maxGas);
         if (callback != address(0) && callback.code.length == 0) revert CallbackNotContract(callback);
         if (expiry == 0) {
             expiry = uint64(block.timestamp) + DEFAULT_TTL;
@@ -94,7 +98,7 @@ contract ZkOracle is BatchFulfillment {
         Model storage m = _liveModel(modelId);
         uint256 binding = Statement.requestBinding(requestId, msg.sender);
         uint256[] memory inputWords = _storedInputWords(requestId, m);
-        _verify(m, proof, _outputStatement(m, binding, inputWords, outputs));
+        _verify(modelId, m, proof, _outputStatement(m, binding, inputWords, outputs));
 
         req.status = Status.Fulfilled;
         _storeOutputs(requestId, inputWords.length, outputs);

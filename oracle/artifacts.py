@@ -4,17 +4,24 @@
 directory (``zkoracle compile`` then ``zkoracle setup``) and refuses a directory whose keys
 were made for another circuit, before anything is sent to a chain.
 
-Model id: a model is registered on the hub under a 32-byte id that callers and the daemon
-configuration name it by.
+Model id: the hub derives the id a model is registered under from the registering
+account and a 32-byte salt, ``modelId = keccak256(abi.encode(owner, salt))``
+(`model_id_of`, the hub's ``modelIdOf``). Nobody but `owner` can register under that id,
+so an id cannot be squatted by someone who reads the operator's files first. The salt is
 
-* by default ``keccak256(abi.encode(manifestHash, verifyingKeyHash))``, where
-  ``manifestHash`` is the sha256 of ``manifest.json`` (also stored in the registration) and
-  ``verifyingKeyHash`` is keccak256 of the key's 32-byte big-endian words ``alpha.x,
-  alpha.y``, then ``x.c0, x.c1, y.c0, y.c1`` of beta, gamma and delta, then ``x, y`` of
-  every IC point. The same directory therefore always maps to the same id, and new keys
-  (a new setup) to a new id: a registration can never pair a model with a verifier of
-  other keys under an id someone already uses;
-* with a name, ``keccak256(utf8(name))``, for ids chosen by people (``--name risk-v2``).
+* by default ``keccak256(abi.encode(manifestHash, verifyingKeyHash))`` (`default_salt`),
+  where ``manifestHash`` is the sha256 of ``manifest.json`` (also stored in the
+  registration) and ``verifyingKeyHash`` is keccak256 of the key's 32-byte big-endian
+  words ``alpha.x, alpha.y``, then ``x.c0, x.c1, y.c0, y.c1`` of beta, gamma and delta,
+  then ``x, y`` of every IC point: one owner's directory always maps to the same id, new
+  keys (a new setup) to a new one;
+* with a name, ``keccak256(utf8(name))`` (`named_salt`, ``--name risk-v2``), for ids
+  chosen by people.
+
+At registration the hub also records the code hash of the model's verifier
+(``verifierCodeHash``, `RegisteredModel.verifier_code_hash`) and refuses, on every proof
+check, a verifier whose code changed since. A consumer pins the owner, the id and that
+hash (see ``contracts/examples``).
 """
 
 from __future__ import annotations
@@ -46,11 +53,19 @@ def verifying_key_hash(vk: VerifyingKey) -> bytes:
     return keccak(b"".join(w.to_bytes(32, "big") for w in words))
 
 
-def named_model_id(name: str) -> bytes:
-    """``keccak256(utf8(name))``: the id of a model registered under a chosen name."""
+def named_salt(name: str) -> bytes:
+    """``keccak256(utf8(name))``: the salt of a model registered under a chosen name."""
     if not name:
         raise ArtifactError("a model name must not be empty")
     return keccak(name.encode())
+
+
+def model_id_of(owner: str, salt: bytes) -> bytes:
+    """``keccak256(abi.encode(owner, salt))``: the id the hub gives `owner`'s model
+    registered with `salt` (``ZkOracle.modelIdOf``)."""
+    if len(salt) != 32:
+        raise ArtifactError(f"a salt is 32 bytes, got {len(salt)}")
+    return keccak(encode(["address", "bytes32"], [owner, salt]))
 
 
 def _common_scale(specs: tuple[Any, ...], what: str, where: str) -> int:
@@ -141,13 +156,18 @@ class ModelArtifacts:
     def output_scale(self) -> int:
         return _common_scale(self.manifest.outputs, "outputs", str(self.dir))
 
-    def model_id(self, name: str | None = None) -> bytes:
-        """The id to register under: `named_model_id(name)`, else the default of the
-        module docstring."""
-        if name is not None:
-            return named_model_id(name)
+    def default_salt(self) -> bytes:
+        """The salt of the module docstring: keys and manifest of this directory."""
         data = encode(["bytes32", "bytes32"], [self.manifest_hash, verifying_key_hash(self.vk)])
         return keccak(data)
+
+    def salt(self, name: str | None = None) -> bytes:
+        """The salt to register with: `named_salt(name)`, else `default_salt`."""
+        return named_salt(name) if name is not None else self.default_salt()
+
+    def model_id(self, owner: str, name: str | None = None) -> bytes:
+        """The id `owner` registers this directory under (with `name`'s salt if given)."""
+        return model_id_of(owner, self.salt(name))
 
     def quantized_outputs(self, public: Sequence[int]) -> list[int]:
         """The model outputs (quantized, as `fulfill` takes them) that a proof's public

@@ -37,6 +37,7 @@ from oracle.errors import (
 )
 from oracle.reverts import RevertDecoder, is_revert, revert_data
 from oracle.solc import CompiledContract
+from oracle.urls import redact_url, scrub
 
 log = logging.getLogger(__name__)
 
@@ -312,9 +313,16 @@ def anvil(*, signer: SignerChoice = "env", extra_args: Sequence[str] = ()) -> Ch
 def rpc(url: str, *, signer: SignerChoice = "env") -> Chain:
     """A chain behind a JSON-RPC URL. Without a signer, the node's unlocked accounts send."""
     if not url.startswith(("http://", "https://")):
-        raise ChainConnectionError(f"unsupported RPC URL {url!r}: use http:// or https://")
+        raise ChainConnectionError(
+            f"unsupported RPC URL {redact_url(url)!r}: use http:// or https://"
+        )
     w3 = Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": 60}))
-    return Chain(w3, kind="rpc", signer=_resolve_signer(signer))
+    resolved = _resolve_signer(signer)
+    try:
+        return Chain(w3, kind="rpc", signer=resolved)
+    except ChainConnectionError as exc:  # the HTTP client's errors quote the URL and its key
+        why = scrub(str(exc.__cause__ or exc), url)
+        raise ChainConnectionError(f"cannot reach {redact_url(url)}: {why}") from None
 
 
 def connect(target: str = "embedded", *, signer: SignerChoice = "env") -> Chain:

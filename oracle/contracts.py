@@ -19,7 +19,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -47,6 +47,7 @@ from oracle.hub_types import (
     Sent,
     callback_failed,
     fulfilled,
+    only_from,
     registered_model,
     requested,
 )
@@ -170,19 +171,34 @@ class Hub:
         verifier: str,
         *,
         name: str | None = None,
-        model_id: bytes | None = None,
+        salt: bytes | None = None,
         sender: str | None = None,
         gas: int | None = None,
     ) -> Registration:
-        """Register a model directory with its deployed verifier under `model_id`, or the
-        id `oracle.artifacts` derives (from `name` if given)."""
+        """Register a model directory with its deployed verifier, with `salt` (else the
+        salt `oracle.artifacts` derives, from `name` if given). The hub derives the id from
+        the sender and the salt."""
         art = model if isinstance(model, ModelArtifacts) else ModelArtifacts.load(model)
-        model_id = model_id or art.model_id(name)
+        salt = salt or art.salt(name)
         spec = art.spec(Web3.to_checksum_address(verifier))
-        fn = self.contract.functions.registerModel(model_id, spec.as_abi())
+        fn = self.contract.functions.registerModel(salt, spec.as_abi())
         receipt = self._send(fn, gas=gas, sender=sender)
+        (event,) = self._logs(receipt, "ModelRegistered")
+        model_id = bytes(event["args"]["modelId"])
         self._models[model_id] = art
         return Registration(model_id, spec, Sent.of(receipt))
+
+    def model_id_of(self, owner: str, salt: bytes) -> bytes:
+        """The id the hub gives `owner`'s model registered with `salt`."""
+        fn = self.contract.functions.modelIdOf(Web3.to_checksum_address(owner), salt)
+        return bytes(self.chain.call(fn))
+
+    def set_terms(
+        self, model_id: bytes, min_fee: int, max_callback_gas: int, *, sender: str | None = None
+    ) -> Sent:
+        """Owner only: the smallest fee and the largest callback gas of new requests."""
+        fn = self.contract.functions.setModelTerms(model_id, min_fee, max_callback_gas)
+        return Sent.of(self._send(fn, gas=None, sender=sender))
 
     def attach(self, model_id: bytes, model: str | Path | ModelArtifacts) -> None:
         """Use this model directory's manifest to quantize real inputs of `model_id`."""
@@ -405,7 +421,13 @@ class Hub:
     # -- events ----------------------------------------------------------------------------
 
     def _logs(self, receipt: TxReceipt, event: str) -> list[Any]:
-        return list(getattr(self.contract.events, event)().process_receipt(receipt, errors=DISCARD))
+        """The hub's own `event` logs in `receipt`: a consumer's callback runs inside the
+        same transaction and can emit look-alike events, so logs of any other address are
+        dropped before decoding."""
+        only_hub = cast(TxReceipt, {**receipt, "logs": only_from(self.address, receipt["logs"])})
+        return list(
+            getattr(self.contract.events, event)().process_receipt(only_hub, errors=DISCARD)
+        )
 
     def requested_in(self, receipt: TxReceipt) -> list[InferenceRequested]:
         """InferenceRequested events of the hub in a receipt (e.g. a consumer's request)."""
@@ -422,4 +444,5 @@ class Hub:
     ) -> list[InferenceRequested]:
         """InferenceRequested logs of a block range."""
         event = self.contract.events.InferenceRequested()
-        return [requested(e) for e in event.get_logs(from_block=from_block, to_block=to_block)]
+        logs = event.get_logs(from_block=from_block, to_block=to_block)
+        return [requested(e) for e in only_from(self.address, logs)]

@@ -3,9 +3,10 @@
 `deploy_model` is the one path the CLI (``zkoracle deploy``), the scripts, the demo and the
 tests take. It checks the model directory before sending anything, deploys a hub unless
 one is given, renders and deploys the verifier of the directory's verification key, and
-registers the model (`oracle.artifacts` defines the model id). Deploying a model that the
-same sender already registered on that hub under the same id sends nothing and returns
-the existing registration, so the command can be re-run.
+registers the model with a salt; the hub derives the id from the sender and the salt
+(`oracle.artifacts`), so nobody else can have taken it. Deploying a model that the same
+sender already registered on that hub with the same salt sends nothing and returns the
+existing registration, so the command can be re-run.
 
 ``deployment.json`` records, per chain and hub, every model deployed through it::
 
@@ -26,7 +27,7 @@ from typing import TypedDict
 
 from web3 import Web3
 
-from oracle.artifacts import ModelArtifacts
+from oracle.artifacts import ModelArtifacts, model_id_of
 from oracle.chain import Chain
 from oracle.contracts import Hub, compile_model_verifier, deploy_contract
 from oracle.errors import OracleError
@@ -41,7 +42,7 @@ Progress = Callable[[str], None]
 
 
 class DeploymentError(OracleError):
-    """A deployment cannot go ahead (an id taken by someone else, a bad deployment file)."""
+    """A deployment cannot go ahead (a salt used for another model, a bad deployment file)."""
 
 
 class TxJson(TypedDict):
@@ -110,12 +111,13 @@ def deploy_model(
     hub: str | Hub | None = None,
     *,
     name: str | None = None,
-    model_id: bytes | None = None,
+    salt: bytes | None = None,
     sender: str | None = None,
     progress: Progress | None = None,
 ) -> Deployment:
     """Deploy the model in `model_dir` on `chain`, with a new hub unless `hub` is given,
-    under `model_id` if given, else the id `oracle.artifacts` derives (from `name`)."""
+    registered with `salt` if given, else the salt `oracle.artifacts` derives (from `name`
+    if given); the id is the sender's (`model_id_of`)."""
     say = progress or (lambda _m: None)
     art = ModelArtifacts.load(model_dir)
     say(f"rendering and compiling the verifier ({art.layout.n_public} public inputs)")
@@ -126,7 +128,8 @@ def deploy_model(
         hub = Hub.deploy(chain, sender=owner)
     elif not isinstance(hub, Hub):
         hub = Hub(chain, hub)
-    model_id = model_id or art.model_id(name)
+    salt = salt or art.salt(name)
+    model_id = model_id_of(owner, salt)
     base = Deployment(
         chain_id=chain.chain_id,
         chain=chain.kind,
@@ -140,11 +143,11 @@ def deploy_model(
     )
     existing = hub.model(model_id)
     if existing is not None:
-        if existing["owner"] != owner or existing["manifest_hash"] != art.manifest_hash:
+        if existing["manifest_hash"] != art.manifest_hash:
             raise DeploymentError(
-                f"model id 0x{model_id.hex()} is registered on hub {hub.address} by "
-                f"{existing['owner']} for manifest {existing['manifest_hash'].hex()[:16]}...; "
-                "register under another id with a name (--name)"
+                f"{owner} registered model 0x{model_id.hex()} on hub {hub.address} with this "
+                f"salt for manifest {existing['manifest_hash'].hex()[:16]}... already; "
+                "register with another salt (--name or --salt)"
             )
         say(f"model 0x{model_id.hex()} is registered already; nothing to send")
         hub.attach(model_id, art)
@@ -152,7 +155,12 @@ def deploy_model(
     say(f"deploying the verifier ({verifier_code.deployed_size} bytes of code)")
     verifier, verifier_tx = deploy_contract(chain, verifier_code, sender=owner)
     say(f"registering model 0x{model_id.hex()}")
-    reg = hub.register_model(art, verifier, model_id=model_id, sender=owner)
+    reg = hub.register_model(art, verifier, salt=salt, sender=owner)
+    if reg.model_id != model_id:
+        raise DeploymentError(
+            f"hub {hub.address} registered the model as 0x{reg.model_id.hex()}, expected "
+            f"0x{model_id.hex()} = keccak256(abi.encode(owner, salt)): not a ZkOracle hub?"
+        )
     return replace(
         base, verifier=verifier, transactions={"verifier": verifier_tx, "register": reg.tx}
     )

@@ -90,6 +90,9 @@ class RegisteredModel(TypedDict):
     onnx_sha256: bytes
     r1cs_sha256: bytes
     manifest_hash: bytes
+    verifier_code_hash: bytes  # codehash of `verifier` at registration; checked on every proof
+    min_fee: int  # owner's terms for new requests (wei)
+    max_callback_gas: int  # owner's terms for new requests; 0 = the hub's maximum
 
 
 @dataclass(frozen=True)
@@ -135,6 +138,14 @@ class Fulfillment:
     tx: Sent
 
 
+def only_from(address: str, logs: Sequence[Any]) -> list[Any]:
+    """The logs emitted by `address`. Everything that reads hub events goes through this:
+    a consumer's callback runs inside the hub's transaction and can emit logs with the
+    hub's event signatures, and a provider may not honour a log filter's address."""
+    want = Web3.to_checksum_address(address)
+    return [log for log in logs if Web3.to_checksum_address(log["address"]) == want]
+
+
 def _position(log: Any) -> LogPosition:
     return {
         "tx_hash": log["transactionHash"].to_0x_hex(),
@@ -177,7 +188,8 @@ def callback_failed(log: Any) -> CallbackFailed:
 def registered_model(raw: Sequence[Any]) -> RegisteredModel:
     """The decoded ``getModel`` tuple (fields in ``IZkOracle.Model`` order)."""
     (verifier, selector, n_in, n_out, in_per, out_bits, out_per, retired, owner,
-     in_bits, in_scale, out_scale, n_public, onnx, r1cs, manifest) = raw  # fmt: skip
+     in_bits, in_scale, out_scale, n_public, onnx, r1cs, manifest, code_hash, min_fee,
+     max_callback_gas) = raw  # fmt: skip
     return {
         "verifier": Web3.to_checksum_address(verifier),
         "selector": bytes(selector),
@@ -195,4 +207,7 @@ def registered_model(raw: Sequence[Any]) -> RegisteredModel:
         "onnx_sha256": bytes(onnx),
         "r1cs_sha256": bytes(r1cs),
         "manifest_hash": bytes(manifest),
+        "verifier_code_hash": bytes(code_hash),
+        "min_fee": int(min_fee),
+        "max_callback_gas": int(max_callback_gas),
     }

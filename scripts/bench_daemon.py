@@ -59,6 +59,7 @@ from circuits.onnx import examples
 from oracle import chain as chains
 from oracle.contracts import hub_contracts
 from oracle.deploy import deploy_model
+from oracle.hub_types import only_from
 
 ROOT = Path(__file__).resolve().parents[1]
 KEY_ENV = "ZKORACLE_BENCH_KEY"
@@ -190,7 +191,7 @@ class Client:
     def fulfilled_count(self, since: int) -> int:
         """``InferenceFulfilled`` events from block `since` on."""
         logs = self.hub.events.InferenceFulfilled().get_logs(from_block=since, to_block="latest")
-        return len(logs)
+        return len(only_from(self.hub.address, logs))
 
     def wait(self, done: Any, timeout: float, step: float) -> float:
         """Poll `done()` every `step` s; the time it first held."""

@@ -158,7 +158,10 @@ def measure_model(chain: Chain, args: argparse.Namespace) -> list[GasRow]:
         dep = deploy_model(chain, model_dir)
         hub = Hub(chain, dep.hub)
         pool_code = hub_contracts()["RiskGatedLendingPool"]
-        pool_args = (dep.hub, dep.model_id, 3600, POOL_REFUSE_AT, POOL_MAX_CREDIT)
+        registered = hub.model(dep.model_id)
+        assert registered is not None
+        pinned = (registered["owner"], dep.model_id, registered["verifier_code_hash"])
+        pool_args = (dep.hub, *pinned, 3600, POOL_REFUSE_AT, POOL_MAX_CREDIT)
         pool_address, _ = deploy_contract(
             chain, pool_code, *pool_args, POOL_CALLBACK_GAS, value=POOL_MAX_CREDIT
         )

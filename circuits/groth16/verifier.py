@@ -30,7 +30,10 @@ the tests):
 Input checks, all before any pairing (arkworks semantics): a malformed verifying key or a
 wrong number of public inputs raises `VerificationInputError`; a malformed proof (coordinate
 >= q, point at infinity, point off the curve, B outside the r-order subgroup) or a public
-input outside [0, r) makes verification return False, never reduce modulo r.
+input outside [0, r) makes verification return False, never reduce modulo r. A, B or C at
+infinity is refused although the pairing equation may hold for it: arkworks (groth16py)
+and the rendered Solidity verifier refuse it too (the EVM precompiles alone would take the
+all-zero encoding), and an honest proof never has one.
 """
 
 from __future__ import annotations

@@ -16,6 +16,12 @@ import {IZkOracleConsumer} from "../IZkOracleConsumer.sol";
 /// 2^outputScale). A limit is only usable for `maxAge` seconds after it was set. In this
 /// example the borrower supplies the features; a real pool would take them from a source it
 /// trusts (the proof shows the model was run correctly, not that the features are true).
+///
+/// What the pool trusts, pinned at construction and checked again on every callback: the
+/// model's owner and id (the hub derives an id from its owner, so nobody else can hold it),
+/// and the code hash of the verifier the hub registered for it (the pool's deployer
+/// compares it with the verifier rendered from the model's verification key). The hub
+/// itself refuses a verifier whose code changed, and calls back only with verified outputs.
 contract RiskGatedLendingPool is IZkOracleConsumer {
     struct Profile {
         uint128 creditLimit; // wei
@@ -24,6 +30,10 @@ contract RiskGatedLendingPool is IZkOracleConsumer {
 
     IZkOracle public immutable hub;
     bytes32 public immutable modelId;
+    address public immutable modelOwner;
+    /// @notice The model's verifier and its code hash, as registered on the hub.
+    address public immutable verifier;
+    bytes32 public immutable verifierCodeHash;
     uint256 public immutable maxAge;
     int256 public immutable refuseAtScore;
     uint128 public immutable maxCredit;
@@ -40,6 +50,7 @@ contract RiskGatedLendingPool is IZkOracleConsumer {
     event Repaid(address indexed borrower, uint256 amount);
 
     error BadConfig(string what);
+    error UntrustedModel(bytes32 modelId);
     error NotHub(address caller);
     error NotOurRequest(uint256 requestId);
     error NotYourRequest(uint256 requestId, address caller);
@@ -49,20 +60,31 @@ contract RiskGatedLendingPool is IZkOracleConsumer {
     error RepayTooMuch(uint256 paid, uint256 owed);
     error TransferFailed(address to, uint256 amount);
 
+    /// @param modelOwner_ The account trusted to have registered `modelId_`.
+    /// @param verifierCodeHash_ Code hash of the verifier the model must be checked by.
     /// @param refuseAtScore_ Score at and above which no credit is given (must be > 0).
     /// @param maxCredit_ Limit in wei for a score at or below 0.
     constructor(
         IZkOracle hub_,
+        address modelOwner_,
         bytes32 modelId_,
+        bytes32 verifierCodeHash_,
         uint256 maxAge_,
         int256 refuseAtScore_,
         uint128 maxCredit_,
         uint32 callbackGasLimit_
     ) payable {
         if (refuseAtScore_ <= 0) revert BadConfig("refuseAtScore must be > 0");
-        hub_.getModel(modelId_); // reverts UnknownModel for a wrong id
+        IZkOracle.Model memory m = hub_.getModel(modelId_); // reverts UnknownModel for a wrong id
+        if (m.owner != modelOwner_ || m.verifierCodeHash != verifierCodeHash_ || m.retired) {
+            revert UntrustedModel(modelId_);
+        }
+        if (m.verifier.codehash != verifierCodeHash_) revert UntrustedModel(modelId_);
         hub = hub_;
         modelId = modelId_;
+        modelOwner = modelOwner_;
+        verifier = m.verifier;
+        verifierCodeHash = verifierCodeHash_;
         maxAge = maxAge_;
         refuseAtScore = refuseAtScore_;
         maxCredit = maxCredit_;
@@ -89,11 +111,13 @@ contract RiskGatedLendingPool is IZkOracleConsumer {
     }
 
     /// @notice Hub callback: set the borrower's credit limit from the proven score. Accepts
-    /// only the hub, and only requests this pool made for this model.
+    /// only the hub, only requests this pool made for the pinned model, and only while the
+    /// pinned verifier still has the pinned code.
     function onInference(uint256 requestId, bytes32 model, int256[] calldata outputs) external {
         if (msg.sender != address(hub)) revert NotHub(msg.sender);
         address borrower = pendingBorrower[requestId];
         if (borrower == address(0) || model != modelId) revert NotOurRequest(requestId);
+        if (verifier.codehash != verifierCodeHash) revert UntrustedModel(model);
         delete pendingBorrower[requestId];
         int256 score = outputs[0];
         uint128 limit = creditLimitFor(score);

@@ -1,8 +1,10 @@
 """`zkoracle deploy DIR [--rpc URL | --chain embedded|anvil] [--hub ADDRESS] [--keystore FILE]
-[--name NAME] [--out deployment.json]`: put a set-up model on a chain.
+[--name NAME | --salt 0xSALT] [--out deployment.json]`: put a set-up model on a chain.
 
 Deploys the ZkOracle hub (unless --hub names one or the deployment file records one for
-this chain), the model's verifier, and registers the model. The deployment file gathers
+this chain), the model's verifier, and registers the model. The hub derives the model id
+from the signing account and a salt (by default one derived from the model's manifest and
+keys; `--name` or `--salt` choose another), so the id is yours alone. The deployment file gathers
 the models of one hub; it is never overwritten with a deployment on another chain or hub.
 
 `--chain embedded` and `--chain anvil` run a chain that ends with the command: use them to
@@ -44,7 +46,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="sign with this keystore (password from ZKORACLE_KEYSTORE_PASSWORD or a prompt); "
         "default: ZKORACLE_PRIVATE_KEY, else the node's dev accounts",
     )
-    p.add_argument("--name", help="register under keccak256(NAME) instead of the default id")
+    salt = p.add_mutually_exclusive_group()
+    salt.add_argument("--name", help="register with salt keccak256(NAME) instead of the default")
+    salt.add_argument(
+        "--salt", type=_salt, metavar="0xSALT", help="register with this 32-byte salt"
+    )
     p.add_argument(
         "-o",
         "--out",
@@ -54,6 +60,19 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="deployment file to write or add to (default: %(default)s)",
     )
     p.set_defaults(func=run)
+
+
+def _salt(text: str) -> bytes:
+    raw = text[2:] if text.startswith("0x") else text
+    try:
+        value = bytes.fromhex(raw)
+    except ValueError:
+        value = b""
+    if len(value) != 32:
+        raise argparse.ArgumentTypeError(
+            f"a salt is 32 bytes in hex (0x + 64 digits), got {text!r}"
+        )
+    return value
 
 
 def _progress(message: str) -> None:
@@ -68,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
         hub = hub_for(args.out, chain, args.hub)
         if hub and not args.hub:
             _progress(f"using the hub recorded in {args.out}: {hub}")
-        dep = deploy_model(chain, args.dir, hub, name=args.name, progress=_progress)
+        dep = deploy_model(chain, args.dir, hub, name=args.name, salt=args.salt, progress=_progress)
         write_deployment(args.out, dep)
         _report(dep, args)
         if chain.kind != "rpc":
@@ -84,7 +103,7 @@ def _report(dep: Deployment, args: argparse.Namespace) -> None:
     print(f"chain {dep.chain_id} ({dep.chain})")
     print(f"hub       {dep.hub} ({hub_note})")
     print(f"verifier  {dep.verifier}")
-    print(f"model id  0x{dep.model_id.hex()}")
+    print(f"model id  0x{dep.model_id.hex()} (owner {dep.owner})")
     for what, tx in (("hub", dep.hub_tx), *dep.transactions.items()):
         if tx is not None:
             print(f"  {what:<9} {tx.tx_hash}  gas {tx.gas_used}")

@@ -1,6 +1,7 @@
 """The oracle daemon (`zkoracle serve`): watch the hub, prove, submit, never lose a request.
 
-* `config` (+ `feeds_config`): the TOML configuration, validated on start;
+* `config` (+ `models_config`, `feeds_config`): the TOML configuration, validated on start;
+* `policy`: which requests can be proven and are worth proving (fee, callback gas, expiry);
 * `jobs` and `store`: the job state machine and its on-disk store (SQLite, WAL);
 * `hub`: the hub contract as the daemon reads and writes it; `rpc`: bounded retries;
 * `watcher`: request logs up to a confirmation depth, reorg detection and rewind;

@@ -77,6 +77,12 @@ class Table:
             raise self.expected(key, what, value)
         return float(value)
 
+    def boolean(self, key: str, *, default: bool = _MISSING) -> bool:
+        value = self._get(key, "true or false", default)
+        if not isinstance(value, bool):
+            raise self.expected(key, "true or false", value)
+        return value
+
     def string(self, key: str, *, default: str = _MISSING) -> str:
         value = self._get(key, "a string", default)
         if not isinstance(value, str) or not value:

@@ -5,6 +5,8 @@ feeds it pushes and its operating policy (confirmation depth, gas, store, metric
 provers). Every bad value fails at load time with the file, the key and what was
 expected; unknown keys fail too. Relative paths are relative to the file's folder.
 
+Models: see `oracle.daemon.models_config` (ids, salts, the per-model request policy).
+
 The private key is never in the file: ``[account]`` names an environment variable that
 holds it, or a keystore file (with the variable holding its password).
 """
@@ -14,7 +16,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
@@ -26,7 +28,9 @@ from oracle.daemon._toml import Table
 from oracle.daemon.errors import ConfigError
 from oracle.daemon.feeds_config import FeedConfig, read_feeds
 from oracle.daemon.logs import register_secret
+from oracle.daemon.models_config import ModelConfig, read_models, resolve_ids
 from oracle.errors import AccountError
+from oracle.urls import redact_url
 
 GWEI = 10**9
 #: Nodes refuse a replacement that raises the fees by less than this (geth: 10 %).
@@ -108,15 +112,6 @@ class SubmitterConfig:
 
 
 @dataclass(frozen=True)
-class ModelConfig:
-    """A model the daemon proves: its hub id and the artifact folder of its circuit."""
-
-    name: str
-    model_id: bytes
-    artifacts: Path
-
-
-@dataclass(frozen=True)
 class EngineConfig:
     """Where proofs are made: ``local`` worker processes (``[provers].workers`` of them) or
     prover actors on a Ray cluster (``engine = "ray"``). With Ray, ``fallback = "local"``
@@ -158,6 +153,10 @@ class DaemonConfig:
     def model_by_id(self, model_id: bytes) -> ModelConfig | None:
         return next((m for m in self.models if m.model_id == model_id), None)
 
+    def with_owner(self, owner: str) -> DaemonConfig:
+        """This configuration with the model ids `owner` registers under (`resolve_ids`)."""
+        return replace(self, models=resolve_ids(self.models, owner, self.file))
+
 
 def _read_chain(t: Table) -> ChainConfig:
     kind = t.choice("kind", ("embedded", "anvil", "rpc"), default="rpc")
@@ -165,7 +164,7 @@ def _read_chain(t: Table) -> ChainConfig:
     if kind == "rpc":
         url = t.string("url")
         if not url.startswith(("http://", "https://")):
-            raise t.expected("url", "an http:// or https:// URL", url)
+            raise t.expected("url", "an http:// or https:// URL", redact_url(url))
         chain_id = t.integer("chain_id", minimum=1)
     else:
         for key in ("url", "chain_id"):
@@ -250,21 +249,6 @@ def _read_gas_limit(t: Table, kind: str) -> int | None:
     return EMBEDDED_GAS if kind == "embedded" else None
 
 
-def _read_models(tables: list[Table], base: Path) -> tuple[ModelConfig, ...]:
-    models: list[ModelConfig] = []
-    for t in tables:
-        model_id = t.bytes32("id")
-        name = t.string("name", default="0x" + model_id.hex())
-        artifacts = t.path("artifacts", base, kind="dir")
-        t.finish()
-        if any(m.name == name for m in models):
-            raise t.error("name", f"duplicate model name {name!r}")
-        if any(m.model_id == model_id for m in models):
-            raise t.error("id", f"model id 0x{model_id.hex()} is listed twice")
-        models.append(ModelConfig(name, model_id, artifacts))
-    return tuple(models)
-
-
 def _read_engine(t: Table) -> EngineConfig:
     kind = t.choice("engine", ("local", "ray"), default="local")
     if kind == "local":
@@ -316,7 +300,8 @@ def parse_config(data: dict[str, object], file: Path) -> DaemonConfig:
     engine = _read_engine(provers)
     provers.finish()
     submitter = _read_submitter(root.table("submitter"))
-    models = _read_models(root.tables("models"), base)
+    # Salts only where the daemon deploys the hub and registers the models itself.
+    models = read_models(root.tables("models"), base, local=hub is None)
     feeds = read_feeds(root.tables("feeds"), base, {m.name for m in models})
     root.finish()
     return DaemonConfig(

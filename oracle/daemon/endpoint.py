@@ -3,8 +3,9 @@
 `connect` opens ``[chain].kind = "rpc"``. With ``"anvil"`` or ``"embedded"`` the daemon
 starts the chain itself (`start_chain`: an Anvil node on a free loopback port, or py-evm
 in its own process) and funds its account from the dev accounts; `deploy_hub` then
-deploys a hub, registers every configured model (under its configured id, with a
-freshly rendered verifier) and creates every configured feed with the daemon as its
+deploys a hub, registers every configured model (with its configured salt, so under
+the id the daemon's account derives, with a freshly rendered verifier) and creates every
+configured feed with the daemon as its
 updater. Such a chain lives as long as the daemon: nothing on it outlives a restart, so
 a ``[hub].address`` cannot refer to it.
 
@@ -25,8 +26,10 @@ from oracle.chain import Chain
 from oracle.contracts import Hub
 from oracle.daemon.config import DaemonConfig
 from oracle.daemon.errors import DaemonError
+from oracle.daemon.logs import register_secret
 from oracle.deploy import deploy_model
 from oracle.errors import ChainConnectionError
+from oracle.urls import redact_url, scrub, secret_parts
 
 log = logging.getLogger(__name__)
 
@@ -49,15 +52,18 @@ def connect(config: DaemonConfig) -> Web3:
         cache_allowed_requests=True,
         cacheable_requests={RPCEndpoint("eth_chainId")},
     )
+    for part in secret_parts(chain.url):  # no log line may show the URL's API key
+        register_secret(part)
+    shown = redact_url(chain.url)
     w3 = Web3(provider)
     try:
         actual = int(w3.eth.chain_id)
     except OSError as exc:
-        raise ChainConnectionError(f"cannot reach {chain.url}: {exc}") from exc
+        why = scrub(f"{type(exc).__name__}: {exc}", chain.url)
+        raise ChainConnectionError(f"cannot reach {shown}: {why}") from None
     if actual != chain.chain_id:
         raise DaemonError(
-            f"{config.file}: [chain].chain_id is {chain.chain_id} "
-            f"but {chain.url} serves chain {actual}"
+            f"{config.file}: [chain].chain_id is {chain.chain_id} but {shown} serves chain {actual}"
         )
     return w3
 
@@ -83,9 +89,16 @@ def start_chain(config: DaemonConfig, signer: Signer) -> Chain:
 
 def deploy_hub(chain: Chain, config: DaemonConfig, updater: str) -> str:
     """Deploy a hub on `chain` with the configured models and feeds; its address."""
-    hub = Hub.deploy(chain)
+    hub = Hub.deploy(chain, sender=updater)
     for model in config.models:
-        deploy_model(chain, model.artifacts, hub, model_id=model.model_id)
+        if model.salt is None:
+            raise DaemonError(f"{config.file}: model {model.name!r} has no salt to register with")
+        dep = deploy_model(chain, model.artifacts, hub, salt=model.salt, sender=updater)
+        if dep.model_id != model.model_id:
+            raise DaemonError(
+                f"{config.file}: model {model.name!r} was registered as 0x{dep.model_id.hex()}, "
+                f"the configuration expects 0x{model.model_id.hex()}"
+            )
     for feed in config.feeds:
         hub.create_feed(feed.feed_id, config.model(feed.model).model_id)
         hub.set_feed_updater(feed.feed_id, updater)

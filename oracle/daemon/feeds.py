@@ -4,8 +4,9 @@ A round is due when the feed has never been updated, when its last on-chain upda
 ``heartbeat`` seconds old (chain time, the clock the contract's staleness checks use), or
 when a quantized input moved by more than ``deviation_percent`` from the inputs of the
 last round this daemon posted. One round per feed is in flight at a time; its number is
-the on-chain round + 1 (a round posted meanwhile by another updater makes ours
-``RoundNotIncreasing``, which the submitter settles as done).
+exactly the on-chain round + 1, the only round the hub takes (a round posted meanwhile by
+another updater makes ours ``RoundNotNext``, which the submitter settles as done; a round
+that failed is tried again under the same number, as a new attempt).
 
 Sources return real numbers; they are quantized with the model's input scales
 (``round(x * 2^scale)``) and range-checked against its input bit width before any proof.
@@ -23,11 +24,11 @@ from typing import Any, Protocol
 
 from web3 import Web3
 
-from oracle.daemon.config import ModelConfig
 from oracle.daemon.errors import DaemonError
 from oracle.daemon.feeds_config import FeedConfig, SourceConfig
 from oracle.daemon.hub import Hub
 from oracle.daemon.jobs import FINAL, Job, Kind, NewJob, State, feed_key
+from oracle.daemon.models_config import ModelConfig
 from oracle.daemon.store import Store
 
 log = logging.getLogger(__name__)
@@ -40,6 +41,10 @@ _AGGREGATOR_ABI = [
                  {"name": "startedAt", "type": "uint256"}, {"name": "updatedAt", "type": "uint256"},
                  {"name": "answeredInRound", "type": "uint80"}]},
 ]  # fmt: skip
+
+
+#: The hub counts rounds in uint64.
+MAX_ROUND = 2**64 - 1
 
 
 class SourceError(DaemonError):
@@ -109,8 +114,14 @@ class CsvSource:
 
 @dataclass(frozen=True)
 class ChainlinkSource:
+    """``latestRoundData()`` of a Chainlink-style aggregator, refused unless it is a fresh,
+    complete round: a dead aggregator keeps returning its last answer, which must not be
+    republished as a new proven round."""
+
     w3: Web3
     address: str
+    max_age: float = 3600.0  # seconds of chain time since the round's updatedAt
+    positive: bool = True  # refuse answers <= 0 (prices)
 
     def read(self) -> list[float]:
         agg = self.w3.eth.contract(
@@ -118,10 +129,31 @@ class ChainlinkSource:
         )
         try:
             decimals = int(agg.functions.decimals().call())
-            answer = int(agg.functions.latestRoundData().call()[1])
+            round_id, answer, _, updated_at, answered_in = agg.functions.latestRoundData().call()
+            now = int(self.w3.eth.get_block("latest")["timestamp"])
         except Exception as exc:
             raise SourceError(f"aggregator {self.address}: {exc}") from exc
-        return [answer / 10**decimals]
+        self._check(int(round_id), int(answer), int(updated_at), int(answered_in), now)
+        return [int(answer) / 10**decimals]
+
+    def _check(
+        self, round_id: int, answer: int, updated_at: int, answered_in: int, now: int
+    ) -> None:
+        where = f"aggregator {self.address} round {round_id}"
+        if updated_at == 0:
+            raise SourceError(f"{where}: the round is not complete (updatedAt = 0)")
+        if answered_in < round_id:
+            raise SourceError(
+                f"{where}: stale, answered in earlier round {answered_in} "
+                "(answeredInRound < roundId)"
+            )
+        if now - updated_at > self.max_age:
+            raise SourceError(
+                f"{where}: stale, updated {now - updated_at} s ago, more than max_age "
+                f"{self.max_age:g} s"
+            )
+        if self.positive and answer <= 0:
+            raise SourceError(f"{where}: answer {answer} is not a positive price")
 
 
 @dataclass(frozen=True)
@@ -182,7 +214,7 @@ def make_source(cfg: SourceConfig, w3: Web3) -> Source:
         assert cfg.path is not None
         return CsvSource(str(cfg.path), cfg.columns)
     assert cfg.address is not None
-    return ChainlinkSource(w3, cfg.address)
+    return ChainlinkSource(w3, cfg.address, cfg.max_age, cfg.positive)
 
 
 @dataclass(frozen=True)
@@ -235,6 +267,7 @@ class FeedScheduler:
         sources: Mapping[bytes, Source] | None = None,
         shapes: Callable[[str], InputShape] = model_input_shape,
         clock: Callable[[], float],
+        on_refused: Callable[[bytes, str], None] | None = None,
     ) -> None:
         self.hub = hub
         self.store = store
@@ -247,6 +280,7 @@ class FeedScheduler:
             hub.add_error_abi(hub_contracts()["OnchainInputFeeds"].abi)  # its reverts, named
         self.shapes = {f.feed_id: shapes(str(self.models[f.model].artifacts)) for f in feeds}
         self.clock = clock
+        self.on_refused = on_refused
         self._next_read = {f.feed_id: 0.0 for f in feeds}
 
     def tick(self, block_number: int, block_hash: str, block_time: int) -> list[Job]:
@@ -259,11 +293,30 @@ class FeedScheduler:
             try:
                 job = self._check(feed, block_number, block_hash, block_time)
             except SourceError as exc:
-                log.error("feed source failed: %s", exc, extra={"feed": "0x" + feed.feed_id.hex()})
+                self._refused(feed, str(exc), block_number, block_hash)
                 continue
             if job is not None:
                 created.append(job)
         return created
+
+    def _refused(self, feed: FeedConfig, why: str, number: int, block_hash: str) -> None:
+        """The source gave nothing usable: the feed goes stale, visibly. Logged on every
+        read, counted (`on_refused`), and recorded once per round in the store as a failed
+        job whose reason says why the round was not posted."""
+        fid = "0x" + feed.feed_id.hex()
+        log.error("feed source refused: %s", why, extra={"feed": fid, "reason": "source_refused"})
+        if self.on_refused is not None:
+            self.on_refused(feed.feed_id, why)
+        try:
+            next_round = self.hub.feed_state(feed.feed_id)[0] + 1
+        except Exception:  # the chain's state is not needed to report the source
+            return
+        payload = {"feed_id": fid, "round": next_round, "inputs": [], "error": why}
+        new = NewJob(Kind.FEED, f"{feed_key(feed.feed_id, next_round)}:refused",
+                     self.models[feed.model].model_id, payload, number, block_hash)  # fmt: skip
+        job, created = self.store.insert_seen(new)
+        if created:
+            self.store.mark_failed(job.id, "source_refused", why)
 
     def _check(self, feed: FeedConfig, number: int, block_hash: str, now: int) -> Job | None:
         rounds = self.store.with_key_prefix(f"feed:0x{feed.feed_id.hex()}:")
@@ -284,14 +337,18 @@ class FeedScheduler:
         stale = chain_round == 0 or now - updated_at >= feed.heartbeat
         if not stale and moved <= feed.deviation_percent:
             return None
-        # Past the chain's round and past every round tried here (a failed one keeps its key).
-        next_round = max([chain_round, *(int(j.payload["round"]) for j in rounds)]) + 1
-        key = feed_key(feed.feed_id, next_round)
+        next_round = chain_round + 1
+        if next_round > MAX_ROUND:
+            raise SourceError(
+                f"feed 0x{feed.feed_id.hex()} is at round {chain_round}: no next round"
+            )
         if extra:
             # OnchainInputFeeds takes exactly the hub's next round; the job is the rounds it
             # reads, so a failed attempt is retried only once a source has a new round.
-            next_round = chain_round + 1
             key = f"{feed_key(feed.feed_id, next_round)}:{'-'.join(map(str, extra['round_ids']))}"
+        else:
+            attempt = sum(1 for j in rounds if int(j.payload["round"]) == next_round)
+            key = feed_key(feed.feed_id, next_round, attempt)
         payload = {"feed_id": "0x" + feed.feed_id.hex(), "round": next_round, "inputs": inputs,
                    **extra}  # fmt: skip
         model = self.models[feed.model]

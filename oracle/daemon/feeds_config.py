@@ -36,6 +36,8 @@ class SourceConfig:
     path: Path | None = None  # csv
     columns: tuple[str, ...] = ()  # csv: empty = every column
     address: str | None = None  # chainlink: aggregator; onchain: OnchainInputFeeds
+    max_age: float = 3600.0  # chainlink: refuse a round whose updatedAt is older (seconds)
+    positive: bool = True  # chainlink: refuse an answer <= 0 (prices)
 
 
 @dataclass(frozen=True)
@@ -68,7 +70,15 @@ def _read_source(t: Table, base: Path) -> SourceConfig:
         )
     else:
         address = to_checksum_address(t.address("address"))
-        source = SourceConfig("onchain" if kind == "onchain" else "chainlink", address=address)
+        if kind == "onchain":
+            source = SourceConfig("onchain", address=address)
+        else:
+            source = SourceConfig(
+                "chainlink",
+                address=address,
+                max_age=t.number("max_age", minimum=0.0, exclusive=True, default=3600.0),
+                positive=t.boolean("positive", default=True),
+            )
     t.finish()
     return source
 

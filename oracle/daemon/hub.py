@@ -36,6 +36,7 @@ from oracle.contracts import CONTRACTS_DIR, hub_contracts
 from oracle.daemon.jobs import Kind, NewJob, request_key
 from oracle.daemon.rpc import DEFAULT_RETRY, RetryPolicy, with_retry
 from oracle.errors import OracleError
+from oracle.hub_types import only_from
 from oracle.reverts import RevertDecoder, is_revert, revert_data
 
 
@@ -88,6 +89,29 @@ class RequestEvent:
             self.block_number,
             self.block_hash,
         )
+
+
+#: Key prefix of the failed jobs that record undecodable logs.
+UNDECODABLE = "request:undecodable:"
+
+
+@dataclass(frozen=True)
+class UndecodableLog:
+    """An ``InferenceRequested`` log of the hub that does not decode: it becomes a job
+    that fails at once with `reason`, so the store says what was skipped."""
+
+    reason: str
+    block_number: int
+    block_hash: str
+    tx_hash: str
+    log_index: int
+
+    def new_job(self) -> NewJob:
+        payload = {"request_id": 0, "tx_hash": self.tx_hash, "log_index": self.log_index,
+                   "error": self.reason}  # fmt: skip
+        key = f"{UNDECODABLE}{self.tx_hash}:{self.log_index}"
+        return NewJob(Kind.REQUEST, key, b"\x00" * 32, payload, self.block_number,
+                      self.block_hash)  # fmt: skip
 
 
 #: The hand-written contracts, next to the packages in the repository.
@@ -147,9 +171,10 @@ class Hub:
 
     def request_logs(
         self, from_block: int, to_block: int, model_ids: Sequence[bytes] = ()
-    ) -> list[RequestEvent]:
+    ) -> list[RequestEvent | UndecodableLog]:
         """``InferenceRequested`` logs in [from_block, to_block], for `model_ids` only
-        (every model if empty), in chain order."""
+        (every model if empty), in chain order; a log that does not decode is returned as
+        an `UndecodableLog` instead of stopping the others."""
         topics: list[Any] = [self._requested_topic.to_0x_hex(), None]
         if model_ids:
             topics.append([_hex(m) for m in model_ids])
@@ -164,7 +189,9 @@ class Hub:
             lambda: self.w3.eth.get_logs(params),
             self.retry,
         )
-        return [self._decode(entry) for entry in logs]
+        # The node filtered by address already; a provider that ignores the filter must not
+        # make look-alike logs of another contract count as requests.
+        return [self._decode(entry) for entry in only_from(self.address, logs)]
 
     def _event_args(self, entry: LogReceipt) -> dict[str, Any]:
         """The arguments of an ``InferenceRequested`` log by name (addresses checksummed,
@@ -186,13 +213,21 @@ class Hub:
                 args[i["name"]] = to_checksum_address(args[i["name"]])
         return args
 
-    def _decode(self, entry: LogReceipt) -> RequestEvent:
+    def _decode(self, entry: LogReceipt) -> RequestEvent | UndecodableLog:
         try:
-            args = self._event_args(entry)
+            return self._decoded(entry)
         except Exception as exc:
-            raise OracleError(
-                f"undecodable InferenceRequested log in tx {_hex(entry['transactionHash'])}: {exc}"
-            ) from exc
+            why = f"undecodable InferenceRequested log in tx {_hex(entry['transactionHash'])}"
+            return UndecodableLog(
+                f"{why}: {type(exc).__name__}: {exc}",
+                int(entry["blockNumber"]),
+                _hex(entry["blockHash"]),
+                _hex(entry["transactionHash"]),
+                int(entry["logIndex"]),
+            )
+
+    def _decoded(self, entry: LogReceipt) -> RequestEvent:
+        args = self._event_args(entry)
         return RequestEvent(
             request_id=int(args["requestId"]),
             model_id=bytes(args["modelId"]),
@@ -290,6 +325,13 @@ class Hub:
             "eth_getBlockByNumber latest", lambda: self.w3.eth.get_block("latest"), self.retry
         )
         return int(block["number"]), _hex(block["hash"]), int(block["timestamp"])
+
+    def base_fee(self) -> int:
+        """Base fee per gas of the latest block (0 before EIP-1559)."""
+        block = with_retry(
+            "eth_getBlockByNumber latest", lambda: self.w3.eth.get_block("latest"), self.retry
+        )
+        return int(block.get("baseFeePerGas", 0))
 
     def head(self) -> int:
         return with_retry("eth_blockNumber", lambda: int(self.w3.eth.block_number), self.retry)

@@ -70,8 +70,10 @@ def request_key(request_id: int, payload: Mapping[str, Any]) -> str:
     return f"request:{request_id}:{content_digest(payload)}"
 
 
-def feed_key(feed_id: bytes, round_: int) -> str:
-    return f"feed:0x{feed_id.hex()}:{round_}"
+def feed_key(feed_id: bytes, round_: int, attempt: int = 0) -> str:
+    """Key of a feed round job; a round tried again after a failure is a new attempt."""
+    base = f"feed:0x{feed_id.hex()}:{round_}"
+    return base if attempt == 0 else f"{base}:{attempt}"
 
 
 @dataclass(frozen=True)

@@ -180,6 +180,20 @@ class DaemonMetrics:
         self.failures = r.add(
             Counter("zkoracle_failures_total", "Jobs that failed, by reason.", ["reason"])
         )
+        self.skipped = r.add(
+            Counter(
+                "zkoracle_jobs_skipped_total",
+                "Requests refused before proving by the model's policy, by reason.",
+                ["reason"],
+            )
+        )
+        self.feed_refusals = r.add(
+            Counter(
+                "zkoracle_feed_source_refused_total",
+                "Feed source reads refused (stale, incomplete or non-positive), by feed.",
+                ["feed"],
+            )
+        )
         self.gas_spent = r.add(
             Counter("zkoracle_gas_spent_wei_total", "Wei paid for mined transactions.")
         )

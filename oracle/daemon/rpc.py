@@ -16,6 +16,7 @@ from typing import TypeVar
 
 from web3.exceptions import ProviderConnectionError, RequestTimedOut, TooManyRequests
 
+from oracle.daemon.logs import redact
 from oracle.errors import ChainConnectionError
 
 log = logging.getLogger(__name__)
@@ -84,5 +85,6 @@ def with_retry(
 
 
 def _short(exc: BaseException) -> str:
-    text = str(exc)
+    """The error's text, cut, without any registered secret (an RPC URL's API key)."""
+    text = redact(str(exc))
     return text if len(text) <= 300 else text[:297] + "..."

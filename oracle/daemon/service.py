@@ -8,7 +8,8 @@ proof never waits for the next poll to be sent):
 3. finished proofs are stored as ``proved`` with their calldata;
 4. queued jobs go to the provers (``seen -> proving``, at most ``workers`` proving and as
    many queued behind them); a request the model cannot take (input count, input range,
-   unconfigured model) fails here with the reason, without a prover;
+   unconfigured model) fails here with the reason, without a prover, and so does one the
+   model's policy refuses (fee, callback gas, expiry: `oracle.daemon.policy`);
 5. the submitter follows sent transactions and sends proved jobs.
 
 An unreachable chain (after the RPC retries) marks the daemon unhealthy for that step
@@ -34,18 +35,20 @@ from typing import Any
 
 from web3 import Web3
 
-from circuits import FieldRangeError, Manifest, PublicLayout
+from circuits import Manifest
 from oracle.accounts import Signer
 from oracle.chain import Chain
 from oracle.daemon import endpoint
 from oracle.daemon.batching import BatchingSubmitter
-from oracle.daemon.config import DaemonConfig, ModelConfig
+from oracle.daemon.config import DaemonConfig
 from oracle.daemon.errors import DaemonError, IllegalTransition, ProverLost
 from oracle.daemon.feeds import FeedScheduler, onchain_update_calldata
 from oracle.daemon.fees import GasPolicy
 from oracle.daemon.hub import Hub, load_hub_abi
 from oracle.daemon.jobs import Job, Kind, State
 from oracle.daemon.metrics import DaemonMetrics, MetricsServer
+from oracle.daemon.models_config import ModelConfig
+from oracle.daemon.policy import expected_fulfill_gas, input_problem, refusal
 from oracle.daemon.provers import ProofResult, ProofTask, ProverEngine, ProverPool
 from oracle.daemon.rpc import DEFAULT_RETRY, RetryPolicy
 from oracle.daemon.store import Store
@@ -55,24 +58,8 @@ from oracle.errors import ChainConnectionError
 from oracle.statement import feed_binding, request_binding
 
 log = logging.getLogger(__name__)
-
-
-def _input_problem(
-    model: ModelConfig, layout: PublicLayout, inputs: Sequence[int]
-) -> tuple[str, str] | None:
-    """(reason code, reason) if the model cannot take `inputs`: the circuit would refuse
-    them (the hub checks the same against the registration, which may not match the
-    artifacts the daemon has for the id)."""
-    if len(inputs) != layout.n_inputs:
-        return "wrong_input_count", (
-            f"model {model.name} takes {layout.n_inputs} input values, "
-            f"the request has {len(inputs)}"
-        )
-    try:
-        layout.inputs.check(inputs, "input")
-    except FieldRangeError as exc:
-        return "input_out_of_range", f"model {model.name}: {exc}"
-    return None
+#: Proof attempts a job may take that end with a dead prover process before it fails.
+MAX_PROVE_ATTEMPTS = 3
 
 
 def _feed_of(job: Job) -> tuple[bytes, int]:
@@ -92,8 +79,8 @@ class Service:
         retry: RetryPolicy = DEFAULT_RETRY,
         shutdown_grace: float = 30.0,
     ) -> None:
-        self.config = config
         self.signer = signer or (chain.signer if chain else None) or config.account.load()
+        self.config = config = config.with_owner(self.signer.address)
         self.own_chain: Chain | None = None  # a chain this service started, stopped by it
         if chain is None and w3 is None and config.chain.kind != "rpc":
             chain = self.own_chain = endpoint.start_chain(config, self.signer)
@@ -162,7 +149,14 @@ class Service:
         )
         models = {m.name: m for m in config.models}
         self.feeds = (
-            FeedScheduler(self.hub, self.store, config.feeds, models, clock=time.time)
+            FeedScheduler(
+                self.hub,
+                self.store,
+                config.feeds,
+                models,
+                clock=time.time,
+                on_refused=self._feed_refused,
+            )
             if config.feeds
             else None
         )
@@ -268,22 +262,40 @@ class Service:
             self._guarded("watch", self._watch)
             if self.feeds is not None:
                 self._guarded("feeds", self._feed_step)
-        self._collect()
-        self._dispatch()
+        self._guarded("collect", self._collect)
+        self._guarded("dispatch", self._dispatch)
         self._guarded("submit", self._submit)
         self._report_provers()
         for state, n in self.store.counts().items():
             self.metrics.jobs.set(n, state=state.value)
 
     def _guarded(self, what: str, step: Any) -> None:
-        """Run a chain step; an unreachable chain is reported and the loop goes on."""
+        """Run a chain step; an unreachable chain is reported and the loop goes on. Any
+        other error is logged and the loop goes on too: the jobs that cause one are failed
+        one by one where they are handled (`_each_job`), never the daemon."""
         try:
             step()
         except ChainConnectionError as exc:
             self._last_error = f"{what}: {exc}"
             log.error("chain unreachable during %s: %s", what, exc)
             return
+        except Exception as exc:
+            self._last_error = f"{what}: {type(exc).__name__}: {exc}"
+            self.metrics.failures.inc(reason=f"{what}_error")
+            log.exception("%s step failed", what)
+            return
         self._last_ok = time.time()
+
+    def _each_job(self, job_id: int, what: str, step: Any) -> Any:
+        """`step()` for one job; if it raises (other than an unreachable chain), the job
+        fails with the error as its reason and None is returned: the loop goes on."""
+        try:
+            return step()
+        except ChainConnectionError:
+            raise
+        except Exception as exc:
+            self._fail(job_id, f"{what}_error", f"{what}: {type(exc).__name__}: {exc}")
+            return None
 
     def _feed_step(self) -> None:
         """Feeds must not take request serving down with them: their errors are logged."""
@@ -295,6 +307,10 @@ class Service:
             self._last_error = f"feeds: {type(exc).__name__}: {exc}"
             log.exception("feed scheduling failed")
 
+    def _feed_refused(self, feed_id: bytes, why: str) -> None:
+        self.metrics.feed_refusals.inc(feed="0x" + feed_id.hex())
+        self._last_error = f"feed 0x{feed_id.hex()}: {why}"
+
     def _watch(self) -> None:
         report: PollReport = self.watcher.poll()
         self.metrics.head.set(report.head)
@@ -302,7 +318,7 @@ class Service:
         self.metrics.requests_seen.inc(len(report.new_jobs))
         if report.fork_point is not None:
             self.metrics.reorgs.inc()
-        for job in report.vanished:
+        for job in [*report.vanished, *report.failed]:
             self.metrics.failures.inc(reason=job.reason_code or "unknown")
 
     def _feed_tick(self) -> None:
@@ -317,9 +333,12 @@ class Service:
             self._fail(job.id, "unknown_model", why)
             return None
         inputs = tuple(int(v) for v in job.payload["inputs"])
-        problem = _input_problem(model, self.layouts[model.model_id], inputs)
+        problem = input_problem(model, self.layouts[model.model_id], inputs)
         if problem is not None:
             self._fail(job.id, *problem)
+            return None
+        if job.kind is Kind.REQUEST and (skip := self._refusal(model, job)) is not None:
+            self._skip(job.id, *skip)
             return None
         # An onchain feed's rounds are posted by its OnchainInputFeeds contract ("to").
         submitter = str(job.payload.get("to", self.signer.address))
@@ -330,13 +349,30 @@ class Service:
             binding = feed_binding(self.chain_id, self.hub.address, feed_id, round_, submitter)
         return ProofTask(job.id, str(model.artifacts), inputs, binding)
 
+    def _refusal(self, model: ModelConfig, job: Job) -> tuple[str, str] | None:
+        """Why the model's policy refuses this request (before any proving), or None."""
+        layout = self.layouts[model.model_id]
+        payload = job.payload
+        gas = expected_fulfill_gas(layout.n_public, layout.n_outputs, str(payload["callback"]),
+                                  int(payload["callback_gas_limit"]))  # fmt: skip
+        price = 0
+        if model.policy.fee_margin > 0:
+            price = self.hub.base_fee() + self.config.gas.priority_fee_wei
+        return refusal(model.policy, payload, fulfill_gas=gas, gas_price_wei=price, now=time.time())
+
+    def _skip(self, job_id: int, code: str, reason: str) -> None:
+        self.store.mark_failed(job_id, code, f"skipped: {reason}")
+        self.metrics.skipped.inc(reason=code)
+        log.warning("job skipped: %s", reason, extra={"job": job_id, "reason": code})
+
     def _dispatch(self) -> None:
         assert self.pool is not None
         while self.pool.has_capacity() and not self._stop.is_set():
             queued = self.store.jobs(State.SEEN, limit=1)
             if not queued:
                 return
-            task = self._task(queued[0])
+            job = queued[0]
+            task = self._each_job(job.id, "dispatch", lambda: self._task(job))  # noqa: B023
             if task is None:
                 continue
             self.store.start_proving(task.job_id)
@@ -353,10 +389,11 @@ class Service:
         broken = False
         for job_id, outcome in self.pool.done():
             if isinstance(outcome, ProofResult):
-                self._proved(job_id, outcome)
+                result = outcome
+                self._each_job(job_id, "store_proof", lambda: self._proved(job_id, result))  # noqa: B023
             elif isinstance(outcome, BrokenProcessPool):
                 broken = True
-                self.store.park(job_id, "prover process died")
+                self._park_or_fail(job_id, "prover process died")
             elif isinstance(outcome, ProverLost):  # its actor, node or cluster went away
                 self.metrics.provers_lost.inc()
                 self.store.park(job_id, str(outcome))
@@ -377,6 +414,14 @@ class Service:
         engine = str(status["engine"])
         self.metrics.provers_up.set(1.0 if status["state"] == "up" else 0.0, engine=engine)
         self.metrics.prover_slots.set(float(status["actors"]), engine=engine)
+
+    def _park_or_fail(self, job_id: int, why: str) -> None:
+        """Queue a job whose prover died again, unless it has killed its prover
+        `MAX_PROVE_ATTEMPTS` times: then it is the job, and it fails."""
+        if self.store.get(job_id).attempts >= MAX_PROVE_ATTEMPTS:
+            self._fail(job_id, "prover_crashed", f"{why} on each of {MAX_PROVE_ATTEMPTS} attempts")
+        else:
+            self.store.park(job_id, why)
 
     def _fail(self, job_id: int, code: str, reason: str) -> None:
         self.store.mark_failed(job_id, code, reason)

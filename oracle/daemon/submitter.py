@@ -26,6 +26,7 @@ Rules that keep a fulfillment from being lost or sent twice:
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import time
@@ -45,7 +46,7 @@ from oracle.daemon.hub import Hub, Status
 from oracle.daemon.jobs import Job, State, TxRecord
 from oracle.daemon.rpc import with_retry
 from oracle.daemon.store import Store
-from oracle.errors import TransactionReverted
+from oracle.errors import ChainConnectionError, TransactionReverted
 from oracle.reverts import is_revert, revert_data
 
 log = logging.getLogger(__name__)
@@ -53,9 +54,9 @@ log = logging.getLogger(__name__)
 #: Reverts meaning someone already did the work: the job is done, not failed.
 DONE_ERRORS = {
     "AlreadyFulfilled": "already fulfilled by another submitter",
-    "RoundNotIncreasing": "a later feed round is already posted",
-    "RoundNotNext": "a later feed round is already posted",
 }
+#: ``RoundNotNext(feedId, round, latestRound)`` with latestRound >= round: posted already.
+ROUND_POSTED = "this feed round is already posted"
 _ACCEPTED = ("already known", "already imported", "known transaction")
 _NONCE_LOW = ("nonce too low", "nonce is too low", "oldnonce")
 _UNDERPRICED = ("underpriced", "fee too low")
@@ -140,14 +141,32 @@ class Submitter:
         report = StepReport()
         self._step_values.clear()
         for job in self.store.jobs(State.SUBMITTED):
-            self._follow(job, report)
+            self._guard(job, functools.partial(self._follow, job, report), fail=False)
             if between is not None:
                 between()
         for job in self.store.jobs(State.PROVED):
-            self._submit(job, report)
+            self._guard(job, functools.partial(self._submit, job, report), fail=True, report=report)
             if between is not None:
                 between()
         return report
+
+    def _guard(
+        self, job: Job, step: Callable[[], None], *, fail: bool, report: StepReport | None = None
+    ) -> None:
+        """Run `step` for one job so that its error cannot stop the others. A job not yet
+        sent fails with the error; a sent one is only logged (its transaction may still be
+        mined) and followed again next step. An unreachable chain stops the step."""
+        try:
+            step()
+        except ChainConnectionError:
+            raise
+        except Exception as exc:
+            why = f"{type(exc).__name__}: {exc}"
+            if fail and report is not None:
+                report.failed.append(self.store.mark_failed(job.id, "submit_error", why))
+                log.error("job failed: %s", why, extra={"job": job.id, "reason": "submit_error"})
+            else:
+                log.exception("following job %d failed", job.id, extra={"job": job.id})
 
     # -- first send --------------------------------------------------------------------------
 
@@ -389,10 +408,17 @@ class Submitter:
 
     def _settle_revert(self, job: Job, err: TransactionReverted, report: StepReport) -> None:
         name = err.error_name
-        if name in DONE_ERRORS or (
-            name == "RequestNotPending" and Status(int(err.error_args[1])) is Status.FULFILLED
+        posted = name == "RoundNotNext" and int(err.error_args[2]) >= int(err.error_args[1])
+        if (
+            posted
+            or name in DONE_ERRORS
+            or (name == "RequestNotPending" and Status(int(err.error_args[1])) is Status.FULFILLED)
         ):
-            note = DONE_ERRORS.get(name or "", "already fulfilled by another submitter")
+            note = (
+                ROUND_POSTED
+                if posted
+                else DONE_ERRORS.get(name or "", "already fulfilled by another submitter")
+            )
             report.confirmed.append(self.store.mark_confirmed(job.id, note))
             log.info("nothing to do: %s", note, extra={"job": job.id})
             return

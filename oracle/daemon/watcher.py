@@ -21,7 +21,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from oracle.daemon.hub import Hub, Status
+from oracle.daemon.hub import UNDECODABLE, Hub, Status
 from oracle.daemon.jobs import Job, Kind, State
 from oracle.daemon.store import Store
 
@@ -47,6 +47,7 @@ class PollReport:
     fork_point: int | None = None  # set when a reorg was handled
     reopened: list[Job] = field(default_factory=list)  # jobs a reorg touched
     vanished: list[Job] = field(default_factory=list)  # orphans failed after a rescan
+    failed: list[Job] = field(default_factory=list)  # undecodable logs, failed at once
     caught_up: bool = False
 
 
@@ -100,12 +101,19 @@ class Watcher:
             [e.new_job() for e in events], last, hashes, keep=self.settings.reorg_depth
         )
         for job in created:
+            if job.key.startswith(UNDECODABLE):
+                report.failed.append(
+                    self.store.mark_failed(job.id, "undecodable_event", str(job.payload["error"]))
+                )
+                log.error("skipped a log: %s", job.payload["error"],
+                          extra={"job": job.id, "reason": "undecodable_event"})  # fmt: skip
+                continue
             log.info(
                 "request seen",
                 extra={"job": job.id, "request_id": job.payload.get("request_id"),
                        "block": job.seen_block},
             )  # fmt: skip
-        report.new_jobs.extend(created)
+        report.new_jobs.extend(j for j in created if not j.key.startswith(UNDECODABLE))
         return True
 
     def _fork_point(self) -> int | None:

@@ -19,6 +19,7 @@ from eth_utils.crypto import keccak
 
 from oracle.chain import Chain
 from oracle.contracts import Hub, deploy_contract, hub_contracts
+from oracle.errors import OracleError
 from oracle.onchain_feeds import AggregatorWindow, OnchainFeeds
 
 ONCHAIN_FEED_ID = keccak(text="zkoracle-demo:eth-usd-onchain-signal")
@@ -67,9 +68,15 @@ def deploy_onchain_feed(chain: Chain, hub: Hub, signal_model: bytes) -> OnchainD
         ONCHAIN_FEED_ID, signal_model, MAX_INPUT_AGE, [AggregatorWindow(aggregator, WINDOW)]
     )
     long_at, short_at = 1 << 13, -(1 << 13)
+    model = hub.model(signal_model)
+    if model is None:
+        raise OracleError(f"model 0x{signal_model.hex()} is not registered on {hub.address}")
+    # The vault pins the model (owner, id, verifier code) and the feed's updater: here the
+    # OnchainInputFeeds contract, which reads the inputs itself.
     vault, _ = deploy_contract(
-        chain, compiled["SignalVault"], hub.address, signal_model, ONCHAIN_FEED_ID, long_at,
-        short_at, MAX_INPUT_AGE, 0,
+        chain, compiled["SignalVault"], hub.address, model["owner"], signal_model,
+        model["verifier_code_hash"], ONCHAIN_FEED_ID, feeds.address, long_at, short_at,
+        MAX_INPUT_AGE, 0,
     )  # fmt: skip
     newest = [a / 10**DECIMALS for a in answers[::-1][:WINDOW]]
     return OnchainDemo(aggregator, feeds, vault, newest)

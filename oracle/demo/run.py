@@ -42,7 +42,7 @@ from oracle.demo.onchain_feed import (
 from oracle.demo.training import Fitted, fit_demo_models, predict
 from oracle.deploy import Deployment, deploy_model
 from oracle.errors import OracleError
-from oracle.hub_types import RequestStatus
+from oracle.hub_types import RequestStatus, only_from
 
 Say = Callable[[str], None]
 
@@ -104,19 +104,30 @@ def prepare_models(work: Path, say: Say) -> dict[str, tuple[Fitted, Path]]:
     return out
 
 
-def _consumers(chain: Chain, hub: Hub, risk: Deployment, signal: Deployment) -> tuple[str, str]:
+def _pinned(hub: Hub, dep: Deployment) -> tuple[str, bytes, bytes]:
+    """(owner, id, verifier code hash): what a consumer of `dep`'s model pins."""
+    model = hub.model(dep.model_id)
+    if model is None:
+        raise OracleError(f"model 0x{dep.model_id.hex()} is not registered on {hub.address}")
+    return model["owner"], dep.model_id, model["verifier_code_hash"]
+
+
+def _consumers(
+    chain: Chain, hub: Hub, risk: Deployment, signal: Deployment, updater: str
+) -> tuple[str, str]:
+    """The example consumers, each pinning the model it trusts (and the vault the feed's
+    updater, who chooses the feed's inputs)."""
     compiled = hub_contracts()
-    hub.create_feed(FEED_ID, signal.model_id)
     one_ether = 10**18
     refuse_at = 1 << 15  # a score of 0.5 (output scale 2^16) and above gets no credit
     pool, _ = deploy_contract(
-        chain, compiled["RiskGatedLendingPool"], hub.address, risk.model_id, 3600,
+        chain, compiled["RiskGatedLendingPool"], hub.address, *_pinned(hub, risk), 3600,
         refuse_at, 5 * one_ether, CALLBACK_GAS, value=20 * one_ether,
     )  # fmt: skip
     long_at, short_at = 1 << 13, -(1 << 13)  # |signal| >= 0.125 takes a position
     vault, _ = deploy_contract(
-        chain, compiled["SignalVault"], hub.address, signal.model_id, FEED_ID, long_at,
-        short_at, 3600, CALLBACK_GAS,
+        chain, compiled["SignalVault"], hub.address, *_pinned(hub, signal), FEED_ID, updater,
+        long_at, short_at, 3600, CALLBACK_GAS,
     )  # fmt: skip
     return pool, vault
 
@@ -193,7 +204,8 @@ class _Waiter:
 
 def _fulfill_gas(chain: Chain, hub: Hub, request_id: int) -> int:
     event = hub.contract.events.InferenceFulfilled()
-    for log in event.get_logs(from_block=0, argument_filters={"requestId": request_id}):
+    logs = event.get_logs(from_block=0, argument_filters={"requestId": request_id})
+    for log in only_from(hub.address, logs):
         return int(chain.w3.eth.get_transaction_receipt(log["transactionHash"])["gasUsed"])
     return 0
 
@@ -244,7 +256,15 @@ def run_demo(target: str, work: Path, say: Say, step: Say | None = None) -> Demo
         hub = Hub(chain, risk.hub)
         for dep in (risk, signal):
             hub.attach(dep.model_id, dep.model_dir)
-        pool, vault = _consumers(chain, hub, risk, signal)
+        deps = {"risk-score": risk, "trading-signal": signal}
+        account = Account.create()
+        os.environ[OPERATOR_KEY_ENV] = account.key.hex()
+        operator = Signer(account)
+        chain.fund(operator.address, 50 * 10**18)
+        # The feed's updater is its creator until handed to the operator's account.
+        hub.create_feed(FEED_ID, signal.model_id)
+        hub.set_feed_updater(FEED_ID, operator.address)
+        pool, vault = _consumers(chain, hub, risk, signal, operator.address)
         onchain = deploy_onchain_feed(chain, hub, signal.model_id)
         report.consumers = {"hub": risk.hub, "RiskGatedLendingPool": pool, "SignalVault": vault,
                             "PriceAggregator (ETH/USD)": onchain.aggregator,
@@ -253,13 +273,6 @@ def run_demo(target: str, work: Path, say: Say, step: Say | None = None) -> Demo
         for k, v in report.consumers.items():
             say(f"  {k}: {v}")
         advance("contracts deployed")
-        deps = {"risk-score": risk, "trading-signal": signal}
-        account = Account.create()
-        os.environ[OPERATOR_KEY_ENV] = account.key.hex()
-        operator = Signer(account)
-        chain.fund(operator.address, 50 * 10**18)
-        # The feed's updater is its creator until handed to the operator's account.
-        hub.set_feed_updater(FEED_ID, operator.address)
         fitted_sig = prepared["trading-signal"][0]
         _write_returns(work / "returns.csv", fitted_sig.samples[0])
         config = load_config(write_config(work, chain, risk.hub, deps, config_section(onchain)))
@@ -363,7 +376,7 @@ def _onchain_round(ctx: _DemoContext, demo: OnchainDemo, say: Say) -> Outcome:
 
 def _feed_gas(ctx: _DemoContext) -> int:
     event = ctx.hub.contract.events.FeedUpdated()
-    logs = event.get_logs(from_block=0)
+    logs = only_from(ctx.hub.address, event.get_logs(from_block=0))
     if not logs:
         return 0
     return int(ctx.chain.w3.eth.get_transaction_receipt(logs[-1]["transactionHash"])["gasUsed"])

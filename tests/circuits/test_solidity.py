@@ -7,17 +7,22 @@ question as the contract.
 
 from __future__ import annotations
 
+import json
 import random
 import re
 from collections.abc import Iterator
 
+import groth16py
 import pytest
 from eth_utils.abi import function_signature_to_4byte_selector
+from py_ecc.fields import optimized_bn128_FQ as FQ
+from py_ecc.optimized_bn128 import optimized_curve as curve
 
 from circuits.errors import FieldRangeError, SolidityRenderError
 from circuits.field import Q, R
+from circuits.formats.snarkjs_json import vk_to_json
 from circuits.groth16.data import Proof, VerifyingKey, g2_to_evm
-from circuits.groth16.trapdoor import Trapdoor, make_trapdoor
+from circuits.groth16.trapdoor import Trapdoor, _g1, _g2, make_trapdoor
 from circuits.groth16.verifier import verify
 from circuits.solidity import (
     MAX_CODE_SIZE,
@@ -250,4 +255,59 @@ def test_verifier_on_the_embedded_chain(compiled: dict[int, CompiledContract]) -
     assert (info.value.error_name, info.value.error_args) == ("PublicInputNotInField", (0,))
     with pytest.raises(TransactionReverted) as info:
         chain.call(v.functions.verifyProof(_swap_g2(words), public))
+    assert info.value.error_name == "ProofPointInvalid"
+
+
+def _proofs_at_infinity(td: Trapdoor, inputs: list[int]) -> dict[str, Proof]:
+    """Proofs with A, B or C at infinity that satisfy the pairing equation
+    e(A, B) = e(alpha, beta) e(vk_x, gamma) e(C, delta) under the trapdoor's key: only the
+    rule against infinity can refuse them."""
+    acc = td.ic[0] + sum(x * k for x, k in zip(inputs, td.ic[1:], strict=True))
+    rhs = (td.alpha * td.beta + acc * td.gamma) % R  # log of e(alpha,beta) e(vk_x,gamma)
+    some = td.forge(inputs, random.Random(5))
+    cancel = _g1((-rhs) * pow(td.delta, -1, R) % R)  # A or B at infinity: C cancels rhs
+    return {
+        "A": Proof(a=(0, 0), b=some.b, c=cancel),
+        "B": Proof(a=some.a, b=((0, 0), (0, 0)), c=cancel),
+        "C": Proof(a=_g1(7), b=_g2(rhs * pow(7, -1, R) % R), c=(0, 0)),  # e(A, B) = rhs
+    }
+
+
+def _precompile_pairing_accepts(
+    chain: Chain, vk: VerifyingKey, inputs: list[int], proof: Proof
+) -> bool:
+    """What the EIP-197 precompile says of e(-A, B) e(alpha, beta) e(vk_x, gamma) e(C, delta)."""
+    acc = (FQ(vk.ic[0][0]), FQ(vk.ic[0][1]), FQ.one())
+    for x, (px, py) in zip(inputs, vk.ic[1:], strict=True):
+        acc = curve.add(acc, curve.multiply((FQ(px), FQ(py), FQ.one()), x))
+    vk_x = tuple(int(c) for c in curve.normalize(acc))
+    neg_a = (proof.a[0], (Q - proof.a[1]) % Q)
+    pairs = [(neg_a, proof.b), (vk.alpha1, vk.beta2), (vk_x, vk.gamma2), (proof.c, vk.delta2)]
+    words = [w for g1, g2 in pairs for w in (*g1, *g2_to_evm(g2))]
+    data = b"".join(w.to_bytes(32, "big") for w in words)
+    out = chain.w3.eth.call({"to": "0x" + "00" * 19 + "08", "data": data})
+    return int.from_bytes(out, "big") == 1
+
+
+@pytest.mark.anvil
+@pytest.mark.parametrize("element", ["A", "B", "C"])
+def test_all_three_verifiers_refuse_a_proof_point_at_infinity(
+    element: str, anvil_chain: Chain, compiled: dict[int, CompiledContract]
+) -> None:
+    """The precompiles read (0, 0) as the point at infinity, and for these proofs the
+    pairing equation holds; the Solidity verifier refuses them (ProofPointInvalid), as the
+    Python verifier and arkworks (groth16py) do. An honest proof never has a point at
+    infinity (A and C carry random blinding), so refusing costs nothing."""
+    td, k, inputs = _trapdoor(2), 2, [3, 4]
+    vk = td.verifying_key()
+    proof = _proofs_at_infinity(td, inputs)[element]
+    assert _precompile_pairing_accepts(anvil_chain, vk, inputs, proof)
+    assert not verify(vk, inputs, proof)
+    ark = groth16py.Verifier(groth16py.VerifyingKey.from_snarkjs(json.dumps(vk_to_json(vk))))
+    with pytest.raises(groth16py.EncodingError):
+        ark.verify(proof.to_bytes(), inputs)
+    v = anvil_chain.contract(anvil_chain.deploy(compiled[k]), compiled[k])
+    words, public = verifier_calldata(proof, inputs)
+    with pytest.raises(TransactionReverted) as info:
+        anvil_chain.call(v.functions.verifyProof(words, public))
     assert info.value.error_name == "ProofPointInvalid"

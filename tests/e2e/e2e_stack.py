@@ -34,7 +34,7 @@ from web3.contract import Contract
 from web3.types import RPCEndpoint, TxReceipt
 
 from oracle import chain as chains
-from oracle.artifacts import ModelArtifacts
+from oracle.artifacts import ModelArtifacts, model_id_of
 from oracle.chain import Chain
 from oracle.contracts import compile_model_verifier, deploy_contract, hub_contracts
 from oracle.deploy import deploy_model
@@ -179,17 +179,17 @@ class Stack:
         return found
 
     def register_variant(self, name: str, **changes: Any) -> bytes:
-        """Register the model again under keccak(`name`) with its spec changed (e.g. a
+        """Register the model again with salt keccak(`name`) and its spec changed (e.g. a
         wider input range than the circuit checks): a registration the daemon cannot
         serve, for bad-request tests. Shares a newly deployed copy of the verifier."""
         art = ModelArtifacts.load(self.model_dir)
         _, code = compile_model_verifier(art)
         verifier, _ = deploy_contract(self.chain, code)
         spec = replace(art.spec(verifier), **changes)
-        model_id = Web3.keccak(text=name)
-        fn = self.hub.functions.registerModel(model_id, spec.as_abi())
+        salt = bytes(Web3.keccak(text=name))
+        fn = self.hub.functions.registerModel(salt, spec.as_abi())
         self.chain.transact(fn, gas=1_000_000)
-        return bytes(model_id)
+        return model_id_of(self.chain.sender, salt)
 
     def close(self) -> None:
         if self.miner is not None:

@@ -12,11 +12,13 @@ from pathlib import Path
 
 import pytest
 from eth_account import Account
+from eth_utils.crypto import keccak
 from web3 import Web3
 
 from oracle import chain as chains
 from oracle.accounts import Signer
 from oracle.anvil import rpc_answers
+from oracle.artifacts import model_id_of
 from oracle.contracts import hub_contracts
 from oracle.daemon.config import load_config
 from oracle.daemon.jobs import State
@@ -29,9 +31,11 @@ ZERO = "0x" + "00" * 20
 
 
 def _config(
-    folder: Path, kind: str, model_id: bytes, model_dir: Path, hub: str | None = None
+    folder: Path, kind: str, model_id: bytes | None, model_dir: Path, hub: str | None = None
 ) -> Path:
+    """With a hub, the model by its id; without, by the salt the daemon registers with."""
     hub_table = f'[hub]\naddress = "{hub}"\n' if hub else ""
+    model = f'id = "0x{model_id.hex()}"' if model_id else 'salt = "e2e-mlp-local"'
     text = f"""[chain]
 kind = "{kind}"
 poll_interval = 0.2
@@ -43,7 +47,7 @@ path = "oracle.db"
 port = 0
 [[models]]
 name = "mlp"
-id = "0x{model_id.hex()}"
+{model}
 artifacts = "{model_dir}"
 """
     path = folder / "oracle.toml"
@@ -80,9 +84,10 @@ def test_the_service_serves_an_embedded_chain_handed_in(mlp_model: Path, tmp_pat
 def test_serve_with_kind_anvil_starts_deploys_serves_and_stops_its_chain(
     mlp_model: Path, tmp_path: Path
 ) -> None:
-    model_id = Web3.keccak(text="e2e-mlp-local")
-    config = _config(tmp_path, "anvil", model_id, mlp_model)
+    config = _config(tmp_path, "anvil", None, mlp_model)
     key = Account.create().key.hex()
+    # The daemon registers with its own account: the id is that account's.
+    model_id = model_id_of(Account.from_key(key).address, keccak(text="e2e-mlp-local"))
     daemon = DaemonProcess(config, key, tmp_path / "daemon.log")
     try:
         daemon.start()

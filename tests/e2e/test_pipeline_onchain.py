@@ -71,7 +71,10 @@ def _scene(chain: Chain, model_dir: Path) -> Scene:
     dep = deploy_model(chain, model_dir)
     hub, art = Hub(chain, dep.hub), ModelArtifacts.load(model_dir)
     code = hub_contracts()["RiskGatedLendingPool"]
-    pool_args = (dep.hub, dep.model_id, 3600, REFUSE_AT, MAX_CREDIT, CALLBACK_GAS)
+    registered = hub.model(dep.model_id)
+    assert registered is not None
+    pinned = (registered["owner"], dep.model_id, registered["verifier_code_hash"])
+    pool_args = (dep.hub, *pinned, 3600, REFUSE_AT, MAX_CREDIT, CALLBACK_GAS)
     pool_address, _ = deploy_contract(chain, code, *pool_args, value=MAX_CREDIT)
     pool = chain.contract(pool_address, code)
     borrower, submitter = chain.accounts[1], chain.accounts[2]

@@ -19,8 +19,28 @@ contract TestConsumer is IZkOracleConsumer {
         BurnGas,
         ReenterFulfill,
         ReenterCancel,
-        ReenterRequest
+        ReenterRequest,
+        ForgeEvents
     }
+
+    /// Look-alikes of the hub's events (same signatures), emitted by `ForgeEvents`.
+    event InferenceFulfilled(
+        uint256 indexed requestId,
+        bytes32 indexed modelId,
+        address indexed submitter,
+        int256[] outputs
+    );
+    event CallbackFailed(uint256 indexed requestId, bytes reason);
+    event InferenceRequested(
+        uint256 indexed requestId,
+        bytes32 indexed modelId,
+        address indexed requester,
+        int256[] inputs,
+        address callback,
+        uint32 callbackGasLimit,
+        uint256 fee,
+        uint64 expiry
+    );
 
     error Refused(uint256 requestId);
 
@@ -93,6 +113,13 @@ contract TestConsumer is IZkOracleConsumer {
                 reentryError = err;
             }
         }
+        if (m == Mode.ForgeEvents) {
+            int256[] memory fake = new int256[](outputs.length);
+            fake[0] = 666;
+            emit InferenceFulfilled(requestId, modelId, address(this), fake);
+            emit CallbackFailed(requestId, "forged");
+            emit InferenceRequested(requestId + 1, modelId, address(this), _inputs, address(this), 0, 1 ether, 1);
+        }
         if (m == Mode.ReenterRequest) {
             followUpId = hub.request(modelId, _inputs, address(0), 0, 0);
         }
@@ -142,5 +169,66 @@ contract ValueSource {
 
     function set(int256 v) external {
         value = v;
+    }
+}
+
+/// Test-only verifier that accepts every proof: what a model-id squatter registers.
+contract AcceptAllVerifier {
+    fallback(bytes calldata) external returns (bytes memory) {
+        return abi.encode(true);
+    }
+}
+
+/// Test-only verifier that refuses every proof and can be destroyed (which removes its code
+/// when done in the transaction that created it, EIP-6780).
+contract DestructibleVerifier {
+    fallback(bytes calldata) external returns (bytes memory) {
+        return abi.encode(false);
+    }
+
+    function destroy() external {
+        selfdestruct(payable(msg.sender));
+    }
+}
+
+interface IRegistry {
+    function registerModel(bytes32 salt, IZkOracle.ModelSpec calldata spec) external returns (bytes32);
+}
+
+/// Test-only factory of metamorphic contracts: CREATE2 of one init code that installs
+/// whatever runtime code the factory holds, so one address can carry different code over
+/// time (destroy, then create again).
+contract MetamorphicFactory {
+    bytes32 public constant SALT = keccak256("morph");
+    bytes public runtime;
+
+    function create(bytes memory code) public returns (address a) {
+        runtime = code;
+        bytes memory init = type(MorphInit).creationCode;
+        bytes32 salt = SALT;
+        assembly {
+            a := create2(0, add(init, 0x20), mload(init), salt)
+        }
+        require(a != address(0), "create2 failed");
+    }
+
+    /// In one transaction: create the verifier from `code`, register it with the hub, and
+    /// destroy it (so that `create` can put other code at its address later).
+    function registerThenDestroy(IRegistry hub, bytes calldata code, bytes32 salt, IZkOracle.ModelSpec memory spec)
+        external
+        returns (bytes32 modelId)
+    {
+        spec.verifier = create(code);
+        modelId = hub.registerModel(salt, spec);
+        DestructibleVerifier(payable(spec.verifier)).destroy();
+    }
+}
+
+contract MorphInit {
+    constructor() {
+        bytes memory code = MetamorphicFactory(msg.sender).runtime();
+        assembly {
+            return(add(code, 0x20), mload(code))
+        }
     }
 }

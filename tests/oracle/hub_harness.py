@@ -25,6 +25,7 @@ from circuits import Packing
 from circuits.groth16.trapdoor import Trapdoor, make_trapdoor
 from circuits.solidity import render_verifier
 from oracle import chain as oracle_chain
+from oracle.artifacts import model_id_of
 from oracle.chain import Chain
 from oracle.errors import TransactionReverted
 from oracle.solc import CompiledContract, compile_sources
@@ -46,8 +47,12 @@ class ModelCase:
     output_scale: int = 8
 
     @property
-    def model_id(self) -> bytes:
+    def salt(self) -> bytes:
         return keccak(text=f"model:{self.name}")
+
+    def id_for(self, owner: str) -> bytes:
+        """The id the hub gives this model registered by `owner`."""
+        return model_id_of(owner, self.salt)
 
     @property
     def trapdoor(self) -> Trapdoor:
@@ -215,6 +220,15 @@ class HubEnv:
     def owner(self) -> str:
         return self.chain.accounts[0]
 
+    def id(self, model: ModelCase) -> bytes:
+        """The id of a test model on this hub (registered by `owner`)."""
+        return model.id_for(self.owner)
+
+    def pinned(self, model: ModelCase) -> tuple[str, bytes, bytes]:
+        """(owner, id, verifier code hash) of a test model: what a consumer pins."""
+        record = self.hub.functions.getModel(self.id(model)).call()
+        return self.owner, self.id(model), bytes(record[16])
+
     @property
     def requester(self) -> str:
         return self.chain.accounts[1]
@@ -239,7 +253,7 @@ class HubEnv:
         sender: str | None = None,
     ) -> int:
         """Place a request; its id."""
-        fn = self.hub.functions.request(model.model_id, list(inputs), callback, gas_limit, expiry)
+        fn = self.hub.functions.request(self.id(model), list(inputs), callback, gas_limit, expiry)
         receipt = self.chain.send(fn, sender or self.requester, value=fee)
         (event,) = self.chain.events(self.hub, receipt, "InferenceRequested")
         return int(event["args"]["requestId"])
@@ -280,7 +294,7 @@ def deploy_env(chain: HarnessChain) -> HubEnv:
         n = model.layout.n_public
         if n not in verifiers:
             verifiers[n] = chain.deploy(verifier_name(n))
-        fn = hub.functions.registerModel(model.model_id, model.spec(verifiers[n].address))
+        fn = hub.functions.registerModel(model.salt, model.spec(verifiers[n].address))
         chain.send(fn, chain.accounts[0])
     return HubEnv(chain, hub, verifiers)
 

@@ -57,7 +57,7 @@ def _items(env: HubEnv, rids: Sequence[int], model: Any = RISK_PACKED) -> tuple[
 
 def _send_batch(env: HubEnv, rids: Sequence[int], model: Any = RISK_PACKED, **kw: Any) -> Any:
     ids, outputs, proofs = _items(env, rids, model)
-    fn = env.hub.functions.fulfillBatch(model.model_id, ids, outputs, proofs)
+    fn = env.hub.functions.fulfillBatch(env.id(model), ids, outputs, proofs)
     return env.chain.send(fn, env.submitter, gas=kw.get("gas", GAS))
 
 
@@ -94,7 +94,7 @@ def test_requests_no_longer_pending_are_skipped_and_the_rest_fulfilled(env: HubE
     before = env.chain.balance(env.submitter)
     rids = [ok1, done, cancelled, expiring, ok1, other_model, ok2, 10**9]
     ids, outputs, proofs = _items(env, rids)
-    fn = env.hub.functions.fulfillBatch(RISK_PACKED.model_id, ids, outputs, proofs)
+    fn = env.hub.functions.fulfillBatch(env.id(RISK_PACKED), ids, outputs, proofs)
     assert fn.call({"from": env.submitter, "gas": GAS}) == 2
     receipt = env.chain.send(fn, env.submitter, gas=GAS)
     assert _skipped(env, receipt) == [
@@ -117,16 +117,16 @@ def test_one_bad_proof_reverts_the_whole_batch(env: HubEnv) -> None:
     rids = [env.request(RISK_PACKED, INPUTS) for _ in range(3)]
     ids, outputs, proofs = _items(env, rids)
     outputs[1] = [outputs[1][0] + 1]  # the proof was made for the other output
-    fn = env.hub.functions.fulfillBatch(RISK_PACKED.model_id, ids, outputs, proofs)
+    fn = env.hub.functions.fulfillBatch(env.id(RISK_PACKED), ids, outputs, proofs)
     env.chain.reverts(fn, env.submitter, "InvalidProof", gas=GAS)
     swapped = env.hub.functions.fulfillBatch(
-        RISK_PACKED.model_id, ids, _items(env, rids)[1], [proofs[1], proofs[0], proofs[2]]
+        env.id(RISK_PACKED), ids, _items(env, rids)[1], [proofs[1], proofs[0], proofs[2]]
     )
     env.chain.reverts(swapped, env.submitter, "InvalidProof", gas=GAS)
     for r in rids:
         assert env.hub.functions.result(r).call()[0] == PENDING
     # A proof made for another submitter (copied from the mempool) fails too.
-    fn = env.hub.functions.fulfillBatch(RISK_PACKED.model_id, ids, *_items(env, rids)[1:])
+    fn = env.hub.functions.fulfillBatch(env.id(RISK_PACKED), ids, *_items(env, rids)[1:])
     env.chain.reverts(fn, env.other, "InvalidProof", gas=GAS)
 
 
@@ -135,12 +135,12 @@ def test_shape_errors_and_a_single_survivor(env: HubEnv) -> None:
     rid = env.request(RISK_PACKED, INPUTS)
     ids, outputs, proofs = _items(env, [rid])
     fn = env.hub.functions.fulfillBatch
-    env.chain.reverts(fn(RISK_PACKED.model_id, [], [], []), env.submitter, "BatchLengthMismatch")
+    env.chain.reverts(fn(env.id(RISK_PACKED), [], [], []), env.submitter, "BatchLengthMismatch")
     env.chain.reverts(
-        fn(RISK_PACKED.model_id, ids * 2, outputs, proofs), env.submitter, "BatchLengthMismatch"
+        fn(env.id(RISK_PACKED), ids * 2, outputs, proofs), env.submitter, "BatchLengthMismatch"
     )
     env.chain.reverts(
-        fn(RISK_PACKED.model_id, ids, [[1, 2]], proofs), env.submitter, "WrongOutputCount"
+        fn(env.id(RISK_PACKED), ids, [[1, 2]], proofs), env.submitter, "WrongOutputCount"
     )
     env.chain.reverts(fn(b"\x07" * 32, ids, outputs, proofs), env.submitter, "UnknownModel")
     # One request listed twice: one fulfillment (through verifyProof), one skip.
@@ -172,14 +172,14 @@ def test_callbacks_cannot_block_or_re_enter_a_batch(env: HubEnv) -> None:
     for mode in (RECORD, REVERT, REENTER_FULFILL):
         consumer = env.chain.deploy("TestConsumer", env.hub.address)
         env.chain.send(consumer.functions.setMode(mode), env.owner)
-        ask = consumer.functions.ask(RISK_PACKED.model_id, INPUTS, 200_000, 0)
+        ask = consumer.functions.ask(env.id(RISK_PACKED), INPUTS, 200_000, 0)
         env.chain.send(ask, env.requester, FEE)
         consumers.append(consumer)
         rids.append(env.hub.functions.requestCount().call())
     ids, outputs, proofs = _items(env, rids)
     env.chain.send(consumers[2].functions.arm(proofs[2]), env.owner)
     hub_before = env.chain.balance(env.hub.address)
-    fn = env.hub.functions.fulfillBatch(RISK_PACKED.model_id, ids, outputs, proofs)
+    fn = env.hub.functions.fulfillBatch(env.id(RISK_PACKED), ids, outputs, proofs)
     receipt = env.chain.send(fn, env.submitter, gas=GAS)
     failed = env.chain.events(env.hub, receipt, "CallbackFailed")
     assert [e["args"]["requestId"] for e in failed] == [rids[1]]
@@ -199,7 +199,7 @@ ROUND_NOT_ACCEPTED, UNKNOWN_FEED, NOT_UPDATER, FEED_OTHER_MODEL = range(4)
 
 def _feed(env: HubEnv, name: str, model: Any = SIGNAL, anyone: bool = False) -> bytes:
     feed_id = keccak(text=f"batch-feed:{name}:{env.hub.address}")
-    env.chain.send(env.hub.functions.createFeed(feed_id, model.model_id), env.owner)
+    env.chain.send(env.hub.functions.createFeed(feed_id, env.id(model)), env.owner)
     if anyone:
         env.chain.send(env.hub.functions.setFeedUpdater(feed_id, ZERO), env.owner)
     return feed_id
@@ -226,7 +226,7 @@ def test_a_feed_batch_publishes_rounds_in_order_and_skips_refused_ones(env: HubE
         _round(env, other, 1, 1, sender),
     ]
     fn = env.hub.functions.updateFeedBatch(
-        SIGNAL.model_id, [r for r, _ in items], [p for _, p in items]
+        env.id(SIGNAL), [r for r, _ in items], [p for _, p in items]
     )
     assert fn.call({"from": sender, "gas": GAS}) == 3
     receipt = env.chain.send(fn, sender, gas=GAS)
@@ -244,7 +244,7 @@ def test_a_feed_batch_publishes_rounds_in_order_and_skips_refused_ones(env: HubE
     # A bad proof reverts every round of the batch.
     good, bad = _round(env, a, 3, 33, sender), _round(env, b, 6, 66, sender)
     rounds = [good[0], (b, 6, FEED_INPUTS, [67])]
-    fn = env.hub.functions.updateFeedBatch(SIGNAL.model_id, rounds, [good[1], bad[1]])
+    fn = env.hub.functions.updateFeedBatch(env.id(SIGNAL), rounds, [good[1], bad[1]])
     env.chain.reverts(fn, sender, "InvalidProof", gas=GAS)
     assert env.hub.functions.latest(a).call()[1] == 2
 

@@ -44,7 +44,7 @@ def _consumer_request(
     consumer = env.chain.deploy("TestConsumer", env.hub.address)
     env.chain.send(consumer.functions.setMode(mode), env.owner)
     env.chain.send(
-        consumer.functions.ask(RISK.model_id, INPUTS, gas_limit, expiry), env.requester, FEE
+        consumer.functions.ask(env.id(RISK), INPUTS, gas_limit, expiry), env.requester, FEE
     )
     return consumer, env.hub.functions.requestCount().call()
 
@@ -172,7 +172,7 @@ def _pool_fulfill_gas(env: HubEnv, model: ModelCase) -> tuple[int, int]:
     """Gas of fulfilling an 8-input, 1-output request, with the lending pool's callback
     (a first score: it writes a fresh slot) and without any callback."""
     pool = env.chain.deploy(
-        "RiskGatedLendingPool", env.hub.address, model.model_id, 3600, 1000, 10**18, 100_000
+        "RiskGatedLendingPool", env.hub.address, *env.pinned(model), 3600, 1000, 10**18, 100_000
     )
     borrower = env.chain.accounts[4]
     env.chain.send(pool.functions.requestScore(INPUTS), borrower, value=FEE)

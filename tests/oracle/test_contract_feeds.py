@@ -44,7 +44,7 @@ def env(request: pytest.FixtureRequest) -> Iterator[HubEnv]:
 
 def new_feed(env: HubEnv, name: str) -> bytes:
     feed_id = keccak(text=f"feed:{name}")
-    env.chain.send(env.hub.functions.createFeed(feed_id, SIGNAL.model_id), env.owner)
+    env.chain.send(env.hub.functions.createFeed(feed_id, env.id(SIGNAL)), env.owner)
     return feed_id
 
 
@@ -94,26 +94,36 @@ def test_a_feed_publishes_proven_rounds(env: HubEnv) -> None:
     (event,) = env.chain.events(env.hub, receipt, "FeedUpdated")
     assert event["args"]["round"] == 1 and list(event["args"]["inputs"]) == INPUTS
     record = env.hub.functions.getFeed(feed_id).call()
-    assert list(record) == [SIGNAL.model_id, env.owner, 1, env.owner, block_time]
+    assert list(record) == [env.id(SIGNAL), env.owner, 1, env.owner, block_time]
 
 
-def test_feed_rounds_strictly_increase(env: HubEnv) -> None:
+def test_feed_rounds_are_exactly_the_next_one(env: HubEnv) -> None:
+    """A round must be latest + 1: no replay of an old round, no jump (one jump to 2^64 - 1
+    on an open feed would freeze it for good)."""
     feed_id = new_feed(env, "rounds")
-    update(env, feed_id, 5, [7])
-    for old in (5, 3, 0):
+    for bad in (0, 2, 2**64 - 1):
+        proof = feed_proof(env, feed_id, bad, [7], env.owner)
+        fn = update_fn(env, feed_id, bad, [7], proof)
+        assert env.chain.reverts(fn, env.owner, "RoundNotNext") == (feed_id, bad, 0)
+    update(env, feed_id, 1, [7])
+    for old in (1, 0):
         proof = feed_proof(env, feed_id, old, [8], env.owner)
         fn = update_fn(env, feed_id, old, [8], proof)
-        assert env.chain.reverts(fn, env.owner, "RoundNotIncreasing") == (feed_id, old, 5)
-    update(env, feed_id, 6, [8])
-    assert env.hub.functions.latest(feed_id).call()[:2] == [[8], 6]
+        assert env.chain.reverts(fn, env.owner, "RoundNotNext") == (feed_id, old, 1)
+    update(env, feed_id, 2, [8])
+    assert env.hub.functions.latest(feed_id).call()[:2] == [[8], 2]
 
 
 @anvil_only
 def test_a_feed_proof_is_bound_to_its_round_statement_and_updater(env: HubEnv) -> None:
     feed_id = new_feed(env, "binding")
     hub, owner = env.hub.functions, env.owner
+    update(env, feed_id, 1, [5])
+    env.chain.reverts(
+        update_fn(env, feed_id, 2, [9], feed_proof(env, feed_id, 1, [9], owner)), owner,
+        "InvalidProof",
+    )  # fmt: skip
     proof = feed_proof(env, feed_id, 2, [9], owner)
-    env.chain.reverts(update_fn(env, feed_id, 3, [9], proof), owner, "InvalidProof")
     env.chain.reverts(update_fn(env, feed_id, 2, [10], proof), owner, "InvalidProof")
     changed = feed_proof(env, feed_id, 2, [9], owner, inputs=[101, -200, 300, -400])
     env.chain.reverts(update_fn(env, feed_id, 2, [9], changed), owner, "InvalidProof")
@@ -134,7 +144,7 @@ def test_feed_permissions_and_lookups(env: HubEnv) -> None:
     assert env.chain.reverts(set_updater, env.other, "NotFeedOwner") == (feed_id, env.other)
     env.chain.send(set_updater, env.owner)
     env.chain.send(fn, env.other)  # the named updater may post now
-    env.chain.reverts(hub.createFeed(feed_id, SIGNAL.model_id), env.other, "FeedExists")
+    env.chain.reverts(hub.createFeed(feed_id, env.id(SIGNAL)), env.other, "FeedExists")
     env.chain.reverts(hub.createFeed(b"\x07" * 32, b"\x08" * 32), env.other, "UnknownModel")
     call_reverts(env, hub.latest(b"\x09" * 32), "UnknownFeed")
 
@@ -154,8 +164,9 @@ def test_a_stale_feed_read_reverts(env: HubEnv) -> None:
 
 def _vault(env: HubEnv, feed_id: bytes) -> Contract:
     return env.chain.deploy(
-        "SignalVault", env.hub.address, SIGNAL.model_id, feed_id, 50, -50, 300, 150_000
-    )
+        "SignalVault", env.hub.address, *env.pinned(SIGNAL), feed_id, env.owner, 50, -50,
+        300, 150_000,
+    )  # fmt: skip
 
 
 def test_the_vault_follows_a_fresh_feed_and_refuses_a_stale_one(env: HubEnv) -> None:
@@ -198,7 +209,7 @@ def test_the_vault_acts_on_callbacks_for_its_own_requests_only(env: HubEnv) -> N
     (failed,) = env.chain.events(env.hub, receipt, "CallbackFailed")
     assert env.chain.chain.errors.decode(failed["args"]["reason"]) == ("NotOurRequest", (foreign,))
     assert vault.functions.position().call() == SHORT
-    direct = vault.functions.onInference(rid, SIGNAL.model_id, [90])
+    direct = vault.functions.onInference(rid, env.id(SIGNAL), [90])
     assert env.chain.reverts(direct, env.other, "NotHub") == (env.other,)
 
 
@@ -210,7 +221,7 @@ def _pool(env: HubEnv) -> Contract:
     return env.chain.deploy(
         "RiskGatedLendingPool",
         env.hub.address,
-        RISK.model_id,
+        *env.pinned(RISK),
         600,
         1000,
         ETH,
@@ -253,7 +264,7 @@ def test_the_pool_refuses_a_high_risk_score(env: HubEnv) -> None:
 
 def test_the_pool_accepts_callbacks_only_from_the_hub_for_its_requests(env: HubEnv) -> None:
     pool, borrower = _pool(env), env.chain.accounts[7]
-    direct = pool.functions.onInference(1, RISK.model_id, [0])
+    direct = pool.functions.onInference(1, env.id(RISK), [0])
     assert env.chain.reverts(direct, borrower, "NotHub") == (borrower,)
     foreign = env.request(RISK, RISK_INPUTS, callback=pool.address, gas_limit=100_000)
     proof = env.proof(RISK, foreign, RISK_INPUTS, [0], env.submitter)

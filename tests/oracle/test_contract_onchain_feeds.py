@@ -56,9 +56,7 @@ def _aggregator(env: HubEnv, prices: Sequence[int] = PRICES, decimals: int = 2) 
 def _declare(env: HubEnv, feeds: Contract, name: str, model: ModelCase, sources: list[Any],
              max_age: int = 3600) -> bytes:  # fmt: skip
     feed_id = keccak(text=f"onchain:{name}:{feeds.address}")
-    env.chain.send(
-        feeds.functions.declareFeed(feed_id, model.model_id, max_age, sources), env.other
-    )
+    env.chain.send(feeds.functions.declareFeed(feed_id, env.id(model), max_age, sources), env.other)
     return feed_id
 
 
@@ -152,7 +150,7 @@ def test_declarations_are_checked(env: HubEnv, feeds: Contract) -> None:
              ([(env.other, 8, 0, b"")], 60), ([(agg.address, 8, 0, b"\x01")], 60)]  # fmt: skip
     for sources, age in cases:
         env.chain.reverts(
-            declare(fid, RISK_PACKED.model_id, age, sources), env.other, "BadDeclaration"
+            declare(fid, env.id(RISK_PACKED), age, sources), env.other, "BadDeclaration"
         )
 
 

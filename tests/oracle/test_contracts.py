@@ -12,6 +12,7 @@ from collections.abc import Iterator
 import pytest
 
 from circuits import R
+from oracle.artifacts import model_id_of
 from oracle.statement import verifier_selector
 from tests.oracle.hub_harness import (
     CHAIN_PARAMS,
@@ -44,10 +45,10 @@ def fresh_model(env: HubEnv, name: str) -> bytes:
     """Register a copy of RISK under a new id (for tests that retire it)."""
     from eth_utils.crypto import keccak
 
-    model_id = keccak(text=f"{name}:{env.chain.now()}:{env.hub.address}")
+    salt = keccak(text=f"{name}:{env.chain.now()}:{env.hub.address}")
     verifier = env.verifiers[RISK.layout.n_public].address
-    env.chain.send(env.hub.functions.registerModel(model_id, RISK.spec(verifier)), env.owner)
-    return model_id
+    env.chain.send(env.hub.functions.registerModel(salt, RISK.spec(verifier)), env.owner)
+    return model_id_of(env.owner, salt)
 
 
 # -- registry ----------------------------------------------------------------------------
@@ -55,7 +56,7 @@ def fresh_model(env: HubEnv, name: str) -> bytes:
 
 def test_registered_model_has_the_declared_layout_and_selector(env: HubEnv) -> None:
     for model in (RISK, RISK_PACKED, MIXED):
-        m = list(env.hub.functions.getModel(model.model_id).call())
+        m = list(env.hub.functions.getModel(env.id(model)).call())
         verifier = env.verifiers[model.layout.n_public].address
         assert m[0] == verifier
         assert m[1] == verifier_selector(model.layout.n_public)
@@ -70,7 +71,8 @@ def test_registration_rejects_bad_models(env: HubEnv) -> None:
     hub, verifier = env.hub, env.verifiers[RISK.layout.n_public].address
     spec = list(RISK.spec(verifier))
     register = hub.functions.registerModel
-    assert env.chain.reverts(register(RISK.model_id, spec), env.other, "ModelExists")
+    taken = env.chain.reverts(register(RISK.salt, spec), env.owner, "ModelExists")
+    assert taken == (env.id(RISK),)
     new_id = b"\x01" * 32
     no_code = [env.other, *spec[1:]]
     assert env.chain.reverts(register(new_id, no_code), env.other, "NoVerifierCode") == (env.other,)
@@ -102,19 +104,19 @@ def test_only_the_owner_retires_and_retired_models_take_nothing(env: HubEnv) -> 
 
 def test_request_escrows_the_fee_and_records_everything(env: HubEnv) -> None:
     before = env.chain.balance(env.hub.address)
-    fn = env.hub.functions.request(RISK.model_id, INPUTS, ZERO, 0, 0)
+    fn = env.hub.functions.request(env.id(RISK), INPUTS, ZERO, 0, 0)
     receipt = env.chain.send(fn, env.requester, value=FEE)
     (event,) = env.chain.events(env.hub, receipt, "InferenceRequested")
     args = event["args"]
     block_time = env.chain.w3.eth.get_block(receipt["blockNumber"])["timestamp"]
-    assert args["modelId"] == RISK.model_id and args["requester"] == env.requester
+    assert args["modelId"] == env.id(RISK) and args["requester"] == env.requester
     assert list(args["inputs"]) == INPUTS and args["fee"] == FEE
     assert args["expiry"] == block_time + 24 * 3600
     assert env.chain.balance(env.hub.address) == before + FEE
     rid = args["requestId"]
     assert rid == env.hub.functions.requestCount().call()
     record = list(env.hub.functions.getRequest(rid).call())
-    assert record == [RISK.model_id, env.requester, FEE, PENDING, ZERO, 0, args["expiry"]]
+    assert record == [env.id(RISK), env.requester, FEE, PENDING, ZERO, 0, args["expiry"]]
     assert env.hub.functions.result(rid).call() == [PENDING, []]
     expected_words = RISK.layout.inputs.encode(INPUTS)
     assert env.hub.functions.requestInputWords(rid).call() == expected_words
@@ -124,7 +126,7 @@ def test_request_checks_inputs_and_parameters(env: HubEnv) -> None:
     hub, chain, who = env.hub, env.chain, env.requester
 
     def req(inputs: list[int], callback: str = ZERO, gas: int = 0, expiry: int = 0) -> object:
-        return hub.functions.request(RISK.model_id, inputs, callback, gas, expiry)
+        return hub.functions.request(env.id(RISK), inputs, callback, gas, expiry)
 
     assert chain.reverts(req(INPUTS[:7]), who, "WrongInputCount") == (8, 7)
     too_big = [*INPUTS[:5], 2**15, *INPUTS[6:]]
@@ -144,7 +146,7 @@ def test_request_checks_inputs_and_parameters(env: HubEnv) -> None:
 
 def test_valid_fulfillment_stores_pays_and_calls_back(env: HubEnv) -> None:
     consumer = env.chain.deploy("TestConsumer", env.hub.address)
-    ask = consumer.functions.ask(RISK.model_id, INPUTS, 200_000, 0)
+    ask = consumer.functions.ask(env.id(RISK), INPUTS, 200_000, 0)
     env.chain.send(ask, env.requester, value=FEE)
     rid = env.hub.functions.requestCount().call()
     proof = env.proof(RISK, rid, INPUTS, OUTPUTS, env.submitter)

@@ -17,7 +17,7 @@ from web3.types import RPCEndpoint
 from oracle.accounts import Signer
 from oracle.daemon.batching import BatchingSubmitter, plan_batches
 from oracle.daemon.fees import GasPolicy, first_fees
-from oracle.daemon.hub import Hub, load_hub_abi
+from oracle.daemon.hub import Hub, RequestEvent, load_hub_abi
 from oracle.daemon.jobs import Job, State
 from oracle.daemon.store import Store
 from tests.oracle.hub_harness import RISK_PACKED, HubEnv, open_env
@@ -58,7 +58,8 @@ class Rig:
         """n requests and their proved jobs; jobs at positions `bad` carry a wrong proof."""
         rids = [self.env.request(RISK_PACKED, INPUTS) for _ in range(n)]
         head = int(self.env.chain.w3.eth.block_number)
-        events = {e.request_id: e for e in self.hub.request_logs(0, head, [RISK_PACKED.model_id])}
+        logs = self.hub.request_logs(0, head, [self.env.id(RISK_PACKED)])
+        events = {e.request_id: e for e in logs if isinstance(e, RequestEvent)}
         jobs = []
         for i, rid in enumerate(rids):
             job, _ = self.store.insert_seen(events[rid].new_job())

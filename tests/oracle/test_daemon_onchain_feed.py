@@ -17,12 +17,12 @@ from eth_account import Account
 from eth_utils.crypto import keccak
 
 from oracle.accounts import Signer
-from oracle.daemon.config import ModelConfig
 from oracle.daemon.feeds import FeedScheduler, InputShape, onchain_update_calldata
 from oracle.daemon.feeds_config import FeedConfig, SourceConfig
 from oracle.daemon.fees import GasPolicy
 from oracle.daemon.hub import Hub, load_hub_abi
 from oracle.daemon.jobs import State
+from oracle.daemon.models_config import ModelConfig
 from oracle.daemon.store import Store
 from oracle.daemon.submitter import Submitter
 from oracle.onchain_feeds import to_fixed_point
@@ -49,13 +49,13 @@ def test_the_daemon_posts_a_round_from_the_rounds_it_read(env: HubEnv, tmp_path:
     feed_id = keccak(text="daemon-onchain")
     sources = [(agg.address, 8, 0, b"")]
     env.chain.send(
-        feeds.functions.declareFeed(feed_id, RISK_PACKED.model_id, 600, sources), env.other
+        feeds.functions.declareFeed(feed_id, env.id(RISK_PACKED), 600, sources), env.other
     )
 
     w3 = env.chain.w3
     hub = Hub(w3, env.hub.address, load_hub_abi())
     store = Store(tmp_path / "feed.db")
-    model = ModelConfig("risk", RISK_PACKED.model_id, tmp_path)
+    model = ModelConfig("risk", env.id(RISK_PACKED), tmp_path)
     feed = FeedConfig(
         feed_id, "risk", 3600.0, 0.5, 1.0, SourceConfig("onchain", address=feeds.address)
     )

@@ -25,7 +25,13 @@ from circuits.onnx.examples import mlp, save
 from oracle import chain as chains
 from oracle.accounts import ENV_KEYSTORE_PASSWORD, ENV_PRIVATE_KEY
 from oracle.anvil import AnvilNode
-from oracle.artifacts import ArtifactError, ModelArtifacts, verifying_key_hash
+from oracle.artifacts import (
+    ArtifactError,
+    ModelArtifacts,
+    ModelSpec,
+    model_id_of,
+    verifying_key_hash,
+)
 from oracle.chain import Chain
 from oracle.cli import main
 from oracle.contracts import Hub, render_model_verifier
@@ -85,18 +91,22 @@ def test_registration_fields_come_from_the_manifest(model_dir: Path) -> None:
         assert value in header
 
 
-def test_model_id_is_the_manifest_and_key_hash_or_a_name(model_dir: Path, tmp_path: Path) -> None:
+def test_model_id_is_the_owner_and_a_salt_from_the_keys_or_a_name(
+    model_dir: Path, tmp_path: Path
+) -> None:
     art = ModelArtifacts.load(model_dir)
-    expected = keccak(
-        encode(["bytes32", "bytes32"], [art.manifest_hash, verifying_key_hash(art.vk)])
-    )
-    assert art.model_id() == expected == ModelArtifacts.load(model_dir).model_id()
-    assert art.model_id("risk-v2") == keccak(b"risk-v2")
-    # A new setup of the same circuit: same manifest, new key, new id.
+    salt = keccak(encode(["bytes32", "bytes32"], [art.manifest_hash, verifying_key_hash(art.vk)]))
+    assert art.salt() == salt == ModelArtifacts.load(model_dir).default_salt()
+    assert art.salt("risk-v2") == keccak(b"risk-v2")
+    owner, other_owner = "0x" + "11" * 20, "0x" + "22" * 20
+    assert art.model_id(owner) == keccak(encode(["address", "bytes32"], [owner, salt]))
+    assert art.model_id(owner) != art.model_id(other_owner)
+    assert art.model_id(owner, "risk-v2") == model_id_of(owner, keccak(b"risk-v2"))
+    # A new setup of the same circuit: same manifest, new key, new salt.
     again = shutil.copytree(model_dir, tmp_path / "again")
     setup(again, "arkworks")
     other = ModelArtifacts.load(again)
-    assert other.manifest_hash == art.manifest_hash and other.model_id() != art.model_id()
+    assert other.manifest_hash == art.manifest_hash and other.salt() != art.salt()
 
 
 def test_a_directory_whose_keys_belong_elsewhere_is_refused(
@@ -122,7 +132,10 @@ def test_deploy_model_registers_what_the_manifest_says(chain: Chain, model_dir: 
     art = ModelArtifacts.load(model_dir)
     hub = Hub(chain, dep.hub)
     registered = hub.model(dep.model_id)
-    assert registered is not None and dep.model_id == art.model_id()
+    assert registered is not None and dep.model_id == art.model_id(chain.sender)
+    assert hub.model_id_of(chain.sender, art.salt()) == dep.model_id
+    code = chain.w3.eth.get_code(dep.verifier)  # type: ignore[arg-type]
+    assert registered["verifier_code_hash"] == keccak(bytes(code))
     spec = art.spec(dep.verifier)
     assert registered["verifier"] == dep.verifier and registered["owner"] == chain.sender
     assert registered["manifest_hash"] == spec.manifest_hash
@@ -140,10 +153,23 @@ def test_deploy_model_registers_what_the_manifest_says(chain: Chain, model_dir: 
     assert (again.verifier, again.model_id, again.transactions) == (dep.verifier, dep.model_id, {})
     # Under a name: a second verifier and id on the same hub.
     named = deploy_model(chain, model_dir, hub, name="risk-named")
-    assert named.model_id == keccak(b"risk-named") and named.verifier != dep.verifier
-    # The same id from another account is someone else's registration: refused.
-    with pytest.raises(DeploymentError, match="register under another id"):
-        deploy_model(chain, model_dir, hub, sender=chain.accounts[1])
+    assert named.model_id == model_id_of(chain.sender, keccak(b"risk-named"))
+    assert named.verifier != dep.verifier
+    # Another account deploying the same directory gets an id of its own.
+    theirs = deploy_model(chain, model_dir, hub, sender=chain.accounts[1])
+    assert theirs.model_id == art.model_id(chain.accounts[1]) != dep.model_id
+    # A salt already used for another manifest is refused before anything is sent.
+    with pytest.raises(DeploymentError, match="register with another salt"):
+        deploy_model(chain, model_dir, hub, salt=_used_salt_of_other_model(chain, hub))
+
+
+def _used_salt_of_other_model(chain: Chain, hub: Hub) -> bytes:
+    """A salt the chain's sender registered another model (another manifest) with."""
+    salt = keccak(b"another-model")
+    verifier = Hub.deploy(chain).address  # any contract with code
+    spec = ModelSpec(verifier, b"\x01" * 32, b"\x02" * 32, b"\x03" * 32, 1, 1, 8, 1, 8, 1, 0, 0)
+    chain.transact(hub.contract.functions.registerModel(salt, spec.as_abi()))
+    return salt
 
 
 @pytest.mark.anvil
@@ -187,11 +213,11 @@ def test_deploy_command_writes_the_deployment_and_reuses_its_hub(
     doc = read_deployment(out)
     (first,) = doc["models"]
     assert doc["chain_id"] == 31337 and doc["hub_tx"] is not None
-    assert first["model_id"] == "0x" + keccak(b"cli-first").hex()
+    assert first["model_id"] == "0x" + model_id_of(chain.sender, keccak(b"cli-first")).hex()
     assert f"hub       {doc['hub']} (deployed)" in printed
     assert f"verifier  {first['verifier']}" in printed and "next:" in printed
     assert f'id = "{first["model_id"]}"' in printed and "zkoracle serve" in printed
-    registered = Hub(chain, doc["hub"]).model(keccak(b"cli-first"))
+    registered = Hub(chain, doc["hub"]).model(bytes.fromhex(first["model_id"][2:]))
     assert registered is not None and registered["verifier"] == first["verifier"]
 
     assert main([*args, "--name", "cli-second"]) == 0
@@ -201,8 +227,15 @@ def test_deploy_command_writes_the_deployment_and_reuses_its_hub(
     assert again["hub"] == doc["hub"] and again["hub_tx"] == doc["hub_tx"]
     assert [m["model_id"] for m in again["models"]] == [
         first["model_id"],
-        "0x" + keccak(b"cli-second").hex(),
+        "0x" + model_id_of(chain.sender, keccak(b"cli-second")).hex(),
     ]
+    salt = "0x" + "5a" * 32
+    assert main([*args, "--salt", salt]) == 0
+    salted = read_deployment(out)["models"][-1]
+    assert salted["model_id"] == "0x" + model_id_of(chain.sender, bytes.fromhex("5a" * 32)).hex()
+    with pytest.raises(SystemExit):
+        main([*args, "--salt", "0x1234"])
+    assert "a salt is 32 bytes in hex" in capsys.readouterr().err
 
 
 @pytest.mark.anvil
@@ -224,7 +257,8 @@ def test_deploy_command_signs_with_a_keystore(
     assert main([*argv, "--name", "keystore", "--out", str(out)]) == 0
     (entry,) = read_deployment(out)["models"]
     assert entry["owner"] == account.address
-    registered = Hub(chain, read_deployment(out)["hub"]).model(keccak(b"keystore"))
+    assert entry["model_id"] == "0x" + model_id_of(account.address, keccak(b"keystore")).hex()
+    registered = Hub(chain, read_deployment(out)["hub"]).model(bytes.fromhex(entry["model_id"][2:]))
     assert registered is not None and registered["owner"] == account.address
 
 

@@ -156,7 +156,7 @@ def test_python_statement_equals_the_contract_view(
     env: HubEnv, case: tuple[ModelCase, int, list[int], list[int]]
 ) -> None:
     model, binding, inputs, outputs = case
-    view = env.hub.functions.statementFor(model.model_id, binding, inputs, outputs).call()
+    view = env.hub.functions.statementFor(env.id(model), binding, inputs, outputs).call()
     assert view == model.layout.public_inputs(binding, inputs, outputs)
 
 
@@ -186,7 +186,7 @@ def test_both_sides_refuse_the_same_out_of_range_value(env: HubEnv, side: str) -
     with pytest.raises(StatementError, match=f"{side} #{len(values) - 1} "):
         lay.public_inputs(0, inputs, outputs)
     with pytest.raises(TransactionReverted) as info:
-        env.chain.chain.call(env.hub.functions.statementFor(model.model_id, 0, inputs, outputs))
+        env.chain.chain.call(env.hub.functions.statementFor(env.id(model), 0, inputs, outputs))
     assert info.value.error_name == "ValueOutOfRange"
     assert info.value.error_args == (
         int(side == "output"),

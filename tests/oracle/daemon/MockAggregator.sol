@@ -6,6 +6,8 @@ contract MockAggregator {
     uint8 public decimals;
     int256 internal answer;
     uint80 internal roundId;
+    uint256 internal updatedAt;
+    uint80 internal answeredInRound;
 
     constructor(uint8 decimals_) {
         decimals = decimals_;
@@ -14,6 +16,13 @@ contract MockAggregator {
     function setAnswer(int256 answer_) external {
         answer = answer_;
         roundId += 1;
+        updatedAt = block.timestamp;
+        answeredInRound = roundId;
+    }
+
+    /// A round as a dead or lagging aggregator reports it.
+    function setRound(uint80 roundId_, int256 answer_, uint256 updatedAt_, uint80 answeredInRound_) external {
+        (roundId, answer, updatedAt, answeredInRound) = (roundId_, answer_, updatedAt_, answeredInRound_);
     }
 
     function latestRoundData()
@@ -21,6 +30,6 @@ contract MockAggregator {
         view
         returns (uint80, int256, uint256, uint256, uint80)
     {
-        return (roundId, answer, block.timestamp, block.timestamp, roundId);
+        return (roundId, answer, updatedAt, updatedAt, answeredInRound);
     }
 }

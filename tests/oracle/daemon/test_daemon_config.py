@@ -7,9 +7,12 @@ from pathlib import Path
 
 import pytest
 from eth_account import Account
+from eth_utils.crypto import keccak
 
+from oracle.artifacts import model_id_of
 from oracle.daemon.config import GWEI, DaemonConfig, load_config
 from oracle.daemon.errors import ConfigError
+from oracle.daemon.models_config import ModelPolicy
 from oracle.errors import AccountError
 
 HUB = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
@@ -226,3 +229,73 @@ def test_an_onchain_feed_source_names_its_contract(tmp_path: Path) -> None:
     )
     (feed,) = _load(tmp_path, text).feeds
     assert (feed.source.kind, feed.source.address) == ("onchain", HUB)
+
+
+# -- [[models]]: ids, salts and the request policy ------------------------------------------
+
+
+def _local(tmp_path: Path, model: str) -> str:
+    (tmp_path / "mnist").mkdir(exist_ok=True)
+    return f"""
+[chain]
+kind = "anvil"
+[account]
+key_env = "K"
+[[models]]
+name = "mnist"
+artifacts = "mnist"
+{model}
+"""
+
+
+def test_without_a_hub_models_get_the_ids_of_the_daemons_account(tmp_path: Path) -> None:
+    owner = Account.create().address
+    cfg = _load(tmp_path, _local(tmp_path, 'salt = "risk-v2"'))
+    (model,) = cfg.with_owner(owner).models
+    assert model.salt == keccak(text="risk-v2")
+    assert model.model_id == model_id_of(owner, keccak(text="risk-v2"))
+    hex_salt = "0x" + "ab" * 32
+    (model,) = _load(tmp_path, _local(tmp_path, f'salt = "{hex_salt}"')).with_owner(owner).models
+    assert model.model_id == model_id_of(owner, bytes.fromhex("ab" * 32))
+    (model,) = _load(tmp_path, _local(tmp_path, "")).with_owner(owner).models
+    assert model.model_id == model_id_of(owner, keccak(text="mnist"))  # the name is the salt
+    wrong = _load(tmp_path, _local(tmp_path, f'id = "{MODEL_ID}"'))
+    with pytest.raises(ConfigError, match=r"is not the id .* registers with its salt"):
+        wrong.with_owner(owner)
+
+
+def test_with_a_hub_models_need_their_id_and_take_no_salt(tmp_path: Path) -> None:
+    base = _base(tmp_path)
+    assert "[models][0].id: required with [hub].address" in _error(
+        tmp_path, base.replace(f'id = "{MODEL_ID}"\n', "")
+    )
+    salted = base.replace(f'id = "{MODEL_ID}"', f'id = "{MODEL_ID}"\nsalt = "x"')
+    assert "[models][0].salt: only used when the daemon deploys the hub" in _error(tmp_path, salted)
+    cfg = _load(tmp_path, base)
+    assert cfg.with_owner(Account.create().address) == cfg
+
+
+def test_model_policy_defaults_and_values(tmp_path: Path) -> None:
+    base = _base(tmp_path)
+    assert _load(tmp_path, base).models[0].policy == ModelPolicy()
+    policy = "min_fee = 1000\nmax_callback_gas = 300000\nfee_margin = 1.5\nmin_time_left = 60"
+    cfg = _load(tmp_path, base.replace('artifacts = "mnist"', f'artifacts = "mnist"\n{policy}'))
+    assert cfg.models[0].policy == ModelPolicy(1000, 300_000, 1.5, 60.0)
+    bad = base.replace('artifacts = "mnist"', 'artifacts = "mnist"\nmin_fee = -1')
+    assert "[models][0].min_fee: expected a non-negative integer" in _error(tmp_path, bad)
+
+
+def test_a_chainlink_source_takes_its_freshness_limits(tmp_path: Path) -> None:
+    aggregator = "0x" + "33" * 20
+    source = f'kind = "chainlink"\naddress = "{aggregator}"\nmax_age = 900\npositive = false'
+    text = _base(tmp_path).replace(
+        'kind = "csv"\npath = "features.csv"\ncolumns = ["a", "b"]', source
+    )
+    (feed,) = _load(tmp_path, text).feeds
+    assert (feed.source.kind, feed.source.max_age, feed.source.positive) == (
+        "chainlink",
+        900,
+        False,
+    )
+    bad = text.replace("positive = false", 'positive = "no"')
+    assert "[feeds][0].source.positive: expected true or false" in _error(tmp_path, bad)

@@ -14,7 +14,6 @@ import pytest
 from web3 import Web3
 
 from oracle.anvil import AnvilNode
-from oracle.daemon.config import ModelConfig
 from oracle.daemon.feeds import (
     ChainlinkSource,
     CsvSource,
@@ -26,6 +25,7 @@ from oracle.daemon.feeds import (
 )
 from oracle.daemon.feeds_config import FeedConfig, SourceConfig
 from oracle.daemon.jobs import State
+from oracle.daemon.models_config import ModelConfig
 from oracle.daemon.store import Store
 from oracle.solc import compile_sources
 
@@ -81,7 +81,7 @@ def test_csv_source_reads_the_last_row(tmp_path: Path) -> None:
 
 
 @pytest.mark.anvil
-def test_chainlink_source_scales_by_decimals() -> None:
+def test_chainlink_source_takes_only_fresh_complete_positive_rounds() -> None:
     source = (Path(__file__).with_name("MockAggregator.sol")).read_text()
     compiled = compile_sources({"MockAggregator.sol": source})["MockAggregator"]
     with AnvilNode() as node:
@@ -94,10 +94,28 @@ def test_chainlink_source_scales_by_decimals() -> None:
         address = receipt["contractAddress"]
         assert address is not None
         agg = w3.eth.contract(address=address, abi=compiled.abi)
-        w3.eth.wait_for_transaction_receipt(
-            agg.functions.setAnswer(-123_450_000).transact({"from": dev})
-        )
-        assert ChainlinkSource(w3, address).read() == [-1.2345]
+
+        def send(fn: Any) -> int:
+            r = w3.eth.wait_for_transaction_receipt(fn.transact({"from": dev}))
+            return int(w3.eth.get_block(r["blockNumber"])["timestamp"])
+
+        send(agg.functions.setAnswer(123_450_000))
+        assert ChainlinkSource(w3, address).read() == [1.2345]
+        now = send(agg.functions.setAnswer(-123_450_000))
+        with pytest.raises(SourceError, match="answer -123450000 is not a positive price"):
+            ChainlinkSource(w3, address).read()
+        assert ChainlinkSource(w3, address, positive=False).read() == [-1.2345]
+        # A dead aggregator: its last answer, updated long ago.
+        send(agg.functions.setRound(7, 200_000_000, now - 7200, 7))
+        with pytest.raises(SourceError, match=r"round 7: stale, updated 72\d\d s ago, more than"):
+            ChainlinkSource(w3, address, max_age=3600).read()
+        assert ChainlinkSource(w3, address, max_age=86_400).read() == [2.0]
+        send(agg.functions.setRound(8, 200_000_000, now, 7))
+        with pytest.raises(SourceError, match="answered in earlier round 7"):
+            ChainlinkSource(w3, address).read()
+        send(agg.functions.setRound(9, 200_000_000, 0, 9))
+        with pytest.raises(SourceError, match="not complete"):
+            ChainlinkSource(w3, address).read()
         with pytest.raises(SourceError, match="aggregator"):
             ChainlinkSource(w3, "0x" + "00" * 19 + "01").read()
 
@@ -151,11 +169,12 @@ def test_rounds_follow_heartbeat_and_deviation_one_at_a_time(tmp_path: Path) -> 
     store.transition(first.id, State.FAILED, "test: proof failed")
     now[0] += 10
     (retry,) = scheduler.tick(3, "0x03", 1020)
-    assert retry.payload["round"] == 2  # a failed round keeps its number; the next is used
+    # The hub takes exactly the next round: a failed round is tried again, a new attempt.
+    assert retry.payload["round"] == 1 and retry.key == first.key + ":1"
     store.transition(retry.id, State.PROVING)
     store.mark_proved(retry.id, [1], b"p", b"c")
     store.mark_confirmed(retry.id, "test")
-    chain.round, chain.updated_at = 2, 1020
+    chain.round, chain.updated_at = 2, 1020  # another updater posted round 2 meanwhile
     now[0] += 10
     assert scheduler.tick(4, "0x04", 1030) == []  # fresh, unchanged
     assert scheduler.tick(5, "0x05", 1031) == []  # not read again before poll_interval
@@ -170,4 +189,33 @@ def test_rounds_follow_heartbeat_and_deviation_one_at_a_time(tmp_path: Path) -> 
     values.values = [1.0]
     now[0] += 10
     (beat,) = scheduler.tick(8, "0x08", 1120)  # 100 s after the update: heartbeat
-    assert beat.payload["round"] == 4
+    assert beat.payload["round"] == 3
+
+
+class Refusing:
+    def read(self) -> list[float]:
+        raise SourceError("aggregator 0xabc round 7: stale, updated 7200 s ago")
+
+
+def test_a_refused_source_makes_the_feed_go_stale_visibly(tmp_path: Path) -> None:
+    store = Store(tmp_path / "f.db")
+    chain, now, refused = ChainFeedState(), [0.0], []
+    chain.round = 4
+    feed = FeedConfig(FEED, "m", heartbeat=100, deviation_percent=5, poll_interval=10,
+                      source=SourceConfig("chainlink"))  # fmt: skip
+    scheduler = FeedScheduler(
+        chain,  # type: ignore[arg-type]
+        store, [feed], {"m": MODEL}, sources={FEED: Refusing()},
+        shapes=lambda _d: InputShape((8,), (16,)), clock=lambda: now[0],
+        on_refused=lambda f, why: refused.append((f, why)),
+    )  # fmt: skip
+    for i in range(3):
+        assert scheduler.tick(i, f"0x0{i}", 1000 + i) == []  # no round is posted
+        now[0] += 10
+    assert refused == [(FEED, "aggregator 0xabc round 7: stale, updated 7200 s ago")] * 3
+    (job,) = store.jobs()  # recorded once for the round it held back
+    assert job.state is State.FAILED and job.reason_code == "source_refused"
+    assert job.payload["round"] == 5 and "stale" in str(job.reason)
+    scheduler.sources[FEED] = Values()
+    (due,) = scheduler.tick(9, "0x09", 1100)  # the source recovered: round 5 is posted
+    assert due.payload["round"] == 5 and due.key != job.key

@@ -30,6 +30,7 @@ from circuits.groth16.backend import load_key_info
 from circuits.onnx.manifest import manifest_sha256
 from circuits.solidity import render_verifier
 from oracle import chain as oracle_chain
+from oracle.artifacts import model_id_of
 from oracle.chain import Chain
 from oracle.daemon.config import load_config
 from oracle.daemon.jobs import State
@@ -40,7 +41,10 @@ from tests.oracle.daemon.daemon_helpers import free_port, tiny_model
 
 pytestmark = [pytest.mark.anvil, pytest.mark.slow]
 ROOT = Path(__file__).resolve().parents[3]
-MODEL_ID = keccak(text="model:daemon-mlp")
+MODEL_SALT = keccak(text="model:daemon-mlp")
+#: Anvil's first dev account (from its fixed mnemonic) registers the model.
+ANVIL_OWNER = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
+MODEL_ID = model_id_of(ANVIL_OWNER, MODEL_SALT)
 FEED_ID = keccak(text="feed:daemon-mlp")
 KEY_ENV = "ZKORACLE_DAEMON_TEST_KEY"
 
@@ -82,12 +86,13 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
     compiled = compile_sources(sources)
     chain = oracle_chain.anvil(signer=None)
     try:
+        assert chain.sender == ANVIL_OWNER
         hub = chain.contract(
             chain.deploy(compiled["ZkOracle"], gas=8_000_000), compiled["ZkOracle"]
         )
         verifier = chain.deploy(compiled["MlpVerifier"], gas=8_000_000)
         chain.transact(
-            hub.functions.registerModel(MODEL_ID, _spec(model_dir, verifier)), gas=1_000_000
+            hub.functions.registerModel(MODEL_SALT, _spec(model_dir, verifier)), gas=1_000_000
         )
         daemon = Account.create()
         chain.fund(daemon.address, 10**19)

@@ -13,7 +13,7 @@ from eth_typing import HexStr
 
 from oracle.accounts import Signer
 from oracle.daemon.fees import GasPolicy
-from oracle.daemon.hub import Status
+from oracle.daemon.hub import RequestEvent, Status
 from oracle.daemon.jobs import Job, State
 from oracle.daemon.rpc import RetryPolicy
 from oracle.daemon.store import Store
@@ -62,7 +62,9 @@ class Rig:
         `proof` is given)."""
         request_id = self.chain.request(list(inputs))
         events = self.hub.request_logs(0, self.chain.head(), [MODEL])
-        event = next(e for e in events if e.request_id == request_id)
+        event = next(
+            e for e in events if isinstance(e, RequestEvent) and e.request_id == request_id
+        )
         job, _ = self.store.insert_seen(event.new_job())
         self.store.start_proving(job.id)
         proof = proof or proof_for(request_id, outputs, self.signer.address)
