@@ -1,6 +1,10 @@
-"""`zkoracle prove DIR --input INPUT.json [--binding N]`: prove one inference.
+"""`zkoracle prove DIR --input INPUT.json [--binding N] [--salts SALTS.json]`: prove one
+inference.
 
-Writes proof.json and public.json (snarkjs layout) and output.json (dequantized outputs)."""
+Writes proof.json and public.json (snarkjs layout) and output.json (dequantized outputs).
+A model with private inputs or outputs needs a salt per commitment: given with --salts
+(e.g. the salt of an input commitment already posted), or created and written to
+salts.json next to the proof, for the party who must open the commitments."""
 
 from __future__ import annotations
 
@@ -34,6 +38,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="the statement's binding field element",
     )
     p.add_argument(
+        "--salts",
+        metavar="SALTS.json",
+        help="salts of the input/output commitments (default: fresh ones, saved to salts.json)",
+    )
+    p.add_argument(
         "-o", "--out", metavar="OUTDIR", help="where to write the JSON files (default: DIR)"
     )
     p.set_defaults(func=run)
@@ -44,11 +53,15 @@ def run(args: argparse.Namespace) -> int:
         raise OracleError(f"--binding {args.binding} is not a field element in [0, r)")
     model = pipeline.load_model_dir(args.dir)
     sample = pipeline.read_inputs(args.dir, args.input)
-    result = pipeline.prove(args.dir, sample, binding=args.binding)
+    needed = [k for k in model.compiled.salt_names if k != "weights"]
+    salts = pipeline.load_salts(args.salts, needed) if args.salts else None
+    result = pipeline.prove(args.dir, sample, binding=args.binding, salts=salts)
     paths = pipeline.write_proof_files(args.out or args.dir, result, model.manifest)
     for name, value in result.outputs.items():
         print(f"{name} = {value.tolist()}")
     print(f"witness {result.witness_s:.3f} s, proof {result.prove_s:.3f} s")
     print(f"wrote {paths['proof']}, {paths['public']}, {paths['output']}")
+    if "salts" in paths:
+        print(f"wrote {paths['salts']}: keep it, it opens the statement's commitments")
     print(f"next: zkoracle verify {args.dir} --proof {paths['proof']} --public {paths['public']}")
     return 0
