@@ -87,9 +87,11 @@ class RegisteredModel(TypedDict):
     input_scale: int
     output_scale: int
     n_public: int
+    privacy: int
     onnx_sha256: bytes
     r1cs_sha256: bytes
     manifest_hash: bytes
+    weights_commitment: int
 
 
 @dataclass(frozen=True)
@@ -177,7 +179,7 @@ def callback_failed(log: Any) -> CallbackFailed:
 def registered_model(raw: Sequence[Any]) -> RegisteredModel:
     """The decoded ``getModel`` tuple (fields in ``IZkOracle.Model`` order)."""
     (verifier, selector, n_in, n_out, in_per, out_bits, out_per, retired, owner,
-     in_bits, in_scale, out_scale, n_public, onnx, r1cs, manifest) = raw  # fmt: skip
+     in_bits, in_scale, out_scale, n_public, privacy, onnx, r1cs, manifest, weights) = raw  # fmt: skip
     return {
         "verifier": Web3.to_checksum_address(verifier),
         "selector": bytes(selector),
@@ -192,7 +194,9 @@ def registered_model(raw: Sequence[Any]) -> RegisteredModel:
         "input_scale": int(in_scale),
         "output_scale": int(out_scale),
         "n_public": int(n_public),
+        "privacy": int(privacy),
         "onnx_sha256": bytes(onnx),
         "r1cs_sha256": bytes(r1cs),
         "manifest_hash": bytes(manifest),
+        "weights_commitment": int(weights),
     }

@@ -104,7 +104,13 @@ class StatementLayout(PublicLayout):
     def of(layout: PublicLayout) -> StatementLayout:
         """The layout of a compiled model (its manifest's ``public_inputs``)."""
         return StatementLayout(
-            layout.n_inputs, layout.n_outputs, Packing.of(layout.inputs), Packing.of(layout.outputs)
+            layout.n_inputs,
+            layout.n_outputs,
+            Packing.of(layout.inputs),
+            Packing.of(layout.outputs),
+            layout.inputs_committed,
+            layout.outputs_kind,
+            layout.weights_committed,
         )
 
     def public_inputs(

@@ -67,6 +67,8 @@ class ModelCase:
             lay.outputs.per_word,
             self.input_scale,
             self.output_scale,
+            0,  # privacy: everything public
+            0,  # weightsCommitment: public weights
         )
 
     def forge(self, public_inputs: Sequence[int], seed: int = 1) -> list[int]:
