@@ -10,11 +10,14 @@ This module is the façade: the chain side (`oracle`) imports only what is liste
 * the statement and the chain: `Manifest` / `manifest_sha256` (a model directory's
   description and its hash), `PublicLayout` / `Packing` (public-input encoding),
   `quantize`, `render_verifier` / `verifier_calldata` (the Solidity verifier);
+* privacy: `Visibility` / `Claim` (what a statement hides), `commit` / `Segment` /
+  `input_commitment` / `new_salt` (salted Poseidon commitments), `poseidon`;
 * example models: `build_mlp_onnx` (an MLP with given weights, written as ONNX).
 """
 
 from circuits import pipeline
 from circuits.builder import Builder
+from circuits.commitment import Segment, commit, input_commitment, new_salt
 from circuits.errors import CircuitError, FieldRangeError
 from circuits.field import R, from_field, to_field
 from circuits.groth16.backend import get_backend, load_key_info
@@ -25,6 +28,7 @@ from circuits.onnx.examples import save_mlp as build_mlp_onnx
 from circuits.onnx.manifest import Manifest, manifest_sha256
 from circuits.onnx.quant import quantize
 from circuits.onnx.statement import Packing, PublicLayout
+from circuits.onnx.visibility import Claim, Visibility
 from circuits.pipeline import (
     LoadedModel,
     ProveResult,
@@ -35,6 +39,7 @@ from circuits.pipeline import (
     setup,
     verify,
 )
+from circuits.poseidon import poseidon
 from circuits.program import Circuit, Witness
 from circuits.r1cs import ConstraintSystem
 from circuits.solidity import render_verifier, verifier_calldata
@@ -44,6 +49,7 @@ __all__ = [
     "Builder",
     "Circuit",
     "CircuitError",
+    "Claim",
     "ConstraintSystem",
     "FieldRangeError",
     "LinearCombination",
@@ -54,17 +60,23 @@ __all__ = [
     "ProveResult",
     "PublicLayout",
     "R",
+    "Segment",
     "VerifyingKey",
+    "Visibility",
     "Witness",
     "build_mlp_onnx",
+    "commit",
     "compile_model",
     "from_field",
     "get_backend",
     "info",
+    "input_commitment",
     "load_key_info",
     "load_model_dir",
     "manifest_sha256",
+    "new_salt",
     "pipeline",
+    "poseidon",
     "prove",
     "quantize",
     "render_verifier",

@@ -103,3 +103,9 @@ def commit(segments: Sequence[Segment], salt: int) -> int:
 def poseidon_calls(n_words: int) -> int:
     """Poseidon calls a commitment to n_words words makes."""
     return max(1, -(-n_words // CHUNK))
+
+
+def input_commitment(values: Sequence[int], bits: int, salt: int) -> int:
+    """The commitment a private-inputs statement carries: the quantized inputs (model
+    order, one segment of width `bits`, the model's ``input_bits``) under `salt`."""
+    return commit([Segment("inputs", bits, tuple(values))], salt)

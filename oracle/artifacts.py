@@ -31,7 +31,6 @@ from circuits import Manifest, VerifyingKey, load_key_info, manifest_sha256
 from oracle.errors import OracleError
 from oracle.statement import StatementLayout
 
-
 #: ``Statement.PRIVATE_INPUTS`` / ``PRIVATE_OUTPUTS``: the statement commits to that part.
 PRIVATE_INPUTS = 1
 PRIVATE_OUTPUTS = 2

@@ -179,7 +179,8 @@ def callback_failed(log: Any) -> CallbackFailed:
 def registered_model(raw: Sequence[Any]) -> RegisteredModel:
     """The decoded ``getModel`` tuple (fields in ``IZkOracle.Model`` order)."""
     (verifier, selector, n_in, n_out, in_per, out_bits, out_per, retired, owner,
-     in_bits, in_scale, out_scale, n_public, privacy, onnx, r1cs, manifest, weights) = raw  # fmt: skip
+     in_bits, in_scale, out_scale, n_public, privacy, onnx, r1cs, manifest,
+     weights) = raw  # fmt: skip
     return {
         "verifier": Web3.to_checksum_address(verifier),
         "selector": bytes(selector),
