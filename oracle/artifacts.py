@@ -161,13 +161,7 @@ class ModelArtifacts:
         """The outputs as `fulfill` takes them that a proof's public inputs state: the
         quantized model outputs, or [commitment] for committed outputs, or [threshold,
         result] for a claim."""
-        p = self.layout.parts(list(public))
-        if p.outputs is not None:
-            return p.outputs
-        if p.output_commitment is not None:
-            return [p.output_commitment]
-        assert p.claim is not None
-        return list(p.claim)
+        return self.layout.chain_outputs(list(public))
 
     def verifier_header(self) -> dict[str, str]:
         """What the generated verifier's header records about the model."""

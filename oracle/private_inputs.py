@@ -23,13 +23,17 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ecies
 from coincurve import PrivateKey
 
-from circuits import FieldRangeError, Packing, input_commitment
+from circuits import FieldRangeError, Packing, input_commitment, new_salt
 from oracle.errors import OracleError
+from oracle.hub_types import Sent
+
+if TYPE_CHECKING:
+    from oracle.contracts import Hub
 
 FORMAT = "zkoracle-private-input/1"
 
@@ -48,6 +52,43 @@ class Opened:
 
     inputs: tuple[int, ...]
     salt: int
+
+
+@dataclass(frozen=True)
+class PrivateRequestSent:
+    """A mined ``requestPrivate``: the id, and the salt and commitment the requester keeps
+    (they open the statement's input part)."""
+
+    request_id: int
+    commitment: int
+    salt: int
+    tx: Sent
+
+
+def send_private_request(
+    hub: Hub,
+    model_id: bytes,
+    inputs: Sequence[int],
+    operator_public_key: bytes,
+    *,
+    bits: int,
+    callback: str | None = None,
+    gas_limit: int = 0,
+    fee: int = 0,
+    expiry: int = 0,
+    sender: str | None = None,
+) -> PrivateRequestSent:
+    """Seal quantized `inputs` (of the model's ``input_bits`` width `bits`) with a fresh
+    salt to the operator and post ``requestPrivate`` with their commitment."""
+    salt = new_salt()
+    commitment = input_commitment(inputs, bits, salt)
+    sealed = seal(operator_public_key, model_id, inputs, salt)
+    fn = hub.contract.functions.requestPrivate(
+        model_id, commitment, sealed, callback or "0x" + "00" * 20, gas_limit, expiry
+    )
+    receipt = hub.chain.transact(fn, value=fee, sender=sender)
+    (log,) = hub.contract.events.PrivateInferenceRequested().process_receipt(receipt)
+    return PrivateRequestSent(int(log["args"]["requestId"]), commitment, salt, Sent.of(receipt))
 
 
 def public_key_of(private_key: bytes) -> bytes:

@@ -206,6 +206,17 @@ class PublicLayout:
             public[c] if self.weights_committed else None,
         )
 
+    def chain_outputs(self, public: Sequence[int]) -> list[int]:
+        """The outputs as the hub's ``fulfill`` takes them: the quantized values, or
+        [commitment] for committed outputs, or [threshold, result] for a claim."""
+        p = self.parts(public)
+        if p.outputs is not None:
+            return p.outputs
+        if p.output_commitment is not None:
+            return [p.output_commitment]
+        assert p.claim is not None
+        return list(p.claim)
+
     def split(self, public: Sequence[int]) -> tuple[int, list[int], list[int]]:
         """(binding, input values, output values) of a statement with public inputs and
         outputs (a weights commitment, if any, is left out)."""

@@ -51,6 +51,7 @@ from oracle.daemon.store import Store
 from oracle.daemon.submitter import StepReport, Submitter
 from oracle.daemon.watcher import PollReport, Watcher, WatcherSettings
 from oracle.errors import ChainConnectionError
+from oracle.private_inputs import PrivateInputError, open_sealed
 from oracle.statement import feed_binding, request_binding
 
 log = logging.getLogger(__name__)
@@ -281,18 +282,54 @@ class Service:
             why = f"model 0x{job.model_id.hex()} is not configured"
             self._fail(job.id, "unknown_model", why)
             return None
+        layout = self.layouts[model.model_id]
+        if "ciphertext" in job.payload or layout.inputs_committed:
+            return self._sealed_task(job, model, layout)
         inputs = tuple(int(v) for v in job.payload["inputs"])
-        problem = _input_problem(model, self.layouts[model.model_id], inputs)
+        problem = _input_problem(model, layout, inputs)
         if problem is not None:
             self._fail(job.id, *problem)
             return None
+        return ProofTask(job.id, str(model.artifacts), inputs, self._binding(job))
+
+    def _sealed_task(self, job: Job, model: ModelConfig, layout: PublicLayout) -> ProofTask | None:
+        """The task of a private-input request: open its ciphertext (with the operator's
+        key) and check it against the posted commitment; fail the job, and only it, if
+        anything is wrong."""
+        if "ciphertext" not in job.payload or not layout.inputs_committed:
+            why = "private" if layout.inputs_committed else "public"
+            self._fail(job.id, "wrong_privacy", f"model {model.name} takes {why} inputs")
+            return None
+        commitment = int(job.payload["input_commitment"])
+        try:
+            opened = open_sealed(
+                self.signer.decrypt,
+                bytes.fromhex(job.payload["ciphertext"]),
+                model_id=model.model_id,
+                packing=layout.inputs,
+                n_inputs=layout.n_inputs,
+                commitment=commitment,
+            )
+        except PrivateInputError as e:
+            self._fail(job.id, e.code, str(e))
+            return None
+        return ProofTask(
+            job.id,
+            str(model.artifacts),
+            opened.inputs,
+            self._binding(job),
+            salts=(("inputs", opened.salt),),
+            input_commitment=commitment,
+        )
+
+    def _binding(self, job: Job) -> int:
         submitter = self.signer.address
         if job.kind is Kind.REQUEST:
             binding = request_binding(self.chain_id, self.hub.address, job.request_id, submitter)
         else:
             feed_id, round_ = _feed_of(job)
             binding = feed_binding(self.chain_id, self.hub.address, feed_id, round_, submitter)
-        return ProofTask(job.id, str(model.artifacts), inputs, binding)
+        return binding
 
     def _dispatch(self) -> None:
         assert self.pool is not None
