@@ -10,12 +10,14 @@ This module is the façade: the chain side (`oracle`) imports only what is liste
 * the statement and the chain: `Manifest` / `manifest_sha256` (a model directory's
   description and its hash), `PublicLayout` / `Packing` (public-input encoding),
   `quantize`, `render_verifier` / `verifier_calldata` (the Solidity verifier);
+* audit: `recompiled_hashes`, `opened_weights_commitment`;
 * privacy: `Visibility` / `Claim` (what a statement hides), `commit` / `Segment` /
   `input_commitment` / `new_salt` (salted Poseidon commitments), `poseidon`;
 * example models: `build_mlp_onnx` (an MLP with given weights, written as ONNX).
 """
 
 from circuits import pipeline
+from circuits.audit import Recompiled, opened_weights_commitment, recompiled_hashes
 from circuits.builder import Builder
 from circuits.commitment import Segment, commit, input_commitment, new_salt
 from circuits.errors import CircuitError, FieldRangeError
@@ -60,6 +62,7 @@ __all__ = [
     "ProveResult",
     "PublicLayout",
     "R",
+    "Recompiled",
     "Segment",
     "VerifyingKey",
     "Visibility",
@@ -75,10 +78,12 @@ __all__ = [
     "load_model_dir",
     "manifest_sha256",
     "new_salt",
+    "opened_weights_commitment",
     "pipeline",
     "poseidon",
     "prove",
     "quantize",
+    "recompiled_hashes",
     "render_verifier",
     "setup",
     "to_field",

@@ -21,6 +21,8 @@ COMMANDS: tuple[str, ...] = (
     "info",
     "serve",
     "deploy",
+    "submit",
+    "audit",
     "export_verifier",
 )
 
