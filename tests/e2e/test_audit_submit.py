@@ -19,7 +19,8 @@ import onnx
 import pytest
 from eth_utils.crypto import keccak
 
-from circuits import Visibility, compile_model, setup
+from circuits import Visibility, compile_model, pipeline, setup
+from circuits.groth16.backend import backend_for
 from circuits.onnx.examples import mlp, save
 from oracle import chain as chains
 from oracle.artifacts import ModelArtifacts
@@ -27,6 +28,7 @@ from oracle.chain import Chain
 from oracle.cli import main
 from oracle.contracts import Hub
 from oracle.deploy import deploy_model
+from oracle.errors import TransactionReverted
 
 pytestmark = pytest.mark.anvil
 
@@ -146,3 +148,30 @@ def test_a_user_proves_and_submits_a_request_themselves(
     assert "fulfilled request" in capsys.readouterr().out
     result = scene.hub.result(rid)
     assert result["status"] == 2 and len(result["outputs"]) == 1
+
+
+def test_feed_rounds_of_a_private_weights_model_carry_its_commitment(scene: Scene) -> None:
+    feed_id = keccak(text="private-weights feed")
+    scene.hub.create_feed(feed_id, scene.private_id)
+    sender = scene.chain.sender
+    binding = scene.hub.feed_binding(feed_id, 1, sender)
+    x = {"x": np.array([[0.25, -0.5, 0.125, 0.0]])}
+    res = pipeline.prove(scene.private_dir, x, binding=binding)
+    parts = pipeline.load_model_dir(scene.private_dir).manifest.layout.parts(res.public)
+    assert parts.inputs is not None and parts.outputs is not None
+    scene.hub.update_feed(feed_id, parts.inputs, parts.outputs, 1, res.proof)
+    assert scene.hub.latest(feed_id)["outputs"] == parts.outputs
+    # The same outputs with a proof made for other weights: rejected.
+    loaded = pipeline.load_model_dir(scene.private_dir)
+    other = {t.name: list(t.values) for t in loaded.compiled.private_weights}
+    other[next(iter(other))][0] += 1
+    w = loaded.compiled.witness(
+        x, scene.hub.feed_binding(feed_id, 2, sender), salts=loaded.salts(), weights=other
+    )
+    proof = backend_for(scene.private_dir).prove(
+        scene.private_dir, w, cs=loaded.compiled.circuit.cs
+    )
+    with pytest.raises(TransactionReverted) as info:
+        scene.hub.update_feed(feed_id, parts.inputs, loaded.compiled.output_values(w), 2, proof,
+                              gas=2_000_000)  # fmt: skip
+    assert info.value.error_name == "InvalidProof"
