@@ -130,11 +130,17 @@ class Hub:
         self.retry = retry
         self._requested = self._abi_entry("event", "InferenceRequested")
         self._requested_topic = HexBytes(event_abi_to_log_topic(self._requested))
-        self._private = self._abi_entry("event", "PrivateInferenceRequested")
-        self._events = {
-            self._requested_topic: self._requested,
-            HexBytes(event_abi_to_log_topic(self._private)): self._private,
-        }
+        self._events = {self._requested_topic: self._requested}
+        # A hub ABI without private-input requests (an older hub) is watched for the
+        # public ones only.
+        private = [
+            e
+            for e in self.abi
+            if e.get("type") == "event" and e.get("name") == "PrivateInferenceRequested"
+        ]
+        for entry in private:
+            topic = event_abi_to_log_topic(entry)  # type: ignore[arg-type]
+            self._events[HexBytes(topic)] = entry
         self._calls: dict[str, tuple[bytes, list[str]]] = {}  # selector and input types
 
     def _abi_entry(self, kind: str, name: str) -> Any:

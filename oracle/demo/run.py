@@ -33,6 +33,7 @@ from oracle.chain import Chain
 from oracle.contracts import Hub, deploy_contract, hub_contracts
 from oracle.daemon.config import load_config
 from oracle.daemon.service import Service
+from oracle.demo import private
 from oracle.demo.training import Fitted, fit_demo_models, predict
 from oracle.deploy import Deployment, deploy_model
 from oracle.errors import OracleError
@@ -92,6 +93,8 @@ def prepare_models(work: Path, say: Say) -> dict[str, tuple[Fitted, Path]]:
             f"setup in {time.perf_counter() - t1:.2f} s ({info.kind})"
         )
         out[fitted.name] = (fitted, model_dir)
+    risk = out["risk-score"][0]
+    out[private.NAME] = (risk, private.prepare(work, work / "risk-score.onnx", say))
     return out
 
 
@@ -232,7 +235,9 @@ def run_demo(target: str, work: Path, say: Say) -> DemoReport:
         report.consumers = {"hub": risk.hub, "RiskGatedLendingPool": pool, "SignalVault": vault}
         for k, v in report.consumers.items():
             say(f"  {k}: {v}")
-        deps = {"risk-score": risk, "trading-signal": signal}
+        secret, secret_pool = private.deploy(chain, hub, prepared[private.NAME][1], CALLBACK_GAS)
+        report.consumers["RiskGatedLendingPool (private)"] = secret_pool
+        deps = {"risk-score": risk, "trading-signal": signal, private.NAME: secret}
         account = Account.create()
         os.environ[OPERATOR_KEY_ENV] = account.key.hex()
         operator = Signer(account)
@@ -252,6 +257,7 @@ def run_demo(target: str, work: Path, say: Say) -> DemoReport:
         )  # fmt: skip
         try:
             _scenario(ctx, pool, vault, work, report, say)
+            _private_scenario(ctx, secret_pool, operator.encryption_public_key, report, say)
         finally:
             service.close()
         report.proofs = service.metrics.proving_seconds.count
@@ -293,6 +299,28 @@ def _scenario(
     say(f"  trading signal: {out.onchain:+.5f} -> vault position {position}")
     report.outcomes.append(out)
     report.outcomes.append(_feed_round(ctx, work, sig_samples[2], say))
+
+
+def _private_scenario(
+    ctx: _DemoContext, pool: str, operator_key: bytes, report: DemoReport, say: Say
+) -> None:
+    """A borrower whose features never reach the chain (see `oracle.demo.private`)."""
+    fitted, _, dep = ctx.models[private.NAME]
+    x = fitted.samples[0]
+    borrower = ctx.chain.accounts[4]
+
+    def send(values: list[int]) -> int:
+        del values  # sealed below, never posted in the clear
+        return private.request(ctx.chain, ctx.hub, dep, pool, x, operator_key, borrower)
+
+    out = _request_and_wait(ctx, f"private {borrower[:10]}", private.NAME, x, send)
+    pool_c = ctx.chain.contract(pool, hub_contracts()["RiskGatedLendingPool"])
+    limit = pool_c.functions.profiles(borrower).call()[0] / 10**18
+    say(
+        f"  private risk score for {borrower[:10]}: {out.onchain:.5f} -> credit limit "
+        f"{limit:.2f} ETH (features sealed to the operator, weights committed)"
+    )
+    report.outcomes.append(out)
 
 
 def _feed_round(ctx: _DemoContext, work: Path, x: np.ndarray, say: Say) -> Outcome:

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.slow
 ERROR_BOUND = 1e-4
 
 
-def _check(report_outcomes: list, n: int = 5) -> None:
+def _check(report_outcomes: list, n: int = 6) -> None:
     assert len(report_outcomes) == n
     for o in report_outcomes:
         assert abs(o.onchain - o.float_model) < ERROR_BOUND, o
@@ -27,8 +27,14 @@ def test_demo_on_anvil(tmp_path: Path) -> None:
     lines: list[str] = []
     report = run_demo("anvil", tmp_path, lines.append)
     _check(report.outcomes)
-    assert report.proofs >= 5
-    assert set(report.consumers) == {"hub", "RiskGatedLendingPool", "SignalVault"}
+    assert report.proofs >= 6
+    assert set(report.consumers) == {
+        "hub",
+        "RiskGatedLendingPool",
+        "SignalVault",
+        "RiskGatedLendingPool (private)",
+    }
+    assert any("private risk score" in line for line in lines)
     risk = [o.onchain for o in report.outcomes if o.model == "risk-score"]
     assert min(risk) < 0.5 < max(risk)  # one borrower gets credit, one is refused
     assert any("credit limit 0.00 ETH" in line for line in lines)
