@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import ecies
 from coincurve import PrivateKey
+from web3.logs import DISCARD
 
 from circuits import FieldRangeError, Packing, input_commitment, new_salt
 from oracle.errors import OracleError
@@ -87,7 +88,8 @@ def send_private_request(
         model_id, commitment, sealed, callback or "0x" + "00" * 20, gas_limit, expiry
     )
     receipt = hub.chain.transact(fn, value=fee, sender=sender)
-    (log,) = hub.contract.events.PrivateInferenceRequested().process_receipt(receipt)
+    event = hub.contract.events.PrivateInferenceRequested()
+    (log,) = event.process_receipt(receipt, errors=DISCARD)
     return PrivateRequestSent(int(log["args"]["requestId"]), commitment, salt, Sent.of(receipt))
 
 

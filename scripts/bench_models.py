@@ -1,6 +1,7 @@
 """Benchmark the model pipeline on the three test models and print a table.
 
     python scripts/bench_models.py [--json PATH] [--proofs N] [--samples N] [--backend NAME]
+        [--modes public,private-weights,private-inputs] [--gas]
 
 For each model (8->16->1 MLP; 32->64->32->1 MLP with a Sigmoid head; 1x8x8 CNN with a
 4x3x3 Conv, ReLU, Flatten, Dense 2), in a fresh process so peak memory is per model:
@@ -8,12 +9,20 @@ constraints, compile_s (load + lower + r1cs encoding), setup_s, witness_s and pr
 (means over --proofs proofs), verify_s (the pure-Python verifier), peak_rss_mb, and
 max_abs_err of the circuit's outputs against onnxruntime over --samples random inputs
 uniform in [-1, 1]. Targets: prove < 0.25 s, < 1 s, < 1.5 s; max_abs_err < 1e-4.
+
+Modes (compile-time visibility): ``public``; ``private-weights`` (weights committed:
+``c_per_weight`` is the extra constraints per weight over the public circuit, of which
+``commit_per_weight`` are the range checks and Poseidon hashing of the commitment, the
+rest the multiplications by weight wires); ``private-inputs`` (inputs committed). With
+``--gas``, each model is also deployed on Anvil and one request fulfilled (through
+``requestPrivate`` for private inputs): ``fulfil_gas``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -24,11 +33,11 @@ from typing import Any
 
 import numpy as np
 
-from circuits import pipeline
+from circuits import Visibility, new_salt, pipeline
 from circuits.formats import r1cs as r1cs_format
 from circuits.onnx import examples
 from circuits.onnx.calibrate import random_samples, run_reference
-from circuits.onnx.compiler import compile_graph
+from circuits.onnx.compiler import CompiledModel, compile_graph
 from circuits.onnx.loader import load_model
 
 MODELS = {
@@ -41,8 +50,15 @@ TARGET_PROVE_S = {
     "mlp_32_64_32_1_sigmoid": 1.0,
     "cnn_1x8x8_conv4x3x3_dense2": 1.5,
 }
+MODES = {
+    "public": Visibility(),
+    "private-weights": Visibility("private"),
+    "private-inputs": Visibility("public", "private"),
+}
 COLUMNS = (
     "constraints",
+    "c_per_weight",
+    "commit_per_weight",
     "compile_s",
     "setup_s",
     "witness_s",
@@ -50,19 +66,23 @@ COLUMNS = (
     "verify_s",
     "peak_rss_mb",
     "max_abs_err",
+    "fulfil_gas",
 )
 
 
-def bench_one(name: str, proofs: int, samples: int, backend: str) -> dict[str, Any]:
+def bench_one(
+    name: str, mode: str, proofs: int, samples: int, backend: str, gas: bool
+) -> dict[str, Any]:
     quiet = lambda _m: None  # noqa: E731
+    vis = MODES[mode]
     with tempfile.TemporaryDirectory(prefix="zkoracle-bench-") as tmp:
         path = examples.save(MODELS[name](), Path(tmp) / f"{name}.onnx")
         t0 = time.perf_counter()
-        compiled = compile_graph(load_model(path))
+        compiled = compile_graph(load_model(path), visibility=vis)
         r1cs_format.encode(compiled.circuit.cs)
         compile_s = time.perf_counter() - t0
         out = Path(tmp) / "out"
-        pipeline.compile_model(path, out)
+        pipeline.compile_model(path, out, visibility=vis)
         t0 = time.perf_counter()
         pipeline.setup(out, backend=backend, progress=quiet)
         setup_s = time.perf_counter() - t0
@@ -72,15 +92,13 @@ def bench_one(name: str, proofs: int, samples: int, backend: str) -> dict[str, A
         t0 = time.perf_counter()
         assert pipeline.verify(out, results[0].proof, results[0].public)
         verify_s = time.perf_counter() - t0
-        refs = run_reference(compiled.graph, inputs[:samples])
-        err = 0.0
-        for x, ref in zip(inputs[:samples], refs, strict=True):
-            got = compiled.outputs_from_public(compiled.witness(x).public)
-            for k, v in got.items():
-                err = max(err, float(np.max(np.abs(v - np.asarray(ref[k], dtype=np.float64)))))
+        err = _max_error(compiled, inputs[:samples])
+        fulfil_gas = _fulfil_gas(out, inputs[0]) if gas else 0
     return {
         "model": name,
+        "mode": mode,
         "constraints": compiled.circuit.cs.n_constraints,
+        **_per_weight(name, compiled),
         "compile_s": compile_s,
         "setup_s": setup_s,
         "witness_s": float(np.mean([r.witness_s for r in results])),
@@ -88,17 +106,69 @@ def bench_one(name: str, proofs: int, samples: int, backend: str) -> dict[str, A
         "verify_s": verify_s,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "max_abs_err": err,
+        "fulfil_gas": fulfil_gas,
         "target_prove_s": TARGET_PROVE_S[name],
         "backend": backend,
     }
 
 
+def _max_error(compiled: CompiledModel, inputs: list[Any]) -> float:
+    refs = run_reference(compiled.graph, inputs)
+    salts = {k: new_salt() for k in compiled.salt_names}
+    err = 0.0
+    for x, ref in zip(inputs, refs, strict=True):
+        values = compiled.output_values(compiled.witness(x, salts=salts))
+        for k, v in compiled.dequantize_outputs(values).items():
+            err = max(err, float(np.max(np.abs(v - np.asarray(ref[k], dtype=np.float64)))))
+    return err
+
+
+def _per_weight(name: str, compiled: CompiledModel) -> dict[str, float]:
+    """Constraints per private weight: all extra ones, and the commitment's share."""
+    n = sum(len(t.values) for t in compiled.private_weights)
+    if not n:
+        return {"c_per_weight": 0.0, "commit_per_weight": 0.0}
+    public = compile_graph(compiled.graph, compiled.config).circuit.cs.n_constraints
+    commit = next(c.constraints for c in compiled.nodes if c.op_type == "Commitment")
+    extra = compiled.circuit.cs.n_constraints - public
+    return {"c_per_weight": extra / n, "commit_per_weight": commit / n}
+
+
+def _fulfil_gas(model_dir: Path, x: Any) -> int:
+    """Deploy on a fresh Anvil, place one request (private if the inputs are) and fulfil
+    it with a real proof; the fulfilment's gas."""
+    from oracle import chain as chains
+    from oracle.contracts import Hub
+    from oracle.deploy import deploy_model
+    from oracle.private_inputs import public_key_of, send_private_request
+
+    loaded = pipeline.load_model_dir(model_dir)
+    lay = loaded.manifest.layout
+    with chains.connect("anvil", signer=None) as chain:
+        dep = deploy_model(chain, model_dir)
+        hub = Hub(chain, dep.hub)
+        q = loaded.compiled.quantize_inputs(x)
+        flat = [v for name in q for v in q[name]]
+        salts: dict[str, int] = {}
+        if lay.inputs_committed:
+            # Sealed to a throwaway key: this process proves with the inputs it has.
+            key = public_key_of(os.urandom(32))
+            sent = send_private_request(hub, dep.model_id, flat, key, bits=lay.inputs.bits)
+            rid, salts = sent.request_id, {"inputs": sent.salt}
+        else:
+            rid = hub.request(dep.model_id, flat).request_id
+        binding = hub.request_binding(rid, chain.sender)
+        res = loaded.prove(x, binding, salts)
+        done = hub.fulfill(rid, lay.chain_outputs(res.public), res.proof)
+        return done.tx.gas_used
+
+
 def table(rows: list[dict[str, Any]]) -> str:
-    head = f"{'model':<28}" + "".join(f"{c:>13}" for c in COLUMNS)
+    head = f"{'model':<28}{'mode':<16}" + "".join(f"{c:>13}" for c in COLUMNS)
     lines = [head, "-" * len(head)]
     for r in rows:
         cells = [f"{r[c]:>13d}" if isinstance(r[c], int) else f"{r[c]:>13.3g}" for c in COLUMNS]
-        lines.append(f"{r['model']:<28}" + "".join(cells))
+        lines.append(f"{r['model']:<28}{r['mode']:<16}" + "".join(cells))
     return "\n".join(lines)
 
 
@@ -112,24 +182,24 @@ def main(argv: list[str] | None = None) -> int:
         "--samples", type=int, default=100, help="random inputs for max_abs_err (default 100)"
     )
     ap.add_argument("--backend", default=pipeline.DEFAULT_BACKEND, choices=pipeline.BACKENDS)
+    ap.add_argument("--modes", default="public", help="comma-separated: " + ", ".join(MODES))
+    ap.add_argument("--models", default=",".join(MODELS), help="comma-separated model names")
+    ap.add_argument("--gas", action="store_true", help="also measure fulfil gas on Anvil")
     ap.add_argument("--one", choices=sorted(MODELS), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
-    if args.one:  # child process: one model, JSON on stdout
-        print(json.dumps(bench_one(args.one, args.proofs, args.samples, args.backend)))
+    modes = args.modes.split(",")
+    if args.one:  # child process: one model and mode, JSON on stdout
+        row = bench_one(args.one, modes[0], args.proofs, args.samples, args.backend, args.gas)
+        print(json.dumps(row))
         return 0
     rows = []
-    for name in MODELS:
-        print(f"benchmarking {name}...", file=sys.stderr, flush=True)
+    for name, mode in [(n, m) for n in args.models.split(",") for m in modes]:
+        print(f"benchmarking {name} ({mode})...", file=sys.stderr, flush=True)
         cmd = [
-            sys.executable,
-            __file__,
-            "--one",
-            name,
-            "--proofs",
-            str(args.proofs),
-            "--samples",
-            str(args.samples),
-        ]
+            sys.executable, __file__, "--one", name, "--modes", mode,
+            "--proofs", str(args.proofs), "--samples", str(args.samples),
+            *(["--gas"] if args.gas else []),
+        ]  # fmt: skip
         done = subprocess.run(
             [*cmd, "--backend", args.backend], capture_output=True, text=True, check=False
         )

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+from web3.logs import DISCARD
 
 from circuits import Visibility, compile_model, input_commitment, new_salt, setup
 from oracle.chain import Chain
@@ -77,5 +78,6 @@ def request(
     pool_c = chain.contract(pool, hub_contracts()["RiskGatedLendingPool"])
     fn = pool_c.functions.requestScorePrivate(commitment, sealed)
     receipt = chain.transact(fn, sender=borrower)
-    logs = hub.contract.events.PrivateInferenceRequested().process_receipt(receipt)
+    event = hub.contract.events.PrivateInferenceRequested()
+    logs = event.process_receipt(receipt, errors=DISCARD)
     return int(logs[0]["args"]["requestId"])
