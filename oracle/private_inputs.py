@@ -21,7 +21,7 @@ failed; the daemon fails that one job with it.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -29,7 +29,7 @@ import ecies
 from coincurve import PrivateKey
 from web3.logs import DISCARD
 
-from circuits import FieldRangeError, Packing, input_commitment, new_salt
+from circuits import FieldRangeError, Packing, PublicLayout, input_commitment, new_salt
 from oracle.errors import OracleError
 from oracle.hub_types import Sent
 
@@ -53,6 +53,7 @@ class Opened:
 
     inputs: tuple[int, ...]
     salt: int
+    commitment: int
 
 
 @dataclass(frozen=True)
@@ -145,7 +146,7 @@ def open_sealed(
             "commitment_mismatch",
             "the sealed inputs and salt do not hash to the request's input commitment",
         )
-    return Opened(tuple(inputs), salt)
+    return Opened(tuple(inputs), salt, commitment)
 
 
 def _document(plain: bytes) -> dict[str, Any]:
@@ -179,3 +180,21 @@ def _values(doc: dict[str, Any], n_inputs: int, packing: Packing) -> tuple[list[
     except ValueError:
         raise PrivateInputError("bad_plaintext", "the sealed salt is not an integer") from None
     return inputs, salt
+
+
+def open_request(
+    decrypt: Any, payload: Mapping[str, Any], model_id: bytes, layout: PublicLayout
+) -> Opened:
+    """`open_sealed` for a daemon job's payload (a ``PrivateInferenceRequested`` log):
+    also refuses a sealed request for a public-input model and the reverse."""
+    if "ciphertext" not in payload or not layout.inputs_committed:
+        kind = "private" if layout.inputs_committed else "public"
+        raise PrivateInputError("wrong_privacy", f"the model takes {kind} inputs")
+    return open_sealed(
+        decrypt,
+        bytes.fromhex(str(payload["ciphertext"])),
+        model_id=model_id,
+        packing=layout.inputs,
+        n_inputs=layout.n_inputs,
+        commitment=int(payload["input_commitment"]),
+    )

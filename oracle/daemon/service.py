@@ -51,7 +51,7 @@ from oracle.daemon.store import Store
 from oracle.daemon.submitter import StepReport, Submitter
 from oracle.daemon.watcher import PollReport, Watcher, WatcherSettings
 from oracle.errors import ChainConnectionError
-from oracle.private_inputs import PrivateInputError, open_sealed
+from oracle.private_inputs import PrivateInputError, open_request
 from oracle.statement import feed_binding, request_binding
 
 log = logging.getLogger(__name__)
@@ -293,34 +293,17 @@ class Service:
         return ProofTask(job.id, str(model.artifacts), inputs, self._binding(job))
 
     def _sealed_task(self, job: Job, model: ModelConfig, layout: PublicLayout) -> ProofTask | None:
-        """The task of a private-input request: open its ciphertext (with the operator's
-        key) and check it against the posted commitment; fail the job, and only it, if
-        anything is wrong."""
-        if "ciphertext" not in job.payload or not layout.inputs_committed:
-            why = "private" if layout.inputs_committed else "public"
-            self._fail(job.id, "wrong_privacy", f"model {model.name} takes {why} inputs")
-            return None
-        commitment = int(job.payload["input_commitment"])
+        """The task of a private-input request: open its ciphertext with the operator's
+        key and check it against the posted commitment; fail this job alone if not."""
         try:
-            opened = open_sealed(
-                self.signer.decrypt,
-                bytes.fromhex(job.payload["ciphertext"]),
-                model_id=model.model_id,
-                packing=layout.inputs,
-                n_inputs=layout.n_inputs,
-                commitment=commitment,
-            )
+            opened = open_request(self.signer.decrypt, job.payload, model.model_id, layout)
         except PrivateInputError as e:
-            self._fail(job.id, e.code, str(e))
+            self._fail(job.id, e.code, f"model {model.name}: {e}")
             return None
         return ProofTask(
-            job.id,
-            str(model.artifacts),
-            opened.inputs,
-            self._binding(job),
-            salts=(("inputs", opened.salt),),
-            input_commitment=commitment,
-        )
+            job.id, str(model.artifacts), opened.inputs, self._binding(job),
+            salts=(("inputs", opened.salt),), input_commitment=opened.commitment,
+        )  # fmt: skip
 
     def _binding(self, job: Job) -> int:
         submitter = self.signer.address

@@ -41,10 +41,10 @@ def test_equals_values_at_the_boundaries() -> None:
 
 
 def test_cost_per_16_bit_weight_is_under_20() -> None:
-    n, bits = 2 * CHUNK * per_word(16), 16  # 450 weights: two full hashes
+    n, bits = CHUNK * per_word(16), 16  # 225 weights: one full hash of 15 words
     api = Builder()
     commit_signed(api, api.private_inputs("x", n), bits, api.private_input("salt"))
-    assert api.n_constraints == n * (bits + 1) + commit_words_constraints(2 * CHUNK)
+    assert api.n_constraints == n * (bits + 1) + commit_words_constraints(CHUNK)
     assert api.n_constraints / n < 20
 
 
