@@ -64,6 +64,7 @@ __all__ = [
     "BACKENDS",
     "DEFAULT_BACKEND",
     "Claim",
+    "ErrorSamples",
     "LoadedModel",
     "Manifest",
     "ProveResult",
@@ -77,6 +78,8 @@ __all__ = [
     "prove",
     "read_inputs",
     "read_proof_files",
+    "read_samples",
+    "sample_errors",
     "setup",
     "stderr_progress",
     "verify",
@@ -128,14 +131,15 @@ def compile_model(
         config = calibrate(graph, samples, config)
     say(f"compiling {onnx_path}")
     compiled = compile_graph(graph, config, visibility)
+    say(f"{compiled.circuit.cs.n_constraints} constraints; measuring the error against onnxruntime")
+    check = list(samples[:ERROR_SAMPLES]) if samples else random_samples(graph, ERROR_SAMPLES)
+    error = error_report(compiled, check, "calibration samples" if samples else "uniform [-1, 1]")
+    # every check is done before the first file is written: a failure leaves nothing behind
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     data = r1cs_format.encode(compiled.circuit.cs)
     (out / R1CS_FILE).write_bytes(data)
     (out / MODEL_FILE).write_bytes(graph.data)
-    say(f"{compiled.circuit.cs.n_constraints} constraints; measuring the error against onnxruntime")
-    check = list(samples[:ERROR_SAMPLES]) if samples else random_samples(graph, ERROR_SAMPLES)
-    error = error_report(compiled, check, "calibration samples" if samples else "uniform [-1, 1]")
     commitment = None
     if compiled.private_weights:
         opening = WeightsOpening.of(compiled.private_weights, new_salt())
@@ -176,6 +180,43 @@ def error_report(compiled: CompiledModel, samples: Sequence[Sample], kind: str) 
         "first_overflow": overflow[0] if overflow else None,
         "approximations": list(compiled.approximations),
     }
+
+
+@dataclass(frozen=True)
+class ErrorSamples:
+    """The largest |circuit - onnxruntime| over the outputs of each sample, and what the
+    samples were; samples that overflow the circuit's ranges are counted, not measured."""
+
+    kind: str
+    errors: list[float]
+    overflows: int
+
+
+def sample_errors(
+    model_dir: str | Path, samples: str | Path | None = None, n: int = 64, seed: int = 0
+) -> ErrorSamples:
+    """Measure the compiled model against onnxruntime on the samples of a JSON file (ezkl
+    ``input_data`` or ``{name: values}``), or on `n` samples uniform in [-1, 1]."""
+    compiled = load_model_dir(model_dir).compiled
+    graph = compiled.graph
+    if samples is not None:
+        names, shapes = [i.name for i in graph.inputs], [i.shape for i in graph.inputs]
+        chosen, kind = load_samples(samples, names, shapes), f"samples of {Path(samples).name}"
+    else:
+        chosen, kind = random_samples(graph, n, seed), "uniform [-1, 1]"
+    errors, overflows = [], 0
+    for s, ref in zip(chosen, run_reference(graph, chosen), strict=True):
+        try:
+            w = compiled.witness(s)
+        except QuantOverflowError:
+            overflows += 1
+            continue
+        worst = 0.0
+        for name, got in compiled.outputs_from_public(w.public).items():
+            want = np.asarray(ref[name], dtype=np.float64).reshape(-1)
+            worst = max(worst, float(np.abs(got.reshape(-1) - want).max(initial=0.0)))
+        errors.append(worst)
+    return ErrorSamples(kind, errors, overflows)
 
 
 class LoadedModel:
@@ -349,6 +390,12 @@ def verify(model_dir: str | Path, proof: Proof, public: Sequence[int]) -> bool:
     return verifier.verify(read_vk(info.verification_key), list(public), proof)
 
 
+def check_proof(model_dir: str | Path, proof: Proof, public: Sequence[int]) -> bool:
+    """Verify with the directory's own backend (native for arkworks keys: milliseconds),
+    e.g. right after proving; `verify` is the independent pure-Python check."""
+    return backend_for(model_dir).verify(model_dir, list(public), proof)
+
+
 def info(model_dir: str | Path) -> dict[str, Any]:
     """The manifest (as JSON) plus the key directory's setup description, if any."""
     d = Path(model_dir)
@@ -390,6 +437,13 @@ def read_proof_files(proof_path: str | Path, public_path: str | Path) -> tuple[P
         if not Path(p).is_file():
             raise FormatError(str(p), "no such file (write it with `zkoracle prove`)")
     return read_proof(proof_path), read_public(public_path)
+
+
+def read_samples(model_dir: str | Path, path: str | Path) -> list[Sample]:
+    """Every input sample in a JSON file for the model in `model_dir` (the formats of
+    `read_inputs`, with several samples: ``input_data`` rows or a list of objects)."""
+    m = Manifest.load(model_dir)
+    return load_samples(path, [s.name for s in m.inputs], [s.shape for s in m.inputs])
 
 
 def read_inputs(model_dir: str | Path, path: str | Path) -> Sample:

@@ -1,10 +1,12 @@
 """Solidity verifier for a Groth16 verifying key over BN254, rendered from our own template.
 
-The contract has one entry point,
+The contract's entry point is
 
     verifyProof(uint256[8] calldata proof, uint256[N] calldata input) external view
 
-which returns iff the proof is valid and otherwise reverts with a custom error. Reverting
+which returns iff the proof is valid and otherwise reverts with a custom error; keys with
+at most `MAX_BATCH_PUBLIC_INPUTS` inputs also get ``verifyBatch`` for n proofs at once
+(`circuits.solidity_batch`). Reverting
 (rather than returning false) means a transaction, and eth_estimateGas, succeed only with a
 valid proof, and a caller cannot forget to check a boolean.
 
@@ -35,6 +37,12 @@ from py_ecc.optimized_bn128.optimized_curve import b, b2, is_inf, is_on_curve, m
 from circuits.errors import SolidityRenderError
 from circuits.field import Q, R, check_canonical
 from circuits.groth16.data import G1, G2, Proof, VerifyingKey, g2_to_evm
+from circuits.solidity_batch import (
+    BATCH_ERROR_DECL,
+    BATCH_SHAPE_ERROR,
+    MAX_BATCH_PUBLIC_INPUTS,
+    batch_function,
+)
 
 #: Custom errors of the rendered contract, by Solidity signature.
 VERIFIER_ERRORS = (
@@ -42,6 +50,7 @@ VERIFIER_ERRORS = (
     "ProofCoordinateNotInField(uint256)",
     "ProofPointInvalid()",
     "ProofInvalid()",
+    BATCH_SHAPE_ERROR,
 )
 #: EIP-170 limit on deployed code.
 MAX_CODE_SIZE = 24576
@@ -225,10 +234,10 @@ def _asm_pairing() -> list[str]:
     ]
 
 
-def _asm(vk: VerifyingKey) -> list[str]:
-    e_input, e_coord, e_point, e_invalid = (_selector(s) for s in VERIFIER_ERRORS)
+def _asm_prelude() -> list[str]:
+    """Yul helpers and error selectors every assembly block of the verifier opens with."""
+    e_input, e_coord, e_point, e_invalid = (_selector(s) for s in VERIFIER_ERRORS[:4])
     return [
-        "        assembly {",
         "            function fail(selector, index) {",
         "                mstore(0x00, selector)",
         "                mstore(0x04, index)",
@@ -253,6 +262,13 @@ def _asm(vk: VerifyingKey) -> list[str]:
         f"            let E_INVALID := {e_invalid}",
         "            let q := Q",
         "            let r := R",
+    ]
+
+
+def _asm(vk: VerifyingKey) -> list[str]:
+    return [
+        "        assembly {",
+        *_asm_prelude(),
         *_asm_proof_checks(),
         *_asm_vk_x(vk),
         *_asm_pairing(),
@@ -265,8 +281,12 @@ def render_verifier(
     *,
     contract_name: str = "Groth16Verifier",
     header: Mapping[str, str] | None = None,
+    batch: bool | None = None,
 ) -> str:
     """Solidity source of a verifier contract for `vk`.
+
+    `batch` adds ``verifyBatch`` (`circuits.solidity_batch`); by default it is rendered when
+    the key has at most `MAX_BATCH_PUBLIC_INPUTS` public inputs.
 
     `header` pairs (e.g. manifest, onnx and r1cs sha256) are written into the generated-file
     comment. Raises `SolidityRenderError` for a malformed key, name or header.
@@ -285,6 +305,7 @@ def render_verifier(
         "///         otherwise; public inputs >= r and proof words >= q are rejected.",
         f"contract {contract_name} {{",
         *_ERROR_DECLS.splitlines(),
+        *BATCH_ERROR_DECL.splitlines(),
         "",
         "    /// @notice Number of public inputs the verifying key was made for.",
         f"    uint256 public constant PUBLIC_INPUTS = {k};",
@@ -305,9 +326,22 @@ def render_verifier(
         "        input;",
         *_asm(vk),
         "    }",
+        *_batch_lines(vk, batch),
         "}",
     ]
     return "\n".join(lines) + "\n"
+
+
+def _batch_lines(vk: VerifyingKey, batch: bool | None) -> list[str]:
+    if batch is None:
+        batch = vk.n_public <= MAX_BATCH_PUBLIC_INPUTS
+    elif batch and vk.n_public > MAX_BATCH_PUBLIC_INPUTS:
+        raise SolidityRenderError(
+            f"verifying key: {vk.n_public} public inputs, more than the "
+            f"{MAX_BATCH_PUBLIC_INPUTS} a verifier with verifyBatch holds within "
+            f"the {MAX_CODE_SIZE}-byte code limit"
+        )
+    return ["", *batch_function(vk, _asm_prelude())] if batch else []
 
 
 def verifier_calldata(proof: Proof, public_inputs: Sequence[int]) -> tuple[list[int], list[int]]:

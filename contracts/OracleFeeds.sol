@@ -120,7 +120,7 @@ abstract contract OracleFeeds is ModelRegistry {
         address submitter,
         int256[] calldata inputs,
         int256[] calldata outputs
-    ) private view returns (uint256[] memory) {
+    ) internal view returns (uint256[] memory) {
         Model storage m = _models[_feeds[feedId].modelId];
         uint256 binding = Statement.feedBinding(feedId, round, submitter);
         return _outputStatement(m, binding, _encodeInputs(m, inputs), outputs);

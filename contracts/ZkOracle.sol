@@ -3,7 +3,7 @@ pragma solidity ^0.8.24;
 
 import {IZkOracle} from "./IZkOracle.sol";
 import {IZkOracleConsumer} from "./IZkOracleConsumer.sol";
-import {OracleFeeds} from "./OracleFeeds.sol";
+import {BatchFulfillment} from "./BatchFulfillment.sol";
 import {Statement} from "./Statement.sol";
 
 /// @title zkML oracle hub: requests answered with Groth16 proofs of model inferences
@@ -19,7 +19,7 @@ import {Statement} from "./Statement.sol";
 /// call that can run foreign code (fee payment, callback), and the verifier is called with
 /// STATICCALL. `request` makes no external call and stays open, so a consumer may place a
 /// follow-up request from its callback.
-contract ZkOracle is OracleFeeds {
+contract ZkOracle is BatchFulfillment {
     /// @notice Largest callback gas limit a request may ask for.
     uint32 public constant MAX_CALLBACK_GAS = 5_000_000;
     /// @notice Gas kept beyond the callback limit and its 1/64 (EIP-150) share: the cost of
@@ -200,7 +200,16 @@ contract ZkOracle is OracleFeeds {
         revert RequestNotPending(requestId, status);
     }
 
-    function _storedInputWords(uint256 requestId, Model storage m) private view returns (uint256[] memory words) {
+    function _requestRecord(uint256 requestId) internal view override returns (Request storage) {
+        return _requests[requestId];
+    }
+
+    function _storedInputWords(uint256 requestId, Model storage m)
+        internal
+        view
+        override
+        returns (uint256[] memory words)
+    {
         bool committed = m.privacy & Statement.PRIVATE_INPUTS != 0;
         words = new uint256[](committed ? 1 : Statement.wordCount(m.nInputs, m.inputsPerWord));
         for (uint256 i; i < words.length; ++i) {
@@ -208,7 +217,7 @@ contract ZkOracle is OracleFeeds {
         }
     }
 
-    function _storeOutputs(uint256 requestId, uint256 nInputWords, int256[] calldata outputs) private {
+    function _storeOutputs(uint256 requestId, uint256 nInputWords, int256[] calldata outputs) internal override {
         mapping(uint256 => uint256) storage w = _words[requestId];
         uint256 n = outputs.length;
         for (uint256 i; i < n; ++i) {
@@ -227,7 +236,7 @@ contract ZkOracle is OracleFeeds {
         address callback,
         uint32 gasLimit,
         int256[] calldata outputs
-    ) private {
+    ) internal override {
         if (callback == address(0)) return;
         bytes memory data = abi.encodeCall(IZkOracleConsumer.onInference, (requestId, modelId, outputs));
         (bool ok, bytes memory reason) = _callWithExactGas(callback, gasLimit, data);

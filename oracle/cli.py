@@ -17,6 +17,7 @@ COMMANDS: tuple[str, ...] = (
     "compile",
     "setup",
     "prove",
+    "prove_batch",
     "verify",
     "info",
     "serve",
@@ -24,6 +25,8 @@ COMMANDS: tuple[str, ...] = (
     "submit",
     "audit",
     "export_verifier",
+    "card",
+    "init",
 )
 
 

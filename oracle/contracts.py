@@ -63,6 +63,9 @@ ZERO_ADDRESS = "0x" + "00" * 20
 FULFIL_GAS_BASE = 300_000
 FULFIL_GAS_PER_PUBLIC = 10_000
 FULFIL_GAS_PER_OUTPUT = 25_000
+#: Gas bound per request of a batch beyond the first check: a pairing pair, two scalar
+#: multiplications, the statement, the stored outputs and the calldata.
+BATCH_GAS_PER_REQUEST = 120_000
 #: ``ZkOracle.CALLBACK_GAS_RESERVE`` plus the cost of the CALL itself.
 CALLBACK_GAS_OVERHEAD = 20_000
 
@@ -282,6 +285,44 @@ class Hub:
         (event,) = self.fulfilled_in(receipt)
         failures = self.callback_failures_in(receipt)
         return Fulfilment(event, failures[0] if failures else None, Sent.of(receipt))
+
+    def batch_gas(self, model_id: bytes, request_ids: Sequence[int]) -> int:
+        """A gas limit for `fulfill_batch`: one proof check's base, the per-proof share of the
+        batch check and storage, and every callback's gas with its 63/64 margin."""
+        gas = self._verify_gas(model_id) + BATCH_GAS_PER_REQUEST * len(request_ids)
+        for rid in request_ids:
+            fields = self.chain.call(self.contract.functions.getRequest(rid))
+            if int(fields[4], 16) != 0 and int(fields[3]) == RequestStatus.PENDING:
+                gas += int(fields[5]) + int(fields[5]) // 63 + CALLBACK_GAS_OVERHEAD
+        return gas
+
+    def fulfill_batch(
+        self,
+        model_id: bytes,
+        items: Sequence[tuple[int, Sequence[int], Proof | Sequence[int]]],
+        *,
+        sender: str | None = None,
+        gas: int | None = None,
+    ) -> Sent:
+        """Answer requests of `model_id` in one transaction: (request id, outputs, proof made
+        for `request_binding(id, sender)`) each. Requests no longer pending are skipped
+        (`skipped_in`); one bad proof reverts the whole batch."""
+        ids, outputs, proofs = [], [], []
+        for rid, outs, proof in items:
+            words = list(proof.words()) if isinstance(proof, Proof) else [int(w) for w in proof]
+            if len(words) != 8:
+                raise OracleError(f"request {rid}: a proof is 8 words, got {len(words)}")
+            ids.append(int(rid))
+            outputs.append([int(v) for v in outs])
+            proofs.append(words)
+        fn = self.contract.functions.fulfillBatch(model_id, ids, outputs, proofs)
+        gas = gas or self.batch_gas(model_id, ids)
+        return Sent.of(self._send(fn, gas=gas, sender=sender))
+
+    def skipped_in(self, receipt: TxReceipt) -> list[tuple[int, int]]:
+        """(request id, reason) of the RequestSkipped events of a batch receipt."""
+        logs = self._logs(receipt, "RequestSkipped")
+        return [(int(e["args"]["requestId"]), int(e["args"]["reason"])) for e in logs]
 
     def cancel(self, request_id: int, *, sender: str | None = None) -> Sent:
         return Sent.of(

@@ -1,7 +1,13 @@
 """Benchmark the oracle daemon on Anvil and print a table.
 
     python scripts/bench_daemon.py [--json PATH] [--requests 20] [--burst 50] [--bursts 3]
-                                   [--workers 1] [--poll-interval 0.1]
+                                   [--workers 1] [--poll-interval 0.1] [--max-batch 16]
+                                   [--engine local|ray] [--ray-nodes 1]
+    python scripts/bench_daemon.py --compare-batching --burst 100
+
+``--compare-batching`` runs one burst with ``[submitter] max_batch = 1`` and one with
+--max-batch, each on a fresh Anvil, and prints wall time, requests per second and the
+daemon's gas per request (its transactions' gas used / requests).
 
 Anvil (automine: every transaction is mined at once, no reorganisations, so the daemon
 runs with 0 confirmations), the ZkOracle hub and the 8->16->1 MLP of
@@ -16,6 +22,12 @@ subprocess, as an operator runs it. One warm-up request is not counted.
   the proving seconds summed by the daemon itself (/metrics). Target: under 10 %. Also
   the CPU time of the daemon's own process (its loop, not the provers) per request. The
   table shows the burst with the median wall time of --bursts bursts (all in the JSON).
+
+With ``--engine ray`` the daemon proves on prover actors of a Ray cluster that this script
+starts on the machine (``--ray-nodes`` nodes of one CPU each, ``--workers`` actors); the
+table adds the time the actors took to receive and load the model. Ray binds every
+interface, so run it in a loopback-only network namespace:
+``unshare -n sh -c 'ip link set lo up && python scripts/bench_daemon.py --engine ray'``.
 
 The machine's cores are shared by the provers, the daemon's loop, Anvil and this client:
 on two cores, one worker leaves the others a core; two workers make all of them wait.
@@ -73,6 +85,10 @@ path = "oracle.db"
 port = 0
 [provers]
 workers = {args.workers}
+{_engine_lines(args)}
+[submitter]
+max_batch = {args.max_batch}
+max_batch_wait = {args.max_batch_wait}
 [[models]]
 name = "mlp_8_16_1"
 id = "0x{model_id.hex()}"
@@ -81,6 +97,44 @@ artifacts = "{model_dir}"
     path = folder / "oracle.toml"
     path.write_text(text)
     return path
+
+
+def _engine_lines(args: argparse.Namespace) -> str:
+    if args.engine == "local":
+        return ""
+    return f'engine = "ray"\nray_address = "{args.ray_address}"\nray_actors = {args.workers}'
+
+
+def _ray_cluster(args: argparse.Namespace, folder: Path) -> Any:
+    """A local Ray cluster of --ray-nodes nodes (None for the local engine)."""
+    if args.engine == "local":
+        return None
+    from oracle.cluster.local import LocalRayCluster, loopback_only
+
+    if not loopback_only():
+        raise SystemExit("--engine ray: run in a loopback-only network namespace (see --help)")
+    cluster = LocalRayCluster(folder / "ray")
+    cluster.start_head()
+    for i in range(1, args.ray_nodes):
+        cluster.add_node(f"node{i}")
+    cluster.wait_for_nodes(args.ray_nodes)
+    args.ray_address = cluster.address
+    return cluster
+
+
+def _load_seconds(metrics: str) -> float | None:
+    """How long the Ray actors took to get the model to their nodes and load it."""
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{metrics}/health", timeout=10) as resp:
+                provers = json.loads(resp.read()).get("provers", {})
+        except OSError:
+            provers = {}
+        if provers.get("state") == "up":
+            return provers.get("load_seconds")
+        time.sleep(0.2)
+    raise SystemExit("the Ray provers did not come up within 300 s")
 
 
 def _start_daemon(config: Path, key: str, log: Path) -> tuple[subprocess.Popen[bytes], str]:
@@ -189,6 +243,59 @@ def bench_burst(
     }
 
 
+def _daemon_gas(w3: Web3, sender: str, since: int) -> int:
+    """Gas used by `sender`'s transactions mined from block `since` on."""
+    total = 0
+    for number in range(since, int(w3.eth.block_number) + 1):
+        block = w3.eth.get_block(number, full_transactions=True)
+        for tx in block["transactions"]:
+            if not isinstance(tx, bytes) and tx["from"] == sender:
+                total += int(w3.eth.get_transaction_receipt(tx["hash"])["gasUsed"])
+    return total
+
+
+def compare_batching(args: argparse.Namespace) -> list[dict[str, float]]:
+    """One burst of --burst requests with ``max_batch = 1`` and with --max-batch, each on a
+    fresh Anvil: wall time, requests per second and the daemon's gas per request."""
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="zkoracle-bench-batch-") as tmp:
+        model_dir = _model(Path(tmp))
+        for max_batch in (1, args.max_batch):
+            with chains.anvil(signer=None) as chain:
+                folder = Path(tmp) / f"batch-{max_batch}"
+                folder.mkdir()
+                dep = deploy_model(chain, model_dir)
+                hub = chain.w3.eth.contract(address=dep.hub, abi=hub_contracts()["ZkOracle"].abi)
+                daemon = Account.create()
+                chain.fund(daemon.address, 10**20)
+                url = getattr(chain.w3.provider, "endpoint_uri", "")
+                run_args = argparse.Namespace(**{**vars(args), "max_batch": max_batch})
+                config = _config(folder, url, dep.hub, dep.model_id, model_dir, run_args)
+                proc, metrics = _start_daemon(config, daemon.key.hex(), folder / "daemon.log")
+                try:
+                    client = Client(chain.w3, hub, dep.model_id)
+                    bench_latency(client, 1, args.poll_interval)  # warm-up
+                    since = int(chain.w3.eth.block_number) + 1
+                    burst = bench_burst(client, args.burst, metrics, proc.pid, args.workers)
+                    gas = _daemon_gas(chain.w3, daemon.address, since)
+                finally:
+                    os.kill(proc.pid, signal.SIGTERM)
+                    proc.wait(60)
+            rows.append({"max_batch": max_batch, **burst, "gas_per_request": gas / args.burst})
+    return rows
+
+
+def batching_table(rows: list[dict[str, float]], burst: int) -> str:
+    lines = [f"burst of {burst} requests, mlp_8_16_1",
+             f"{'max_batch':>9} {'wall s':>8} {'req/s':>7} {'gas/request':>12}"]  # fmt: skip
+    for r in rows:
+        lines.append(
+            f"{int(r['max_batch']):>9} {r['wall_s']:>8.2f} {r['throughput_per_s']:>7.1f} "
+            f"{r['gas_per_request']:>12.0f}"
+        )
+    return "\n".join(lines)
+
+
 def _median_run(runs: list[dict[str, float]]) -> dict[str, float]:
     return sorted(runs, key=lambda r: r["wall_s"])[len(runs) // 2]
 
@@ -207,6 +314,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         chains.anvil(signer=None) as chain,
     ):
         folder = Path(tmp)
+        cluster = _ray_cluster(args, folder)
         model_dir = _model(folder)
         dep = deploy_model(chain, model_dir)
         hub = chain.w3.eth.contract(address=dep.hub, abi=hub_contracts()["ZkOracle"].abi)
@@ -216,6 +324,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         config = _config(folder, url, dep.hub, dep.model_id, model_dir, args)
         proc, metrics = _start_daemon(config, daemon.key.hex(), folder / "daemon.log")
         try:
+            load_s = _load_seconds(metrics) if cluster is not None else None
             client = Client(chain.w3, hub, dep.model_id)
             bench_latency(client, 1, args.poll_interval)  # warm-up: keys into memory
             latencies = bench_latency(client, args.requests, args.poll_interval)
@@ -226,8 +335,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         finally:
             os.kill(proc.pid, signal.SIGTERM)
             proc.wait(60)
+            if cluster is not None:
+                cluster.stop()
     return {
         "model": "mlp_8_16_1",
+        "engine": args.engine,
+        "ray_nodes": args.ray_nodes if args.engine == "ray" else 0,
+        "model_to_nodes_s": load_s,
         "workers": args.workers,
         "poll_interval_s": args.poll_interval,
         "requests": args.requests,
@@ -254,7 +368,10 @@ def table(r: dict[str, Any]) -> str:
         ("daemon overhead", f"{100 * r['burst_overhead']:.1f} %", f"< {TARGET_OVERHEAD:.0%}"),
         ("daemon loop CPU", f"{r['burst_daemon_cpu_ms_per_request']:.1f} ms/req", ""),
     ]  # fmt: skip
-    head = f"mlp_8_16_1, {r['workers']} worker(s), poll {r['poll_interval_s']} s"
+    if r["engine"] == "ray":
+        rows.append(("model to the nodes", f"{r['model_to_nodes_s']:.2f} s", ""))
+    engine = "local" if r["engine"] == "local" else f"ray, {r['ray_nodes']} node(s)"
+    head = f"mlp_8_16_1, {engine}, {r['workers']} prover(s), poll {r['poll_interval_s']} s"
     lines = [head, f"{'measure':<24}{'value':>14}  target"]
     lines += [f"{name:<24}{value:>14}  {target}" for name, value, target in rows]
     return "\n".join(lines)
@@ -270,7 +387,24 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--bursts", type=int, default=3, help="bursts to run (default 3)")
     ap.add_argument("--workers", type=int, default=1, help="prover processes (default 1)")
     ap.add_argument("--poll-interval", type=float, default=0.1, help="seconds (default 0.1)")
+    ap.add_argument("--engine", choices=("local", "ray"), default="local")
+    ap.add_argument("--ray-nodes", type=int, default=1, help="Ray nodes to start (default 1)")
+    ap.add_argument("--max-batch", type=int, default=16, help="[submitter] max_batch (16)")
+    ap.add_argument(
+        "--max-batch-wait", type=float, default=0.0, help="[submitter] max_batch_wait (0 s)"
+    )
+    ap.add_argument(
+        "--compare-batching",
+        action="store_true",
+        help="only a burst (--burst, e.g. 100) with max_batch 1 and --max-batch: gas and req/s",
+    )
     args = ap.parse_args(argv)
+    if args.compare_batching:
+        rows = compare_batching(args)
+        print(batching_table(rows, args.burst))
+        if args.json:
+            Path(args.json).write_text(json.dumps(rows, indent=1) + "\n")
+        return 0
     result = run(args)
     print(table(result))
     if args.json:

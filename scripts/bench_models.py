@@ -1,4 +1,4 @@
-"""Benchmark the model pipeline on the three test models and print a table.
+"""Benchmark the model pipeline on the test models and print a table.
 
     python scripts/bench_models.py [--json PATH] [--proofs N] [--samples N] [--backend NAME]
         [--modes public,private-weights,private-inputs] [--gas]
@@ -9,6 +9,11 @@ constraints, compile_s (load + lower + r1cs encoding), setup_s, witness_s and pr
 (means over --proofs proofs), verify_s (the pure-Python verifier), peak_rss_mb, and
 max_abs_err of the circuit's outputs against onnxruntime over --samples random inputs
 uniform in [-1, 1]. Targets: prove < 0.25 s, < 1 s, < 1.5 s; max_abs_err < 1e-4.
+
+Then the ONNX-ML models of `ml_bench_models` (a 100-tree GBDT, a random forest, a logistic
+regression), with two more columns: per_node, the constraints per interior tree node, and
+label_agree, the share of inputs whose label equals onnxruntime's (max_abs_err then
+covers the probabilities only). Targets: GBDT prove <= 1.5 s, logistic <= 0.1 s.
 
 Modes (compile-time visibility): ``public``; ``private-weights`` (weights committed:
 ``c_per_weight`` is the extra constraints per weight over the public circuit, of which
@@ -32,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import onnx
 
 from circuits import Visibility, new_salt, pipeline
 from circuits.formats import r1cs as r1cs_format
@@ -40,15 +46,20 @@ from circuits.onnx.calibrate import random_samples, run_reference
 from circuits.onnx.compiler import CompiledModel, compile_graph
 from circuits.onnx.loader import load_model
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import ml_bench_models
+
 MODELS = {
     "mlp_8_16_1": lambda: examples.mlp((8, 16, 1)),
     "mlp_32_64_32_1_sigmoid": lambda: examples.mlp((32, 64, 32, 1), head="Sigmoid"),
     "cnn_1x8x8_conv4x3x3_dense2": lambda: examples.cnn(),
+    **ml_bench_models.MODELS,
 }
 TARGET_PROVE_S = {
     "mlp_8_16_1": 0.25,
     "mlp_32_64_32_1_sigmoid": 1.0,
     "cnn_1x8x8_conv4x3x3_dense2": 1.5,
+    **ml_bench_models.TARGET_PROVE_S,
 }
 MODES = {
     "public": Visibility(),
@@ -66,6 +77,8 @@ COLUMNS = (
     "verify_s",
     "peak_rss_mb",
     "max_abs_err",
+    "per_node",
+    "label_agree",
     "fulfil_gas",
 )
 
@@ -92,7 +105,20 @@ def bench_one(
         t0 = time.perf_counter()
         assert pipeline.verify(out, results[0].proof, results[0].public)
         verify_s = time.perf_counter() - t0
-        err = _max_error(compiled, inputs[:samples])
+        refs = run_reference(compiled.graph, inputs[:samples])
+        salts = {k: new_salt() for k in compiled.salt_names}
+        got = [
+            compiled.dequantize_outputs(compiled.output_values(compiled.witness(x, salts=salts)))
+            for x in inputs[:samples]
+        ]
+        err = 0.0
+        for g, ref in zip(got, refs, strict=True):
+            for k, v in g.items():
+                if "label" not in k:
+                    diff = np.abs(v.reshape(-1) - np.asarray(ref[k], np.float64).reshape(-1))
+                    err = max(err, float(np.max(diff)))
+        model = onnx.load_model_from_string(compiled.graph.data)
+        extra = ml_bench_models.extra_columns(compiled, model, inputs[:samples], got, refs)
         fulfil_gas = _fulfil_gas(out, inputs[0]) if gas else 0
     return {
         "model": name,
@@ -106,21 +132,11 @@ def bench_one(
         "verify_s": verify_s,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "max_abs_err": err,
+        **extra,
         "fulfil_gas": fulfil_gas,
         "target_prove_s": TARGET_PROVE_S[name],
         "backend": backend,
     }
-
-
-def _max_error(compiled: CompiledModel, inputs: list[Any]) -> float:
-    refs = run_reference(compiled.graph, inputs)
-    salts = {k: new_salt() for k in compiled.salt_names}
-    err = 0.0
-    for x, ref in zip(inputs, refs, strict=True):
-        values = compiled.output_values(compiled.witness(x, salts=salts))
-        for k, v in compiled.dequantize_outputs(values).items():
-            err = max(err, float(np.max(np.abs(v - np.asarray(ref[k], dtype=np.float64)))))
-    return err
 
 
 def _per_weight(name: str, compiled: CompiledModel) -> dict[str, float]:
@@ -182,8 +198,8 @@ def main(argv: list[str] | None = None) -> int:
         "--samples", type=int, default=100, help="random inputs for max_abs_err (default 100)"
     )
     ap.add_argument("--backend", default=pipeline.DEFAULT_BACKEND, choices=pipeline.BACKENDS)
+    ap.add_argument("--only", metavar="NAMES", help="comma-separated subset of the models")
     ap.add_argument("--modes", default="public", help="comma-separated: " + ", ".join(MODES))
-    ap.add_argument("--models", default=",".join(MODELS), help="comma-separated model names")
     ap.add_argument("--gas", action="store_true", help="also measure fulfil gas on Anvil")
     ap.add_argument("--one", choices=sorted(MODELS), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -193,7 +209,11 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(row))
         return 0
     rows = []
-    for name, mode in [(n, m) for n in args.models.split(",") for m in modes]:
+    names = args.only.split(",") if args.only else list(MODELS)
+    unknown = sorted(set(names) - set(MODELS))
+    if unknown:
+        ap.error(f"unknown model(s) {unknown}; known: {sorted(MODELS)}")
+    for name, mode in [(n, m) for n in names for m in modes]:
         print(f"benchmarking {name} ({mode})...", file=sys.stderr, flush=True)
         cmd = [
             sys.executable, __file__, "--one", name, "--modes", mode,

@@ -21,6 +21,11 @@ Usage::
     python scripts/gas_report.py                 # k = 1..16 and the model rows
     python scripts/gas_report.py --ks 1,2,4,8,16 --json gas-report.json
     python scripts/gas_report.py --only model
+    python scripts/gas_report.py --only batch --batch-sizes 1,2,4,8,16,32
+
+The ``batch`` rows verify n real proofs of the model with ``verifyBatch`` and fulfil n of
+its requests (no callback) with ``fulfillBatch``; per-proof targets at n = 16 are
+`VERIFY_BATCH_TARGET` and `FULFIL_BATCH_TARGET`.
 
 A new kind of row is a function ``(chain, args) -> list[GasRow]`` added to `MEASUREMENTS`.
 """
@@ -60,6 +65,9 @@ FULFIL_TARGET = 300_000
 #: The lending pool of the model rows: score limit 1.0 at scale 2^-16, 1 ether of credit.
 POOL_REFUSE_AT, POOL_MAX_CREDIT, POOL_CALLBACK_GAS = 1 << 16, 10**18, 200_000
 FEATURES = [0.5, -0.25, 0.1, 0.9, -0.7, 0.3, 0.0, 0.2]
+#: Targets per proof of a batch of 16 (3 public inputs): verification, and fulfilment
+#: without callback.
+VERIFY_BATCH_TARGET, FULFIL_BATCH_TARGET = 55_000, 100_000
 #: The request pays a fee, so the fulfilment's gas includes paying the submitter.
 FEE = 10**15
 
@@ -178,10 +186,76 @@ def measure_model(chain: Chain, args: argparse.Namespace) -> list[GasRow]:
     ]
 
 
+def _batch_requests(chain: Chain, hub: Hub, model_id: bytes, n: int) -> list[int]:
+    features = hub.quantize_inputs(model_id, FEATURES)
+    return [
+        hub.request(model_id, features, fee=FEE, sender=chain.accounts[1]).request_id
+        for _ in range(n)
+    ]
+
+
+def measure_batch(chain: Chain, args: argparse.Namespace) -> list[GasRow]:
+    """verifyBatch of the test model's verifier and fulfillBatch of n of its requests (no
+    callback), for every n of ``--batch-sizes``: real proofs, one per request."""
+    rows: list[GasRow] = []
+    with tempfile.TemporaryDirectory(prefix="zkoracle-gas-") as tmp:
+        model_dir = _test_model(Path(tmp))
+        art = ModelArtifacts.load(model_dir)
+        k = art.layout.n_public
+        dep = deploy_model(chain, model_dir)
+        hub = Hub(chain, dep.hub)
+        verifier = chain.contract(dep.verifier, compile_model_verifier(art)[1])
+        submitter = chain.accounts[2]
+        for n in args.batch_sizes:
+            items, pub = [], []
+            for rid in _batch_requests(chain, hub, dep.model_id, n):
+                binding = hub.request_binding(rid, submitter)
+                result = prove(model_dir, {"x": [FEATURES]}, binding=binding)
+                items.append((rid, art.quantized_outputs(result.public), result.proof))
+                pub.append([int(x) for x in result.public])
+            words = [w for _, _, p in items for w in p.words()]
+            call = verifier.functions.verifyBatch(words, [x for xs in pub for x in xs])
+            receipt = chain.transact(call)
+            rows.append(_tx_row(chain, f"verifyBatch n={n}", k, Sent.of(receipt)))
+            sent = hub.fulfill_batch(dep.model_id, items, sender=submitter)
+            if len(hub.fulfilled_in(sent.receipt)) != n:
+                raise RuntimeError(f"fulfillBatch of {n} requests did not fulfil them all")
+            rows.append(_tx_row(chain, f"fulfillBatch n={n}", k, sent))
+    return rows
+
+
+def format_batch_table(rows: Sequence[GasRow]) -> str:
+    """Per-proof figures of the batch rows; `exec` leaves out the transaction base cost and
+    the calldata, which is what a verification costs inside the hub's own call."""
+    head = f"{'row':<18} {'gas used':>10} {'per proof':>10} {'exec/proof':>11}"
+    lines = [head, "-" * len(head)]
+    for r in rows:
+        n = int(r.name.rsplit("=", 1)[1])
+        exec_ = (r.gas_used - TX_BASE - r.calldata_gas) / n
+        lines.append(f"{r.name:<18} {r.gas_used:>10} {r.gas_used / n:>10.0f} {exec_:>11.0f}")
+    return "\n".join(lines)
+
+
+def _batch_verdicts(rows: Sequence[GasRow]) -> list[str]:
+    out = []
+    for name, target in (
+        ("verifyBatch n=16", VERIFY_BATCH_TARGET),
+        ("fulfillBatch n=16", FULFIL_BATCH_TARGET),
+    ):
+        row = next((r for r in rows if r.name == name), None)
+        if row is not None:
+            per = row.gas_used / 16
+            verdict = "met" if per <= target else "MISSED"
+            print_name = name.split()[0]
+            out.append(f"{print_name} per proof at n=16 <= {target}: {verdict} ({per:.0f})")
+    return out
+
+
 #: Every kind of row the report measures, in the order printed.
 MEASUREMENTS: list[tuple[str, Measurement]] = [
     ("verifier", measure_verifier),
     ("model", measure_model),
+    ("batch", measure_batch),
 ]
 
 
@@ -227,6 +301,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=list(range(1, 17)),
         help="public-input counts, e.g. 1-16 or 1,2,4,8,16 (default 1-16)",
     )
+    parser.add_argument(
+        "--batch-sizes",
+        type=_parse_ks,
+        default=[1, 2, 4, 8, 16, 32],
+        help="batch sizes n of the batch rows (default 1,2,4,8,16,32)",
+    )
     parser.add_argument("--json", type=Path, help="also write the rows to this JSON file")
     parser.add_argument("--only", choices=[n for n, _ in MEASUREMENTS], action="append",
                         help="measure only these kinds of row")  # fmt: skip
@@ -237,7 +317,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         for name, measure in MEASUREMENTS:
             if args.only is None or name in args.only:
                 rows.extend(measure(chain, args))
-    print(format_table(rows))
+    batch = [r for r in rows if "Batch n=" in r.name]
+    print(format_table([r for r in rows if r not in batch]))
+    if batch:
+        print()
+        print(format_batch_table(batch))
+        print("\n".join(_batch_verdicts(batch)))
     print(f"Anvil, hardfork {hardfork}; floor = 21000 + 45000 + 4*34000 + 6150*k + calldata")
     fulfil = [r for r in rows if r.name == "fulfill+callback"]
     if fulfil:

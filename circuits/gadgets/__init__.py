@@ -21,6 +21,7 @@ from circuits.gadgets.fixed_point import (
     rescale_relu,
     round_rescale,
 )
+from circuits.gadgets.locate import locate, locate_cost
 from circuits.gadgets.range import assert_signed, assert_unsigned
 from circuits.gadgets.select import abs_, clamp, max_, min_, select
 
@@ -38,6 +39,8 @@ __all__ = [
     "is_zero",
     "less_or_equal",
     "less_than",
+    "locate",
+    "locate_cost",
     "max_",
     "min_",
     "relu",

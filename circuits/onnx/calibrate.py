@@ -66,8 +66,16 @@ def run_reference(
             )
             for i in graph.inputs
         }
-        out.append(dict(zip(names, sess.run(None, feeds), strict=True)))
+        out.append({n: _dense(v) for n, v in zip(names, sess.run(None, feeds), strict=True)})
     return out
+
+
+def _dense(v: Any) -> npt.NDArray[Any]:
+    """An output as an array; ZipMap's list of {label: probability} maps becomes the rows
+    of probabilities in label order (the circuit states the probabilities themselves)."""
+    if isinstance(v, list) and v and isinstance(v[0], dict):
+        return np.array([list(row.values()) for row in v], dtype=np.float64)
+    return np.asarray(v)
 
 
 def _exposed(graph: OnnxGraph) -> bytes:

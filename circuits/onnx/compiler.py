@@ -237,6 +237,7 @@ def compile_graph(
     state = SharedState(b, cfg, private_weights=[] if vis.weights == "private" else None)
     b.public_input("binding")
     env: dict[str, QTensor | Const] = dict(graph.constants)
+    state.scope = env
     in_specs, in_values = _inputs(b, graph, cfg, env)
     in_packing = Packing.for_bits(cfg.input_bits, cfg.pack)
     with b.gadget("inputs"):
@@ -320,7 +321,7 @@ def _node(
         )
     if node.op_type == "Constant":
         results: list[QTensor | Const] = [constant_value(node)]
-    elif not any(isinstance(a, QTensor) for a in args):
+    elif not any(isinstance(a, QTensor) for a in args) and not _has_body(node):
         consts = [a for a in args if not isinstance(a, QTensor)]
         results = list(fold_node(node, consts, graph.opset))
     else:
@@ -335,6 +336,14 @@ def _node(
         if out:
             env[out] = r
     return NodeCost(index, name, node.op_type, label, 0)
+
+
+def _has_body(node: onnx.NodeProto) -> bool:
+    """A node with a subgraph (Loop, Scan, If) may read computed tensors of the enclosing
+    graph through it, so its own constant inputs do not make it foldable."""
+    return any(
+        a.type in (onnx.AttributeProto.GRAPH, onnx.AttributeProto.GRAPHS) for a in node.attribute
+    )
 
 
 def _call(

@@ -51,6 +51,9 @@ class SharedState:
     #: Certified error bounds of the approximations the nodes made (JSON-ready, one per
     #: approximated function and node), for the manifest's error report.
     approximations: list[dict[str, Any]] = field(default_factory=list)
+    #: The graph's tensors by name as the walk goes (what a Loop or Scan body may read
+    #: from the enclosing graph).
+    scope: dict[str, Any] = field(default_factory=dict)
     #: The weight tensors made witness values, in the order they were met (private-weights
     #: mode); None when the weights are public constants of the circuit.
     private_weights: list[PrivateTensor] | None = None

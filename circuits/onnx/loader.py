@@ -25,6 +25,11 @@ from circuits.errors import ModelError
 from circuits.onnx.tensor import Const
 
 MIN_OPSET = 11
+#: The ONNX-ML domain and the newest of its opsets the lowerings implement.
+ML_DOMAIN = "ai.onnx.ml"
+MAX_ML_OPSET = 5
+#: Default-domain operators whose semantics did not change between opset 7 and 11.
+_STABLE_SINCE_7 = frozenset({"Cast", "Identity", "Add", "Sub", "Mul", "Div", "Concat"})
 FLOAT_INPUTS = (TensorProto.FLOAT, TensorProto.DOUBLE, TensorProto.FLOAT16)
 
 
@@ -86,6 +91,7 @@ def load_model_bytes(data: bytes, name: str = "<model>") -> OnnxGraph:
     inputs = tuple(_input_info(v, name) for v in model.graph.input if v.name not in constants)
     if not inputs:
         raise ModelError(f"{name}: the graph has no input that is not an initializer")
+    _refuse_dynamic_sequences(model, name)
     _fix_inputs(model, inputs)
     try:
         inferred = onnx.shape_inference.infer_shapes(model, check_type=True, strict_mode=True)
@@ -105,16 +111,38 @@ def load_model_bytes(data: bytes, name: str = "<model>") -> OnnxGraph:
 
 
 def _opset(model: onnx.ModelProto, name: str) -> int:
+    """The default-domain opset the lowerings see (checked; see `_old_opset_ok`)."""
+    ml = [o.version for o in model.opset_import if o.domain == ML_DOMAIN]
+    if ml and max(ml) > MAX_ML_OPSET:
+        raise ModelError(
+            f"{name}: ai.onnx.ml opset {max(ml)} is newer than {MAX_ML_OPSET}, the newest "
+            "this compiler knows; re-export with target_opset={'ai.onnx.ml': 3}"
+        )
     versions = [o.version for o in model.opset_import if o.domain in ("", "ai.onnx")]
+    if not versions and ml and not _default_nodes(model):
+        return MIN_OPSET  # an ONNX-ML-only graph (as onnxmltools writes some)
     if not versions:
         raise ModelError(f"{name}: the model imports no default-domain opset")
     v = int(max(versions))
+    if v < MIN_OPSET and _old_opset_ok(model, v):
+        return MIN_OPSET
     if v < MIN_OPSET:
         raise ModelError(
             f"{name}: opset {v} is older than {MIN_OPSET}; re-export the model with opset >= "
             f"{MIN_OPSET} (e.g. torch.onnx.export(..., opset_version=17))"
         )
     return v
+
+
+def _default_nodes(model: onnx.ModelProto) -> list[onnx.NodeProto]:
+    return [n for n in model.graph.node if n.domain in ("", "ai.onnx")]
+
+
+def _old_opset_ok(model: onnx.ModelProto, v: int) -> bool:
+    """True when an opset below `MIN_OPSET` only names default-domain operators whose
+    semantics have not changed since opset 7 (scikit-learn exporters write opset 9 around
+    ONNX-ML graphs: a Cast of the label, an Identity); such a graph compiles as opset 11."""
+    return v >= 7 and all(n.op_type in _STABLE_SINCE_7 for n in _default_nodes(model))
 
 
 def _const(a: np.ndarray[Any, Any]) -> Const:
@@ -147,6 +175,24 @@ def _input_info(v: onnx.ValueInfoProto, name: str) -> TensorInfo:
                 "re-export with a fixed shape"
             )
     return TensorInfo(v.name, tuple(dims), t.elem_type)
+
+
+def _refuse_dynamic_sequences(model: onnx.ModelProto, name: str) -> None:
+    """A dynamic axis 0 is read as a batch of one, but for a recurrent layer's input in
+    layout 0 it is the sequence: the circuit would silently stop after one step."""
+    dynamic = {
+        v.name
+        for v in model.graph.input
+        if v.type.tensor_type.shape.dim and not v.type.tensor_type.shape.dim[0].dim_value
+    }
+    for node in model.graph.node:
+        layout = next((a.i for a in node.attribute if a.name == "layout"), 0)
+        if node.op_type in ("LSTM", "GRU", "RNN") and not layout and node.input[0] in dynamic:
+            raise ModelError(
+                f"{name}: node {node.name!r} ({node.op_type}) reads input {node.input[0]!r}, "
+                "whose sequence length (axis 0) is dynamic; re-export with a fixed sequence "
+                "length (no dynamic_axes on the time axis)"
+            )
 
 
 def _fix_inputs(model: onnx.ModelProto, inputs: tuple[TensorInfo, ...]) -> None:

@@ -45,22 +45,39 @@ from circuits.errors import UnsupportedOpError
 from circuits.onnx.context import LoweringContext
 from circuits.onnx.tensor import Const, Operand, QTensor, Result
 
-__all__ = ["OPS", "Const", "Lowering", "LoweringContext", "Operand", "QTensor", "Result", "onnx_op"]
+__all__ = [
+    "ML_DOMAIN",
+    "ML_OPS",
+    "OPS",
+    "Const",
+    "Lowering",
+    "LoweringContext",
+    "Operand",
+    "QTensor",
+    "Result",
+    "onnx_op",
+]
 
 Lowering = Callable[..., Result]
 F = TypeVar("F", bound=Lowering)
 
-#: op_type -> lowering function (default ONNX domain only).
+#: The ONNX-ML domain (tree ensembles, linear models, preprocessing).
+ML_DOMAIN = "ai.onnx.ml"
+#: op_type -> lowering function of the default ONNX domain.
 OPS: dict[str, Lowering] = {}
+#: op_type -> lowering function of the `ML_DOMAIN` operators.
+ML_OPS: dict[str, Lowering] = {}
 
 
-def onnx_op(op_type: str) -> Callable[[F], F]:
-    """Register the lowering of `op_type`. The function should carry the op's name."""
+def onnx_op(op_type: str, domain: str = "") -> Callable[[F], F]:
+    """Register the lowering of `op_type` in `domain` ("" or `ML_DOMAIN`). The function
+    should carry the op's name."""
+    table = ML_OPS if domain == ML_DOMAIN else OPS
 
     def deco(fn: F) -> F:
-        if op_type in OPS and OPS[op_type] is not fn:
+        if op_type in table and table[op_type] is not fn:
             raise ValueError(f"operator {op_type!r} is registered twice")
-        OPS[op_type] = fn
+        table[op_type] = fn
         return fn
 
     return deco
@@ -69,20 +86,22 @@ def onnx_op(op_type: str) -> Callable[[F], F]:
 def get_lowering(op_type: str, domain: str, node: str, opset: int) -> Lowering:
     """The lowering of an op, or `UnsupportedOpError` naming op type, node and opset."""
     _load_ops()
-    if domain not in ("", "ai.onnx"):
+    if domain not in ("", "ai.onnx", ML_DOMAIN):
         raise UnsupportedOpError(op_type, node, opset, f"custom domain {domain!r}")
-    fn = OPS.get(op_type)
+    table = ML_OPS if domain == ML_DOMAIN else OPS
+    fn = table.get(op_type)
     if fn is None:
+        where = f" of domain {domain}" if domain == ML_DOMAIN else ""
         raise UnsupportedOpError(
-            op_type, node, opset, f"supported operators: {', '.join(sorted(OPS))}"
+            op_type, node, opset, f"supported operators{where}: {', '.join(sorted(table))}"
         )
     return fn
 
 
 def supported_ops() -> list[str]:
-    """Names of every registered operator, sorted."""
+    """Names of every registered operator, sorted (ONNX-ML ones prefixed with the domain)."""
     _load_ops()
-    return sorted(OPS)
+    return sorted(OPS) + sorted(f"{ML_DOMAIN}.{k}" for k in ML_OPS)
 
 
 def _load_ops() -> None:

@@ -13,6 +13,7 @@ import argparse
 import sys
 
 from circuits import pipeline
+from oracle.progress import Progress
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -44,13 +45,17 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def run(args: argparse.Namespace) -> int:
     claim = pipeline.Claim.parse(args.claim) if args.claim else None
     vis = pipeline.Visibility(args.weights, args.inputs, args.outputs, claim)
-    m = pipeline.compile_model(
-        args.model,
-        args.out,
-        calibration=args.calibration,
-        progress=pipeline.stderr_progress,
-        visibility=vis,
-    )
+    # The pipeline says: [calibrating,] compiling, measuring the error; then it is done.
+    steps = 3 if args.calibration else 2
+    with Progress("compile", total=steps) as bar:
+        m = pipeline.compile_model(
+            args.model,
+            args.out,
+            calibration=args.calibration,
+            progress=bar.follow,
+            visibility=vis,
+        )
+        bar.step()
     q, err = m.config, m.error
     print(
         f"compiled {args.model}: {m.n_constraints} constraints, {m.n_wires} wires, "

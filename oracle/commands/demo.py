@@ -34,14 +34,20 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from oracle.demo.run import format_report, run_demo
+    import sys
+
+    from oracle.demo.run import DEMO_STEPS, format_report, run_demo
+    from oracle.progress import Progress
 
     def say(message: str) -> None:
         print(message, flush=True)
 
     work = args.workdir or Path(tempfile.mkdtemp(prefix="zkoracle-demo-"))
     t0 = time.perf_counter()
-    report = run_demo(args.chain, work, say)
+    # The bar goes on stderr below the demo's own lines, on a terminal only.
+    with Progress("demo", total=DEMO_STEPS, stream=sys.stderr) as bar:
+        shown = (lambda m: bar.write(m, sys.stdout)) if bar.tty else say
+        report = run_demo(args.chain, work, shown, step=lambda m: bar.step(m) if bar.tty else None)
     say("")
     say(format_report(report))
     say(f"\ndemo finished in {time.perf_counter() - t0:.1f} s; artifacts in {work}")

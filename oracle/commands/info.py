@@ -51,6 +51,7 @@ def describe(doc: dict[str, Any]) -> list[str]:
     lines.append(f"public inputs ({doc['public_inputs']['n_public']}): {', '.join(parts)}")
     lines.append("constraints per node:")
     lines += [f"  {n['constraints']:>9}  {n['op_type']:<18} {n['name']}" for n in doc["nodes"]]
+    lines += _unit_costs(e.get("approximations", []))
     lines.append(
         f"error vs onnxruntime: max {e.get('max_abs_err', 0.0):.3g}, "
         f"mean {e.get('mean_abs_err', 0.0):.3g} over {e.get('samples')} samples ({e.get('inputs')})"
@@ -59,3 +60,20 @@ def describe(doc: dict[str, Any]) -> list[str]:
         f"keys: {s['backend']} ({s['kind']})" if s else "keys: none yet (zkoracle setup DIR)"
     )
     return lines
+
+
+def _unit_costs(records: list[dict[str, Any]]) -> list[str]:
+    """Per tree node / per time step costs recorded by the tree and recurrent lowerings."""
+    out = []
+    for r in records:
+        if r.get("function") == "tree_ensemble":
+            out.append(
+                f"  {r['node']}: {r['trees']} trees, {r['internal_nodes']} interior nodes, "
+                f"{r['constraints_per_internal_node']:.2f} constraints per interior node"
+            )
+        elif r.get("function") == "recurrent":
+            out.append(
+                f"  {r['node']}: {r['cell']} over {r['steps']} steps, "
+                f"{r['constraints_per_step']:.0f} constraints per time step"
+            )
+    return out

@@ -12,6 +12,7 @@ import argparse
 
 from circuits import pipeline
 from oracle.errors import OracleError
+from oracle.progress import Progress
 
 
 def _binding(text: str) -> int:
@@ -51,12 +52,17 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def run(args: argparse.Namespace) -> int:
     if not 0 <= args.binding < pipeline.R:
         raise OracleError(f"--binding {args.binding} is not a field element in [0, r)")
-    model = pipeline.load_model_dir(args.dir)
-    sample = pipeline.read_inputs(args.dir, args.input)
-    needed = [k for k in model.compiled.salt_names if k != "weights"]
-    salts = pipeline.load_salts(args.salts, needed) if args.salts else None
-    result = pipeline.prove(args.dir, sample, binding=args.binding, salts=salts)
-    paths = pipeline.write_proof_files(args.out or args.dir, result, model.manifest)
+    with Progress("prove", total=3) as bar:
+        bar.say(f"loading {args.dir} (the circuit is rebuilt and checked)")
+        model = pipeline.load_model_dir(args.dir)
+        bar.step("proving")
+        sample = pipeline.read_inputs(args.dir, args.input)
+        needed = [k for k in model.compiled.salt_names if k != "weights"]
+        salts = pipeline.load_salts(args.salts, needed) if args.salts else None
+        result = pipeline.prove(args.dir, sample, binding=args.binding, salts=salts)
+        bar.step("writing the proof files")
+        paths = pipeline.write_proof_files(args.out or args.dir, result, model.manifest)
+        bar.step()
     for name, value in result.outputs.items():
         print(f"{name} = {value.tolist()}")
     print(f"witness {result.witness_s:.3f} s, proof {result.prove_s:.3f} s")

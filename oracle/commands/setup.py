@@ -5,6 +5,11 @@ from __future__ import annotations
 import argparse
 
 from circuits import pipeline
+from oracle.progress import Progress
+
+#: Seconds of setup per constraint on the 2-core development machine (README, 2^14 to 2^18),
+#: for the progress bar's estimate of the time left.
+SECONDS_PER_CONSTRAINT = {"arkworks": 1.3e-4, "snarkjs": 2e-3}
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -27,9 +32,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    info = pipeline.setup(
-        args.dir, backend=args.backend, zkey=args.zkey, progress=pipeline.stderr_progress
-    )
+    n = pipeline.Manifest.load(args.dir).n_constraints
+    expected = 0.3 + n * SECONDS_PER_CONSTRAINT.get(args.backend, 1e-3)
+    with Progress("setup", total=100, unit="%") as bar, bar.estimate(expected):
+        info = pipeline.setup(args.dir, backend=args.backend, zkey=args.zkey, progress=bar.say)
     print(
         f"{info.backend} keys for {info.n_constraints} constraints, {info.n_public} public inputs"
     )

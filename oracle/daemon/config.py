@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -81,6 +81,10 @@ class AccountConfig:
         return load_keystore(self.keystore, prompt=password if password_env else None)
 
 
+#: Largest batch the daemon sends: the calldata and the pairing input grow with n.
+MAX_BATCH = 64
+
+
 @dataclass(frozen=True)
 class GasConfig:
     """EIP-1559 policy. Fees in wei; a transaction not mined after ``replace_after``
@@ -94,12 +98,39 @@ class GasConfig:
 
 
 @dataclass(frozen=True)
+class SubmitterConfig:
+    """Batching: proved requests of one model waiting at the same time go out in one
+    ``fulfillBatch`` of at most ``max_batch`` (1: never batch); a lone proved request waits
+    at most ``max_batch_wait`` seconds for others (0: only what is already waiting)."""
+
+    max_batch: int = 16
+    max_batch_wait: float = 0.0
+
+
+@dataclass(frozen=True)
 class ModelConfig:
     """A model the daemon proves: its hub id and the artifact folder of its circuit."""
 
     name: str
     model_id: bytes
     artifacts: Path
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    """Where proofs are made: ``local`` worker processes (``[provers].workers`` of them) or
+    prover actors on a Ray cluster (``engine = "ray"``). With Ray, ``fallback = "local"``
+    proves on local workers while the cluster is unreachable; ``"park"`` (the default)
+    keeps the jobs queued until it is back."""
+
+    kind: Literal["local", "ray"] = "local"
+    ray_address: str = "auto"  # "auto", "ray://host:port" or the head's "host:port"
+    ray_actors: int = 0  # prover actors; 0 = one per `ray_cpus` CPUs of the cluster
+    ray_cpus: float = 1.0  # CPUs reserved per actor
+    ray_memory_mb: int = 0  # memory reserved per actor, MiB (0 = no reservation)
+    ray_start_timeout: float = 600.0  # seconds for the actors to load their models
+    reconnect_interval: float = 5.0  # seconds between two attempts to reach the cluster
+    fallback: Literal["park", "local"] = "park"
 
 
 @dataclass(frozen=True)
@@ -115,6 +146,8 @@ class DaemonConfig:
     proof_timeout: float  # seconds before a proof attempt counts as failed
     models: tuple[ModelConfig, ...]
     feeds: tuple[FeedConfig, ...]
+    engine: EngineConfig = field(default_factory=lambda: EngineConfig())
+    submitter: SubmitterConfig = SubmitterConfig()
 
     def model(self, name: str) -> ModelConfig:
         for m in self.models:
@@ -232,6 +265,30 @@ def _read_models(tables: list[Table], base: Path) -> tuple[ModelConfig, ...]:
     return tuple(models)
 
 
+def _read_engine(t: Table) -> EngineConfig:
+    kind = t.choice("engine", ("local", "ray"), default="local")
+    if kind == "local":
+        for key in ("ray_address", "ray_actors", "ray_cpus", "ray_memory_mb", "fallback"):
+            if t.has(key):
+                raise t.error(key, 'is a Ray setting: set engine = "ray" or remove it')
+        return EngineConfig()
+    address = t.string("ray_address", default="auto")
+    if address != "auto" and not re.fullmatch(r"(ray://)?[A-Za-z0-9.\-]+:\d{1,5}", address):
+        raise t.expected("ray_address", '"auto", "ray://host:port" or "host:port"', address)
+    return EngineConfig(
+        kind="ray",
+        ray_address=address,
+        ray_actors=t.integer("ray_actors", minimum=0, default=0),
+        ray_cpus=t.number("ray_cpus", minimum=0.0, exclusive=True, default=1.0),
+        ray_memory_mb=t.integer("ray_memory_mb", minimum=0, default=0),
+        ray_start_timeout=t.number("ray_start_timeout", minimum=0.0, exclusive=True, default=600.0),
+        reconnect_interval=t.number("reconnect_interval", minimum=0.0, exclusive=True, default=5.0),
+        fallback="local"
+        if t.choice("fallback", ("park", "local"), default="park") == "local"
+        else "park",
+    )
+
+
 def parse_config(data: dict[str, object], file: Path) -> DaemonConfig:
     """Validate a parsed TOML document; `file` locates errors and relative paths."""
     root = Table(data, "", str(file))
@@ -256,13 +313,27 @@ def parse_config(data: dict[str, object], file: Path) -> DaemonConfig:
     provers = root.table("provers")
     workers = provers.integer("workers", minimum=1, default=1)
     proof_timeout = provers.number("timeout", minimum=0.0, exclusive=True, default=3600.0)
+    engine = _read_engine(provers)
     provers.finish()
+    submitter = _read_submitter(root.table("submitter"))
     models = _read_models(root.tables("models"), base)
     feeds = read_feeds(root.tables("feeds"), base, {m.name for m in models})
     root.finish()
     return DaemonConfig(
-        file, chain, hub, account, gas, store_path, port, workers, proof_timeout, models, feeds
+        file, chain, hub, account, gas, store_path, port, workers, proof_timeout, models, feeds,
+        engine, submitter,
+    )  # fmt: skip
+
+
+def _read_submitter(t: Table) -> SubmitterConfig:
+    config = SubmitterConfig(
+        max_batch=t.integer("max_batch", minimum=1, default=16),
+        max_batch_wait=t.number("max_batch_wait", minimum=0.0, default=0.0),
     )
+    if config.max_batch > MAX_BATCH:
+        raise t.expected("max_batch", f"at most {MAX_BATCH}", config.max_batch)
+    t.finish()
+    return config
 
 
 def load_config(path: str | Path) -> DaemonConfig:

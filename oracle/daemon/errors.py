@@ -41,3 +41,8 @@ class SubmitError(DaemonError):
 
 class ProverError(DaemonError):
     """A proof could not be produced for a job (the reason names the job and the model)."""
+
+
+class ProverLost(ProverError):
+    """The prover that held a job is gone (a Ray actor, its node or the whole cluster): the
+    job goes back to the queue and is proved again, never failed."""

@@ -124,7 +124,57 @@ class ChainlinkSource:
         return [answer / 10**decimals]
 
 
+@dataclass(frozen=True)
+class OnchainSource:
+    """A feed of ``OnchainInputFeeds`` at `address`: the contract builds the inputs itself."""
+
+    w3: Web3
+    address: str
+
+    def read(self) -> list[float]:
+        raise SourceError("an onchain feed is read with read_at(block), not read()")
+
+    def _contract(self) -> Any:
+        from oracle.contracts import hub_contracts
+
+        abi = hub_contracts()["OnchainInputFeeds"].abi
+        return self.w3.eth.contract(address=Web3.to_checksum_address(self.address), abi=abi)
+
+    def read_at(self, feed_id: bytes, block: int) -> tuple[list[int], list[int]]:
+        """(newest round of each aggregator source, quantized inputs) at `block`: the same
+        rounds then pin the inputs of the update, whatever rounds appear meanwhile."""
+        feeds = self._contract()
+        try:
+            _, sources = feeds.functions.getDeclaration(feed_id).call(block_identifier=block)
+            round_ids = []
+            for target, window, _decimals, _data in sources:
+                agg = self.w3.eth.contract(address=target, abi=_AGGREGATOR_ABI)
+                latest = agg.functions.latestRoundData().call(block_identifier=block)
+                round_ids.append(int(latest[0]) if window else 0)
+            inputs = feeds.functions.inputsFor(feed_id, round_ids).call(block_identifier=block)
+        except Exception as exc:
+            raise SourceError(f"onchain feed 0x{feed_id.hex()} at {self.address}: {exc}") from exc
+        return round_ids, [int(v) for v in inputs]
+
+
+def onchain_update_calldata(
+    w3: Web3, address: str, job_payload: Mapping[str, Any], outputs: Sequence[int],
+    proof_words: Sequence[int],
+) -> bytes:  # fmt: skip
+    """Calldata of ``OnchainInputFeeds.update`` for a proved onchain feed job."""
+    feeds = OnchainSource(w3, address)._contract()
+    fn = feeds.functions.update(
+        bytes.fromhex(str(job_payload["feed_id"])[2:]), int(job_payload["round"]),
+        [int(r) for r in job_payload["round_ids"]], [int(v) for v in outputs],
+        [int(w) for w in proof_words],
+    )  # fmt: skip
+    return bytes.fromhex(fn._encode_transaction_data()[2:])
+
+
 def make_source(cfg: SourceConfig, w3: Web3) -> Source:
+    if cfg.kind == "onchain":
+        assert cfg.address is not None
+        return OnchainSource(w3, cfg.address)
     if cfg.kind == "http":
         assert cfg.url is not None
         return HttpSource(cfg.url, cfg.field or "", cfg.timeout)
@@ -191,6 +241,10 @@ class FeedScheduler:
         self.feeds = list(feeds)
         self.models = dict(models)
         self.sources = dict(sources or {f.feed_id: make_source(f.source, hub.w3) for f in feeds})
+        if any(isinstance(s, OnchainSource) for s in self.sources.values()):
+            from oracle.contracts import hub_contracts
+
+            hub.add_error_abi(hub_contracts()["OnchainInputFeeds"].abi)  # its reverts, named
         self.shapes = {f.feed_id: shapes(str(self.models[f.model].artifacts)) for f in feeds}
         self.clock = clock
         self._next_read = {f.feed_id: 0.0 for f in feeds}
@@ -215,9 +269,15 @@ class FeedScheduler:
         rounds = self.store.with_key_prefix(f"feed:0x{feed.feed_id.hex()}:")
         if any(j.state not in FINAL for j in rounds):
             return None  # one round in flight at a time
-        inputs = self.shapes[feed.feed_id].quantize(
-            self.sources[feed.feed_id].read(), f"feed 0x{feed.feed_id.hex()}"
-        )
+        source = self.sources[feed.feed_id]
+        extra: dict[str, Any] = {}
+        if isinstance(source, OnchainSource):
+            round_ids, inputs = source.read_at(feed.feed_id, number)
+            extra = {"round_ids": round_ids, "to": Web3.to_checksum_address(source.address)}
+        else:
+            inputs = self.shapes[feed.feed_id].quantize(
+                source.read(), f"feed 0x{feed.feed_id.hex()}"
+            )
         chain_round, updated_at = self.hub.feed_state(feed.feed_id)
         posted = [j for j in rounds if j.state is State.CONFIRMED]
         moved = deviation_percent(inputs, posted[-1].payload["inputs"]) if posted else 0.0
@@ -226,10 +286,16 @@ class FeedScheduler:
             return None
         # Past the chain's round and past every round tried here (a failed one keeps its key).
         next_round = max([chain_round, *(int(j.payload["round"]) for j in rounds)]) + 1
-        payload = {"feed_id": "0x" + feed.feed_id.hex(), "round": next_round, "inputs": inputs}
+        key = feed_key(feed.feed_id, next_round)
+        if extra:
+            # OnchainInputFeeds takes exactly the hub's next round; the job is the rounds it
+            # reads, so a failed attempt is retried only once a source has a new round.
+            next_round = chain_round + 1
+            key = f"{feed_key(feed.feed_id, next_round)}:{'-'.join(map(str, extra['round_ids']))}"
+        payload = {"feed_id": "0x" + feed.feed_id.hex(), "round": next_round, "inputs": inputs,
+                   **extra}  # fmt: skip
         model = self.models[feed.model]
-        new = NewJob(Kind.FEED, feed_key(feed.feed_id, next_round), model.model_id, payload,
-                     number, block_hash)  # fmt: skip
+        new = NewJob(Kind.FEED, key, model.model_id, payload, number, block_hash)
         job, _ = self.store.insert_seen(new)
         why = "heartbeat" if stale else f"deviation {moved:.3g} %"
         log.info("feed round due (%s)", why, extra={"job": job.id, "round": next_round})

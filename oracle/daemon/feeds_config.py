@@ -7,7 +7,11 @@ update. Sources:
 * ``http``: GET ``url``, take the number or list of numbers at the dotted ``field``;
 * ``csv``: the last row of ``path``, the named ``columns`` (default: every column);
 * ``chainlink``: ``latestRoundData()`` of an aggregator at ``address``, scaled by its
-  ``decimals()``.
+  ``decimals()``;
+* ``onchain``: a feed declared on the ``OnchainInputFeeds`` contract at ``address``: the
+  contract reads its sources itself, so the daemon takes the newest round of each
+  aggregator at the block it targets, has the contract build the inputs of those rounds,
+  proves on them and sends ``update`` with the same round ids (to that contract).
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from eth_utils.address import to_checksum_address
 
 from oracle.daemon._toml import Table
 
-SourceKind = Literal["http", "csv", "chainlink"]
+SourceKind = Literal["http", "csv", "chainlink", "onchain"]
 
 
 @dataclass(frozen=True)
@@ -31,7 +35,7 @@ class SourceConfig:
     timeout: float = 5.0  # http: seconds
     path: Path | None = None  # csv
     columns: tuple[str, ...] = ()  # csv: empty = every column
-    address: str | None = None  # chainlink: checksummed aggregator address
+    address: str | None = None  # chainlink: aggregator; onchain: OnchainInputFeeds
 
 
 @dataclass(frozen=True)
@@ -45,7 +49,7 @@ class FeedConfig:
 
 
 def _read_source(t: Table, base: Path) -> SourceConfig:
-    kind = t.choice("kind", ("http", "csv", "chainlink"))
+    kind = t.choice("kind", ("http", "csv", "chainlink", "onchain"))
     if kind == "http":
         url = t.string("url")
         if not url.startswith(("http://", "https://")):
@@ -63,7 +67,8 @@ def _read_source(t: Table, base: Path) -> SourceConfig:
             columns=tuple(t.strings("columns", default=[])),
         )
     else:
-        source = SourceConfig("chainlink", address=to_checksum_address(t.address("address")))
+        address = to_checksum_address(t.address("address"))
+        source = SourceConfig("onchain" if kind == "onchain" else "chainlink", address=address)
     t.finish()
     return source
 

@@ -29,6 +29,7 @@ from eth_utils.address import to_checksum_address
 from hexbytes import HexBytes
 from web3 import Web3
 from web3.exceptions import BlockNotFound
+from web3.logs import DISCARD
 from web3.types import FilterParams, LogReceipt
 
 from oracle.contracts import CONTRACTS_DIR, hub_contracts
@@ -267,6 +268,21 @@ class Hub:
     ) -> bytes:
         """Calldata of ``fulfill(requestId, outputs, proof)``."""
         return self._calldata("fulfill", [request_id, list(outputs), list(proof_words)])
+
+    def fulfill_batch_calldata(
+        self, model_id: bytes, items: Sequence[tuple[int, Sequence[int], Sequence[int]]]
+    ) -> bytes:
+        """Calldata of ``fulfillBatch(modelId, requestIds, outputs, proofs)`` for
+        (request id, outputs, proof words) items."""
+        ids = [int(rid) for rid, _, _ in items]
+        outputs = [[int(v) for v in outs] for _, outs, _ in items]
+        proofs = [[int(w) for w in words] for _, _, words in items]
+        return self._calldata("fulfillBatch", [model_id, ids, outputs, proofs])
+
+    def skipped_requests(self, receipt: Any) -> dict[int, int]:
+        """Request id -> skip reason of the hub's RequestSkipped logs in a receipt."""
+        events = self.contract.events.RequestSkipped().process_receipt(receipt, errors=DISCARD)
+        return {int(e["args"]["requestId"]): int(e["args"]["reason"]) for e in events}
 
     def update_feed_calldata(
         self,

@@ -200,17 +200,32 @@ class DaemonMetrics:
         self.jobs = r.add(Gauge("zkoracle_jobs", "Jobs in the store, by state.", ["state"]))
         self.head = r.add(Gauge("zkoracle_chain_head", "Latest block number seen."))
         self.cursor = r.add(Gauge("zkoracle_cursor_block", "Last block scanned."))
+        self.provers_up = r.add(
+            Gauge("zkoracle_provers_up", "1 while the proving engine can take jobs.", ["engine"])
+        )
+        self.prover_slots = r.add(
+            Gauge("zkoracle_prover_slots", "Provers ready (workers or actors).", ["engine"])
+        )
+        self.provers_lost = r.add(
+            Counter("zkoracle_provers_lost_total", "Proofs lost with their prover, re-queued.")
+        )
 
 
 HealthCheck = Callable[[], tuple[bool, Mapping[str, Any]]]
+#: Renders the HTML status page served at ``/``.
+StatusPage = Callable[[], str]
 
 
 class MetricsServer:
-    """``/metrics`` and ``/health`` on 127.0.0.1:`port` (0: any free port) in a thread."""
+    """``/metrics``, ``/health`` and (given a `page`) the status page at ``/`` on
+    127.0.0.1:`port` (0: any free port) in a thread."""
 
-    def __init__(self, registry: Registry, health: HealthCheck, port: int = 0) -> None:
+    def __init__(
+        self, registry: Registry, health: HealthCheck, port: int = 0, page: StatusPage | None = None
+    ) -> None:
         self.registry = registry
         self.health = health
+        self.page = page
         self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
         self._server.daemon_threads = True
         self.port = int(self._server.server_address[1])
@@ -223,7 +238,9 @@ class MetricsServer:
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
-                if self.path.split("?")[0] == "/metrics":
+                if self.path.split("?")[0] == "/" and server.page is not None:
+                    self._page(server.page)
+                elif self.path.split("?")[0] == "/metrics":
                     self._reply(200, CONTENT_TYPE, server.registry.render())
                 elif self.path.split("?")[0] == "/health":
                     ok, detail = server.health()
@@ -231,6 +248,14 @@ class MetricsServer:
                     self._reply(200 if ok else 503, "application/json", body)
                 else:
                     self._reply(404, "text/plain", "not found: try /metrics or /health\n")
+
+            def _page(self, page: StatusPage) -> None:
+                try:
+                    body = page()
+                except Exception as exc:  # the daemon goes on; the page says what broke
+                    self._reply(500, "text/plain", f"status page failed: {type(exc).__name__}\n")
+                    return
+                self._reply(200, "text/html; charset=utf-8", body)
 
             def _reply(self, code: int, content_type: str, body: str) -> None:
                 data = body.encode()

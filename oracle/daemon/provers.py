@@ -30,6 +30,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -88,6 +89,9 @@ def prove_task(task: ProofTask) -> ProofResult:
             f"job {task.job_id}: the proof's statement does not carry the request's inputs "
             "(quantization round trip changed them)"
         )
+    # Checked here, off-chain, so that a bad proof never joins a batch of good ones.
+    if not pipeline.check_proof(model.dir, result.proof, result.public):
+        raise ProverError(f"job {task.job_id}: the proof does not verify under the model's key")
     return ProofResult(
         job_id=task.job_id,
         outputs=tuple(manifest.layout.chain_outputs(result.public)),
@@ -125,6 +129,22 @@ def _preload(model_dirs: Sequence[str]) -> None:
             pipeline.load_model_dir(d)
         except Exception as exc:  # reported again, with its job, when a proof needs it
             log.error("cannot preload model %s: %s", d, exc)
+
+
+class ProverEngine(Protocol):
+    """What the daemon and `prove-batch` need of a proving pool: this module's local
+    `ProverPool`, or `oracle.cluster.pool.RayProverPool` on a Ray cluster."""
+
+    def has_capacity(self) -> bool: ...
+    def submit(self, task: ProofTask) -> None: ...
+    @property
+    def in_flight(self) -> dict[int, float]: ...
+    def done_count(self) -> int: ...
+    def done(self) -> list[tuple[int, ProofResult | BaseException]]: ...
+    def wait(self, timeout: float) -> None: ...
+    def restart(self) -> list[int]: ...
+    def close(self, *, kill: bool = False) -> None: ...
+    def status(self) -> dict[str, Any]: ...
 
 
 class ProverPool:
@@ -220,6 +240,17 @@ class ProverPool:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
         self._executor.shutdown(wait=True, cancel_futures=True)
+
+    def status(self) -> dict[str, Any]:
+        """The engine's state for `/health` and the metrics (always up: local processes)."""
+        return {
+            "engine": "local",
+            "state": "up",
+            "actors": self.workers,
+            "busy": len(self._in_flight),
+            "fallback_active": False,
+            "last_error": None,
+        }
 
     def close(self, *, kill: bool = False) -> None:
         if kill:

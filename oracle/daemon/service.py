@@ -38,14 +38,15 @@ from circuits import FieldRangeError, Manifest, PublicLayout
 from oracle.accounts import Signer
 from oracle.chain import Chain
 from oracle.daemon import endpoint
+from oracle.daemon.batching import BatchingSubmitter
 from oracle.daemon.config import DaemonConfig, ModelConfig
-from oracle.daemon.errors import DaemonError, IllegalTransition
-from oracle.daemon.feeds import FeedScheduler
+from oracle.daemon.errors import DaemonError, IllegalTransition, ProverLost
+from oracle.daemon.feeds import FeedScheduler, onchain_update_calldata
 from oracle.daemon.fees import GasPolicy
 from oracle.daemon.hub import Hub, load_hub_abi
 from oracle.daemon.jobs import Job, Kind, State
 from oracle.daemon.metrics import DaemonMetrics, MetricsServer
-from oracle.daemon.provers import ProofResult, ProofTask, ProverPool
+from oracle.daemon.provers import ProofResult, ProofTask, ProverEngine, ProverPool
 from oracle.daemon.rpc import DEFAULT_RETRY, RetryPolicy
 from oracle.daemon.store import Store
 from oracle.daemon.submitter import StepReport, Submitter
@@ -106,7 +107,7 @@ class Service:
             raise
         self.metrics = DaemonMetrics()
         self.shutdown_grace = shutdown_grace
-        self.pool: ProverPool | None = None
+        self.pool: ProverEngine | None = None
         self.server: MetricsServer | None = None
         self._stop = threading.Event()
         self._wake = threading.Event()  # set when a proof finishes or on stop
@@ -144,8 +145,21 @@ class Service:
         gas = config.gas
         policy = GasPolicy(gas.max_fee_wei, gas.priority_fee_wei, gas.replace_after,
                            gas.bump_percent, gas.gas_limit)  # fmt: skip
-        self.submitter = Submitter(
-            self.hub, self.store, self.signer, policy, confirmations=chain.confirmations
+        batching = config.submitter
+        self.submitter = (
+            BatchingSubmitter(
+                self.hub,
+                self.store,
+                self.signer,
+                policy,
+                confirmations=chain.confirmations,
+                max_batch=batching.max_batch,
+                max_batch_wait=batching.max_batch_wait,
+            )
+            if batching.max_batch > 1
+            else Submitter(
+                self.hub, self.store, self.signer, policy, confirmations=chain.confirmations
+            )
         )
         models = {m.name: m for m in config.models}
         self.feeds = (
@@ -166,15 +180,10 @@ class Service:
         for job in self.store.recover_interrupted():
             log.warning("proof interrupted by a restart: queued again", extra={"job": job.id})
         self.submitter.sync_nonce()
-        self.pool = ProverPool(
-            self.config.prover_workers,
-            [m.artifacts for m in self.config.models],
-            queued=self.config.prover_workers,
-            on_done=self._wake.set,
-        )
+        self.pool = self._start_provers()
         if self.config.metrics_port is not None:
             self.server = MetricsServer(
-                self.metrics.registry, self.health, self.config.metrics_port
+                self.metrics.registry, self.health, self.config.metrics_port, self.status_page
             )
             self.server.start()
             log.info("metrics on http://127.0.0.1:%d/metrics", self.server.port)
@@ -183,6 +192,31 @@ class Service:
             self.hub.address,
             self.signer.address,
             extra={"hub": self.hub.address, "chain_id": self.chain_id},
+        )
+
+    def _start_provers(self) -> ProverEngine:
+        """The configured engine: local worker processes or prover actors on Ray."""
+        config = self.config
+        model_dirs = [m.artifacts for m in config.models]
+
+        def local() -> ProverPool:
+            workers = config.prover_workers
+            return ProverPool(workers, model_dirs, queued=workers, on_done=self._wake.set)
+
+        engine = config.engine
+        if engine.kind == "local":
+            return local()
+        from oracle.cluster.bridge import RaySettings
+        from oracle.cluster.pool import RayProverPool
+
+        settings = RaySettings(engine.ray_address, engine.ray_actors, engine.ray_cpus,
+                               engine.ray_memory_mb, engine.ray_start_timeout)  # fmt: skip
+        return RayProverPool(
+            settings,
+            model_dirs,
+            on_done=self._wake.set,
+            reconnect_interval=engine.reconnect_interval,
+            fallback=local if engine.fallback == "local" else None,
         )
 
     def run(self, *, max_iterations: int | None = None) -> None:
@@ -213,7 +247,7 @@ class Service:
             self.own_chain.close()
         log.info("stopped")
 
-    def _finish_proofs(self, pool: ProverPool) -> None:
+    def _finish_proofs(self, pool: ProverEngine) -> None:
         if pool.in_flight:
             log.info(
                 "waiting up to %.0f s for %d proof(s)", self.shutdown_grace, len(pool.in_flight)
@@ -238,6 +272,7 @@ class Service:
         self._collect()
         self._dispatch()
         self._guarded("submit", self._submit)
+        self._report_provers()
         for state, n in self.store.counts().items():
             self.metrics.jobs.set(n, state=state.value)
 
@@ -306,7 +341,8 @@ class Service:
         )  # fmt: skip
 
     def _binding(self, job: Job) -> int:
-        submitter = self.signer.address
+        # An onchain feed's rounds are posted by its OnchainInputFeeds contract ("to").
+        submitter = str(job.payload.get("to", self.signer.address))
         if job.kind is Kind.REQUEST:
             binding = request_binding(self.chain_id, self.hub.address, job.request_id, submitter)
         else:
@@ -341,6 +377,9 @@ class Service:
             elif isinstance(outcome, BrokenProcessPool):
                 broken = True
                 self.store.park(job_id, "prover process died")
+            elif isinstance(outcome, ProverLost):  # its actor, node or cluster went away
+                self.metrics.provers_lost.inc()
+                self.store.park(job_id, str(outcome))
             else:
                 self._fail(job_id, "prove_error", f"{type(outcome).__name__}: {outcome}")
         limit = self.config.proof_timeout
@@ -351,6 +390,13 @@ class Service:
                     self._fail(job_id, "prove_timeout", f"no proof after {limit:.0f} s")
                 else:
                     self.store.park(job_id, "prover pool restarted")
+
+    def _report_provers(self) -> None:
+        assert self.pool is not None
+        status = self.pool.status()
+        engine = str(status["engine"])
+        self.metrics.provers_up.set(1.0 if status["state"] == "up" else 0.0, engine=engine)
+        self.metrics.prover_slots.set(float(status["actors"]), engine=engine)
 
     def _fail(self, job_id: int, code: str, reason: str) -> None:
         self.store.mark_failed(job_id, code, reason)
@@ -363,8 +409,14 @@ class Service:
             calldata = self.hub.fulfill_calldata(job.request_id, result.outputs, result.proof_words)
         else:
             feed_id, round_ = _feed_of(job)
-            calldata = self.hub.update_feed_calldata(
-                feed_id, job.payload["inputs"], result.outputs, round_, result.proof_words
+            calldata = (
+                onchain_update_calldata(
+                    self.w3, job.payload["to"], job.payload, result.outputs, result.proof_words
+                )
+                if "to" in job.payload
+                else self.hub.update_feed_calldata(
+                    feed_id, job.payload["inputs"], result.outputs, round_, result.proof_words
+                )
             )
         try:
             self.store.mark_proved(job_id, result.outputs, result.proof_bytes, calldata)
@@ -392,6 +444,12 @@ class Service:
 
     # -- health ----------------------------------------------------------------------------
 
+    def status_page(self) -> str:
+        """The operator's status page (HTML), served at ``/`` by the metrics server."""
+        from oracle.pages.status import StatusSnapshot, render_status
+
+        return render_status(StatusSnapshot.of(self))
+
     def health(self) -> tuple[bool, dict[str, Any]]:
         """Healthy while some chain step succeeded within 3 poll intervals (at least 30 s)."""
         window = max(30.0, 3 * self.config.chain.poll_interval)
@@ -405,4 +463,10 @@ class Service:
             "proofs_in_flight": len(self.pool.in_flight) if self.pool else 0,
             "last_error": self._last_error,
         }
+        if self.pool is not None:
+            provers = self.pool.status()
+            detail["provers"] = provers
+            # Proving stopped: unhealthy, unless local workers stand in for the cluster.
+            if provers["state"] != "up" and not provers["fallback_active"]:
+                ok = False
         return ok, detail

@@ -37,11 +37,12 @@ from oracle.daemon.jobs import (
     TxRecord,
     job_from_row,
 )
+from oracle.daemon.store_batches import BatchRecords, batch_statements
 
 _TX_COLUMNS = "tx_hash, job_id, account, nonce, max_fee, priority_fee, gas_limit, raw, sent_at"
 
 
-class Store:
+class Store(BatchRecords):
     """One connection to the job store; safe to share between threads (calls serialise)."""
 
     def __init__(self, path: str | Path, *, owner: bool = False, timeout: float = 10.0) -> None:
@@ -64,6 +65,8 @@ class Store:
             for statement in SCHEMA.split(";"):
                 if statement.strip():
                     self._db.execute(statement)
+            for statement in batch_statements():
+                self._db.execute(statement)
             self._check_version()
 
     def _take_ownership(self) -> IO[str]:
@@ -169,6 +172,24 @@ class Store:
             (escaped + "%",),
         )
         return [job_from_row(r) for r in rows]
+
+    def recent(self, *states: State, limit: int = 10) -> list[Job]:
+        """The latest jobs in any of `states` (every job if none is given), the most
+        recently changed first: what a status page shows."""
+        where = f"WHERE state IN ({','.join('?' * len(states))})" if states else ""
+        rows = self._read(
+            f"SELECT {JOB_COLUMNS} FROM jobs {where} ORDER BY updated_at DESC, id DESC LIMIT ?",
+            (*[s.value for s in states], limit),
+        )
+        return [job_from_row(r) for r in rows]
+
+    def last_feed_rounds(self) -> dict[str, Job]:
+        """The newest confirmed round of every feed, by feed id (``0x`` hex)."""
+        rows = self._read(
+            f"SELECT {JOB_COLUMNS} FROM jobs WHERE kind = 'feed' AND state = 'confirmed' "
+            "ORDER BY updated_at, id"
+        )
+        return {str(job.payload["feed_id"]): job for job in map(job_from_row, rows)}
 
     def counts(self) -> dict[State, int]:
         rows = self._read("SELECT state, COUNT(*) FROM jobs GROUP BY state")

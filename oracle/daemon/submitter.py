@@ -35,6 +35,7 @@ from typing import Any
 
 from eth_typing import ChecksumAddress
 from hexbytes import HexBytes
+from web3 import Web3
 from web3.exceptions import TransactionNotFound
 from web3.types import TxParams, TxReceipt
 
@@ -53,6 +54,7 @@ log = logging.getLogger(__name__)
 DONE_ERRORS = {
     "AlreadyFulfilled": "already fulfilled by another submitter",
     "RoundNotIncreasing": "a later feed round is already posted",
+    "RoundNotNext": "a later feed round is already posted",
 }
 _ACCEPTED = ("already known", "already imported", "known transaction")
 _NONCE_LOW = ("nonce too low", "nonce is too low", "oldnonce")
@@ -97,7 +99,7 @@ class Submitter:
         self.confirmations = confirmations
         self.clock = clock
         self.chain_id = self._rpc("eth_chainId", lambda: int(self.w3.eth.chain_id))
-        self._gas_limits: dict[tuple[str, bytes, int], int] = {}  # learnt, see the docstring
+        self._gas_limits: dict[tuple[str, bytes, int, str], int] = {}  # learnt, see the docstring
         self._step_values: dict[str, int] = {}  # read once per step
 
     def _once(self, name: str, what: str, call: Callable[[], Any]) -> int:
@@ -151,14 +153,20 @@ class Submitter:
 
     def _call_params(self, job: Job, gas: int | None = None) -> TxParams:
         assert job.calldata is not None
-        params: TxParams = {"from": self.address, "to": self.hub.address, "data": job.calldata}
+        params: TxParams = {"from": self.address, "to": self._target(job), "data": job.calldata}
         if gas is not None:
             params["gas"] = gas
         return params
 
+    def _target(self, job: Job) -> ChecksumAddress:
+        """The hub, or the contract an onchain feed's rounds go through (payload "to")."""
+        to = job.payload.get("to")
+        return self.hub.address if to is None else Web3.to_checksum_address(str(to))
+
     def _preflight(self, job: Job, report: StepReport) -> int | None:
         """The gas limit to send `job` with, or None if the call reverts (job settled)."""
-        key = (job.kind.value, job.model_id, int(job.payload.get("callback_gas_limit", 0)))
+        key = (job.kind.value, job.model_id, int(job.payload.get("callback_gas_limit", 0)),
+               self._target(job))  # fmt: skip
         known = self.policy.gas_limit or self._gas_limits.get(key)
         try:
             if known is not None and self._call_fits(job, known):
@@ -227,7 +235,7 @@ class Submitter:
             "type": 2,
             "chainId": self.chain_id,
             "nonce": nonce,
-            "to": self.hub.address,
+            "to": self._target(job),
             "value": 0,
             "data": job.calldata,
             "gas": gas,

@@ -34,6 +34,12 @@ from oracle.contracts import Hub, deploy_contract, hub_contracts
 from oracle.daemon.config import load_config
 from oracle.daemon.service import Service
 from oracle.demo import private
+from oracle.demo.onchain_feed import (
+    ONCHAIN_FEED_ID,
+    OnchainDemo,
+    config_section,
+    deploy_onchain_feed,
+)
 from oracle.demo.training import Fitted, fit_demo_models, predict
 from oracle.deploy import Deployment, deploy_model
 from oracle.errors import OracleError
@@ -46,6 +52,9 @@ CALLBACK_GAS = 120_000
 #: Environment variable the demo's daemon reads its operator key from (this process only).
 OPERATOR_KEY_ENV = "ZKORACLE_DEMO_OPERATOR_KEY"
 WAIT_S = 300.0
+#: Steps `run_demo` reports to its `step` callback: models ready, contracts deployed, daemon
+#: started, then each of the six waits (three borrowers, the vault, two feed rounds).
+DEMO_STEPS = 9
 
 
 @dataclass
@@ -86,7 +95,7 @@ def prepare_models(work: Path, say: Say) -> dict[str, tuple[Fitted, Path]]:
         t0 = time.perf_counter()
         manifest = compile_model(onnx_path, model_dir)
         t1 = time.perf_counter()
-        info = setup(model_dir)
+        info = setup(model_dir, progress=lambda m: say(f"  {m}"))
         say(
             f"  {fitted.name}: {fitted.holdout_metric} {fitted.holdout_value:.3f} on held-out "
             f"data, {manifest.n_constraints} constraints, compiled in {t1 - t0:.2f} s, "
@@ -115,7 +124,9 @@ def _consumers(chain: Chain, hub: Hub, risk: Deployment, signal: Deployment) -> 
     return pool, vault
 
 
-def write_config(work: Path, chain: Chain, hub: str, deps: dict[str, Deployment]) -> Path:
+def write_config(
+    work: Path, chain: Chain, hub: str, deps: dict[str, Deployment], extra: str = ""
+) -> Path:
     """The daemon's oracle.toml, as an operator would write it."""
     models = "".join(
         f'[[models]]\nname = "{name}"\nid = "0x{d.model_id.hex()}"\nartifacts = "{d.model_dir}"\n'
@@ -152,7 +163,7 @@ poll_interval = 0.05
 [feeds.source]
 kind = "csv"
 path = "returns.csv"
-"""
+{extra}"""
     path = work / "oracle.toml"
     path.write_text(text)
     return path
@@ -168,8 +179,9 @@ def _write_returns(path: Path, row: np.ndarray) -> None:
 class _Waiter:
     """Drives the daemon in this thread (eth-tester is single-threaded) until a condition."""
 
-    def __init__(self, service: Service) -> None:
+    def __init__(self, service: Service, step: Say) -> None:
         self.service = service
+        self.step = step
 
     def until(self, what: str, done: Callable[[], bool], timeout: float = WAIT_S) -> float:
         t0 = time.perf_counter()
@@ -178,6 +190,7 @@ class _Waiter:
                 raise OracleError(f"demo: timed out after {timeout:.0f} s waiting for {what}")
             self.service.tick()
             time.sleep(0.01)
+        self.step(f"{what}: done")
         return time.perf_counter() - t0
 
 
@@ -214,15 +227,18 @@ class _DemoContext:
     output_scale: dict[str, int]
 
 
-def run_demo(target: str, work: Path, say: Say) -> DemoReport:
-    """Run the whole demo on `target` ("embedded", "anvil" or an RPC URL) in `work`."""
+def run_demo(target: str, work: Path, say: Say, step: Say | None = None) -> DemoReport:
+    """Run the whole demo on `target` ("embedded", "anvil" or an RPC URL) in `work`;
+    `step` hears of each of the `DEMO_STEPS` steps as it ends."""
     from eth_account import Account
 
     from oracle.accounts import Signer
     from oracle.artifacts import ModelArtifacts
 
     work.mkdir(parents=True, exist_ok=True)
+    advance = step or (lambda _m: None)
     prepared = prepare_models(work, say)
+    advance("models ready")
     report = DemoReport()
     with chains.connect(target) as chain:
         say(f"chain: {chain.kind} (chain id {chain.chain_id})")
@@ -232,11 +248,16 @@ def run_demo(target: str, work: Path, say: Say) -> DemoReport:
         for dep in (risk, signal):
             hub.attach(dep.model_id, dep.model_dir)
         pool, vault = _consumers(chain, hub, risk, signal)
-        report.consumers = {"hub": risk.hub, "RiskGatedLendingPool": pool, "SignalVault": vault}
+        onchain = deploy_onchain_feed(chain, hub, signal.model_id)
+        report.consumers = {"hub": risk.hub, "RiskGatedLendingPool": pool, "SignalVault": vault,
+                            "PriceAggregator (ETH/USD)": onchain.aggregator,
+                            "OnchainInputFeeds": onchain.feeds.address,
+                            "SignalVault (on-chain inputs)": onchain.vault}  # fmt: skip
         for k, v in report.consumers.items():
             say(f"  {k}: {v}")
         secret, secret_pool = private.deploy(chain, hub, prepared[private.NAME][1], CALLBACK_GAS)
         report.consumers["RiskGatedLendingPool (private)"] = secret_pool
+        advance("contracts deployed")
         deps = {"risk-score": risk, "trading-signal": signal, private.NAME: secret}
         account = Account.create()
         os.environ[OPERATOR_KEY_ENV] = account.key.hex()
@@ -246,17 +267,19 @@ def run_demo(target: str, work: Path, say: Say) -> DemoReport:
         hub.set_feed_updater(FEED_ID, operator.address)
         fitted_sig = prepared["trading-signal"][0]
         _write_returns(work / "returns.csv", fitted_sig.samples[0])
-        config = load_config(write_config(work, chain, risk.hub, deps))
+        config = load_config(write_config(work, chain, risk.hub, deps, config_section(onchain)))
         service = Service(config, chain=chain, signer=operator)
         service.start()
         say(f"daemon started as {operator.address}; store {config.store_path}")
+        advance("daemon started")
         ctx = _DemoContext(
-            chain, hub, _Waiter(service),
+            chain, hub, _Waiter(service, advance),
             {n: (prepared[n][0], prepared[n][1], d) for n, d in deps.items()},
             {n: ModelArtifacts.load(d.model_dir).output_scale for n, d in deps.items()},
         )  # fmt: skip
         try:
             _scenario(ctx, pool, vault, work, report, say)
+            report.outcomes.append(_onchain_round(ctx, onchain, say))
             _private_scenario(ctx, secret_pool, operator.encryption_public_key, report, say)
         finally:
             service.close()
@@ -339,6 +362,31 @@ def _feed_round(ctx: _DemoContext, work: Path, x: np.ndarray, say: Say) -> Outco
     say(f"  feed round {latest['round']}: signal {onchain:+.5f}")
     gas = _feed_gas(ctx)
     return Outcome(f"feed round {latest['round']}", "trading-signal", onchain, ref, latency, gas)
+
+
+def _onchain_round(ctx: _DemoContext, demo: OnchainDemo, say: Say) -> Outcome:
+    """The first round of the on-chain-input feed, and the vault trading on it."""
+    t0 = time.perf_counter()
+    ctx.waiter.until(
+        "the on-chain-input feed round", lambda: ctx.hub.latest(ONCHAIN_FEED_ID)["round"] >= 1
+    )
+    latency = time.perf_counter() - t0
+    vault = ctx.chain.contract(demo.vault, hub_contracts()["SignalVault"])
+    ctx.chain.transact(vault.functions.syncFromFeed())
+    position = ("flat", "long", "short")[vault.functions.position().call()]
+    onchain = (
+        ctx.hub.latest(ONCHAIN_FEED_ID)["outputs"][0] / 2 ** ctx.output_scale["trading-signal"]
+    )
+    ref = _float_output(
+        ctx.models["trading-signal"][1].parent / "trading-signal.onnx", np.array(demo.features)
+    )
+    say(f"  ETH/USD on-chain feed: signal {onchain:+.5f} from the last 8 aggregator rounds "
+        f"-> vault position {position}")  # fmt: skip
+    logs = ctx.hub.contract.events.FeedUpdated().get_logs(
+        from_block=0, argument_filters={"feedId": ONCHAIN_FEED_ID}
+    )
+    gas = int(ctx.chain.w3.eth.get_transaction_receipt(logs[-1]["transactionHash"])["gasUsed"])
+    return Outcome("ETH/USD on-chain round", "trading-signal", onchain, ref, latency, gas)
 
 
 def _feed_gas(ctx: _DemoContext) -> int:

@@ -246,8 +246,11 @@ def write_config(
     workers: int = 1,
     models: Sequence[tuple[str, bytes]] = (),
     metrics_port: int | None = None,
+    provers: str = "",
+    max_batch: int = 1,
 ) -> Path:
-    """The daemon's TOML for `stack` in `folder`/oracle.toml (store in `folder`/state)."""
+    """The daemon's TOML for `stack` in `folder`/oracle.toml (store in `folder`/state).
+    `max_batch` 1 (single fulfilments) unless a test is about batches."""
     entries = [("mlp", stack.model_id), *models]
     model_tables = "".join(
         f'[[models]]\nname = "{name}"\nid = "0x{mid.hex()}"\nartifacts = "{stack.model_dir}"\n'
@@ -269,6 +272,9 @@ replace_after = {replace_after}
 path = "state/oracle.db"
 [provers]
 workers = {workers}
+{provers}
+[submitter]
+max_batch = {max_batch}
 {metrics}{model_tables}"""
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "oracle.toml"

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from oracle.cli import main
-from oracle.demo.run import run_demo
+from oracle.demo.run import DEMO_STEPS, run_demo
 
 pytestmark = pytest.mark.slow
 
@@ -25,15 +25,16 @@ def _check(report_outcomes: list, n: int = 6) -> None:
 @pytest.mark.anvil
 def test_demo_on_anvil(tmp_path: Path) -> None:
     lines: list[str] = []
-    report = run_demo("anvil", tmp_path, lines.append)
+    steps: list[str] = []
+    report = run_demo("anvil", tmp_path, lines.append, steps.append)
+    assert len(steps) == DEMO_STEPS, steps  # what the demo's progress bar counts
     _check(report.outcomes)
     assert report.proofs >= 6
     assert set(report.consumers) == {
-        "hub",
-        "RiskGatedLendingPool",
-        "SignalVault",
-        "RiskGatedLendingPool (private)",
-    }
+        "hub", "RiskGatedLendingPool", "SignalVault", "PriceAggregator (ETH/USD)",
+        "OnchainInputFeeds", "SignalVault (on-chain inputs)", "RiskGatedLendingPool (private)",
+    }  # fmt: skip
+    assert any("from the last 8 aggregator rounds -> vault position" in line for line in lines)
     assert any("private risk score" in line for line in lines)
     risk = [o.onchain for o in report.outcomes if o.model == "risk-score"]
     assert min(risk) < 0.5 < max(risk)  # one borrower gets credit, one is refused
@@ -48,4 +49,5 @@ def test_demo_command_on_the_embedded_chain(
     out = capsys.readouterr().out
     assert "proofs of 256 bytes each" in out
     assert out.count("risk-score") >= 3 and "feed round" in out
+    assert "ETH/USD on-chain round" in out
     assert "development single-party setup" in out

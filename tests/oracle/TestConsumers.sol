@@ -107,3 +107,40 @@ contract RefusingSubmitter {
         hub.fulfill(requestId, outputs, proof);
     }
 }
+
+/// Test-only aggregator that misbehaves in a chosen way on round 5 (and reverts on every
+/// call in mode Revert). Rounds 1..9 exist; the answer of round n is 10n with 2 decimals.
+contract FlakyAggregator {
+    enum Mode {
+        Honest,
+        Revert,
+        NotFinal,
+        WrongRoundId,
+        FutureTime
+    }
+
+    Mode public mode;
+    uint8 public constant decimals = 2;
+
+    function setMode(Mode m) external {
+        mode = m;
+    }
+
+    function getRoundData(uint80 id) external view returns (uint80, int256, uint256, uint256, uint80) {
+        if (mode == Mode.Revert || id == 0 || id > 9) revert("no data");
+        uint256 t = block.timestamp;
+        if (id == 5 && mode == Mode.NotFinal) return (id, 50, t, 0, id);
+        if (id == 5 && mode == Mode.WrongRoundId) return (id + 1, 50, t, t, id + 1);
+        if (id == 5 && mode == Mode.FutureTime) return (id, 50, t, t + 1000, id);
+        return (id, int256(uint256(id)) * 10, t, t, id);
+    }
+}
+
+/// Test-only source of one int256 for view-call feed inputs.
+contract ValueSource {
+    int256 public value;
+
+    function set(int256 v) external {
+        value = v;
+    }
+}

@@ -17,6 +17,7 @@ from circuits.onnx.quant import quantize
 from circuits.onnx.registry import onnx_op
 from circuits.onnx.tensor import Const, Operand, QTensor, Result, Value, object_array
 
+_INT_TYPES: dict[int, int] = {TensorProto.INT64: 64, TensorProto.INT32: 32}
 _FLOAT_TYPES = (TensorProto.FLOAT, TensorProto.DOUBLE, TensorProto.FLOAT16, TensorProto.BFLOAT16)
 
 
@@ -178,8 +179,12 @@ def Dropout(
 
 @onnx_op("Cast")
 def Cast(ctx: LoweringContext, input: Operand, *, to: int, saturate: int = 1) -> Result:
-    """A cast to a floating type keeps the quantized value; other targets are refused."""
+    """A cast to a floating type keeps the quantized value, and so does a cast of an
+    integer tensor (scale 0: a class label, an index) to an integer type wide enough for
+    its bound; other targets are refused."""
     x = computed(ctx, input, "input")
+    if to in _INT_TYPES and x.scale == 0 and x.bound < 1 << (_INT_TYPES[to] - 1):
+        return x
     if to not in _FLOAT_TYPES:
         name = TensorProto.DataType.Name(to) if to in TensorProto.DataType.values() else str(to)
         raise ctx.unsupported(f"cast of a computed tensor to {name}; only casts to floating types")

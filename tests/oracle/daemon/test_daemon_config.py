@@ -202,3 +202,27 @@ def test_account_needs_exactly_one_source(tmp_path: Path) -> None:
 def test_rpc_fields_are_refused_for_a_local_chain(tmp_path: Path) -> None:
     text = _base(tmp_path).replace('kind = "rpc"', 'kind = "anvil"')
     assert "[chain].url: only allowed with kind = 'rpc'" in _error(tmp_path, text)
+
+
+def test_submitter_batching_defaults_and_bounds(tmp_path: Path) -> None:
+    base = _base(tmp_path)
+    cfg = _load(tmp_path, base)
+    assert (cfg.submitter.max_batch, cfg.submitter.max_batch_wait) == (16, 0.0)
+    cfg = _load(tmp_path, base + "\n[submitter]\nmax_batch = 4\nmax_batch_wait = 0.5\n")
+    assert (cfg.submitter.max_batch, cfg.submitter.max_batch_wait) == (4, 0.5)
+    for bad, message in (
+        ("max_batch = 0", "[submitter].max_batch: expected an integer >= 1"),
+        ("max_batch = 65", "[submitter].max_batch: expected at most 64"),
+        ("max_batch_wait = -1", "[submitter].max_batch_wait: expected"),
+        ("max_batches = 2", "[submitter].max_batches: unknown"),
+    ):
+        assert message in _error(tmp_path, base + f"\n[submitter]\n{bad}\n"), bad
+
+
+def test_an_onchain_feed_source_names_its_contract(tmp_path: Path) -> None:
+    text = _base(tmp_path).replace(
+        'kind = "csv"\npath = "features.csv"\ncolumns = ["a", "b"]',
+        f'kind = "onchain"\naddress = "{HUB.lower()}"',
+    )
+    (feed,) = _load(tmp_path, text).feeds
+    assert (feed.source.kind, feed.source.address) == ("onchain", HUB)

@@ -1,0 +1,31 @@
+"""`zkoracle compile` / `info` on a scikit-learn GBDT: the manifest and the info page
+carry the constraints per interior tree node; the proof verifies."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from ml_harness import data, export
+from sklearn.ensemble import GradientBoostingClassifier
+
+from circuits import pipeline
+from oracle.commands.info import describe
+
+
+def test_compile_info_prove_verify_gbdt(tmp_path: Path) -> None:
+    x, y2, _ = data(30, 200, 4)
+    est = GradientBoostingClassifier(n_estimators=6, max_depth=3).fit(x, y2)
+    src = tmp_path / "gbdt.onnx"
+    src.write_bytes(export(est, x).SerializeToString())
+    out = tmp_path / "gbdt"
+    pipeline.compile_model(src, out)
+    lines = describe(pipeline.info(out))
+    tree = next(line for line in lines if "interior nodes" in line)
+    assert "6 trees" in tree and "constraints per interior node" in tree
+    pipeline.setup(out, progress=lambda _m: None)
+    result = pipeline.prove(out, {"X": x[:1]}, binding=5)
+    assert pipeline.verify(out, result.proof, result.public)
+    proba = est.predict_proba(x[:1])
+    assert np.abs(result.outputs["output_probability"] - proba).max() < 1e-4
+    assert int(result.outputs["output_label"][0]) == int(est.predict(x[:1])[0])

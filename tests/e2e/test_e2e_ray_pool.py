@@ -1,0 +1,176 @@
+"""The Ray prover pool on a real two-node cluster on loopback: proofs on both nodes, the
+model shipped once per node, a node killed in the middle of a burst, the whole cluster
+stopped and started again."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from ray_cluster import RayCluster, require_isolated_network
+
+from circuits import Proof, pipeline
+from oracle.cli import main
+from oracle.cluster.bridge import RaySettings
+from oracle.cluster.pool import RayProverPool
+from oracle.daemon.errors import ProverError, ProverLost
+from oracle.daemon.provers import ProofResult, ProofTask
+
+pytestmark = [pytest.mark.ray, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RayCluster]:
+    require_isolated_network()
+    c = RayCluster(tmp_path_factory.mktemp("ray"))
+    try:
+        c.start_head()
+        c.add_node("n2")
+        c.wait_for_nodes(2)
+        yield c
+    finally:
+        c.stop()
+
+
+def _pool(cluster: RayCluster, model: Path, **kw: float) -> RayProverPool:
+    settings = RaySettings(cluster.address, actors=2, cpus=1.0, memory_mb=0, start_timeout=120)
+    pool = RayProverPool(settings, [model], reconnect_interval=float(kw.get("reconnect", 1.0)))
+    _wait(lambda: pool.state == "up", 120, f"pool up ({pool.last_error})")
+    return pool
+
+
+def _wait(condition: object, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():  # type: ignore[operator]
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
+
+
+def _task(job: int, model: Path) -> ProofTask:
+    return ProofTask(job, str(model), (1000 * job, -2000, 3000), binding=job)
+
+
+def _collect(pool: RayProverPool, n: int, timeout: float) -> dict[int, ProofResult | BaseException]:
+    got: dict[int, ProofResult | BaseException] = {}
+    deadline = time.monotonic() + timeout
+    while len(got) < n:
+        assert time.monotonic() < deadline, f"{len(got)} of {n} proofs after {timeout:.0f} s"
+        got.update(pool.done())
+        time.sleep(0.02)
+    return got
+
+
+def _check(model: Path, job: int, result: ProofResult) -> None:
+    """The proof verifies for exactly the job's binding, inputs and returned outputs."""
+    layout = pipeline.load_model_dir(model).manifest.layout
+    public = layout.public_inputs(job, _task(job, model).inputs, result.outputs)
+    assert pipeline.verify(model, Proof.from_words(result.proof_words), public)
+
+
+def test_proofs_on_both_nodes_with_the_model_shipped_once_per_node(
+    cluster: RayCluster, mlp_model: Path
+) -> None:
+    pool = _pool(cluster, mlp_model)
+    try:
+        assert pool.status()["actors"] == 2 and pool.info["nodes"] == 2
+        for job in range(1, 5):
+            _wait(pool.has_capacity, 30, "capacity")
+            pool.submit(_task(job, mlp_model))
+        results = _collect(pool, 4, 120)
+        for job, result in results.items():
+            assert isinstance(result, ProofResult), result
+            _check(mlp_model, job, result)
+    finally:
+        pool.close()
+    for node in ("head", "n2"):
+        copies = [p for p in cluster.node_cache(node).iterdir() if not p.name.startswith(".")]
+        assert len(copies) == 1, (node, copies)
+
+
+def test_a_job_of_a_bad_row_fails_alone(cluster: RayCluster, mlp_model: Path) -> None:
+    pool = _pool(cluster, mlp_model)
+    try:
+        pool.submit(ProofTask(1, str(mlp_model), (1, 2), binding=1))  # 2 inputs, not 3
+        pool.submit(_task(2, mlp_model))
+        results = _collect(pool, 2, 120)
+    finally:
+        pool.close()
+    assert isinstance(results[1], ProverError) and "takes 3 input values" in str(results[1])
+    assert not isinstance(results[1], ProverLost)
+    assert isinstance(results[2], ProofResult)
+
+
+def test_a_node_killed_mid_burst_loses_no_job(cluster: RayCluster, mlp_model: Path) -> None:
+    pool = _pool(cluster, mlp_model)
+    results: dict[int, ProofResult] = {}
+    lost = 0
+    todo = list(range(1, 21))
+    killed = False
+    try:
+        deadline = time.monotonic() + 240
+        while len(results) < 20:
+            assert time.monotonic() < deadline, f"{len(results)} of 20 proved"
+            while todo and pool.has_capacity():
+                pool.submit(_task(todo.pop(0), mlp_model))
+            for job, outcome in pool.done():
+                if isinstance(outcome, ProverLost):
+                    lost += 1
+                    todo.append(job)  # what the daemon does: park, prove again
+                else:
+                    assert isinstance(outcome, ProofResult), outcome
+                    results[job] = outcome
+            if not killed and results and len(pool.in_flight) >= 3:
+                cluster.kill("n2")  # one actor per node: n2's has a proof in flight
+                killed = True
+            time.sleep(0.01)
+    finally:
+        pool.close()
+        cluster.add_node("n3")  # the next test wants two nodes again
+        cluster.wait_for_nodes(2)
+    assert killed and lost >= 1, (killed, lost)
+    for job, result in results.items():
+        _check(mlp_model, job, result)
+
+
+def test_a_stopped_cluster_parks_jobs_and_a_restarted_one_resumes(
+    cluster: RayCluster, mlp_model: Path
+) -> None:
+    pool = _pool(cluster, mlp_model, reconnect=1.0)
+    try:
+        pool.submit(_task(1, mlp_model))
+        assert isinstance(_collect(pool, 1, 60)[1], ProofResult)
+        cluster.stop()
+        _wait(lambda: pool.state == "down", 90, "the pool to see the cluster gone")
+        assert not pool.has_capacity()
+        assert pool.status()["state"] == "down" and pool.status()["last_error"]
+        cluster.start_head()
+        cluster.add_node("n4")
+        _wait(lambda: pool.state == "up", 180, f"reconnection ({pool.last_error})")
+        _wait(pool.has_capacity, 30, "capacity")
+        pool.submit(_task(2, mlp_model))
+        result = _collect(pool, 1, 120)[2]
+        assert isinstance(result, ProofResult)
+        _check(mlp_model, 2, result)
+    finally:
+        pool.close()
+
+
+def test_prove_batch_on_the_cluster(cluster: RayCluster, mlp_model: Path, tmp_path: Path) -> None:
+    rows = [[0.1 * i, -0.2, 0.3] for i in range(6)]
+    csv_file = tmp_path / "rows.csv"
+    csv_file.write_text("".join(",".join(map(str, r)) + "\n" for r in rows))
+    out = tmp_path / "out"
+    args = ["prove-batch", str(mlp_model), "--inputs", str(csv_file), "--out", str(out),
+            "--ray", cluster.address, "--workers", "2"]  # fmt: skip
+    assert main(args) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert (summary["engine"], summary["proved"], summary["failed"]) == ("ray", 6, [])
+    for i in range(6):
+        d = out / "rows" / f"{i:06d}"
+        proof, public = pipeline.read_proof_files(d / "proof.json", d / "public.json")
+        assert pipeline.verify(mlp_model, proof, public)
+    assert main(args) == 0  # a rerun proves nothing again
+    assert json.loads((out / "summary.json").read_text())["skipped"] == 6
