@@ -43,7 +43,8 @@ class Manifest:
     nodes: tuple[NodeCost, ...]
     error: dict[str, Any] = field(default_factory=dict)
     visibility: Visibility = field(default_factory=Visibility)
-    #: How each commitment of the statement is computed (JSON-ready, see `commitments_json`).
+    #: How each commitment of the statement is computed, by name (JSON-ready, see
+    #: `commitments_json`); manifest.json lists them as ``[{"name": ..., ...}]``.
     commitments: dict[str, Any] = field(default_factory=dict)
     #: The registered commitment to the private weights, None when weights are public.
     weights_commitment: int | None = None
@@ -109,7 +110,7 @@ class Manifest:
         wc = self.weights_commitment
         return {
             "visibility": self.visibility.to_json(),
-            "commitments": self.commitments,
+            "commitments": [{"name": k, **v} for k, v in self.commitments.items()],
             "weights_commitment": None if wc is None else str(wc),
         }
 
@@ -140,7 +141,10 @@ class Manifest:
                 ),
                 error=dict(d.get("error_report", {})),
                 visibility=Visibility.from_json(d.get("visibility")),
-                commitments=dict(d.get("commitments", {})),
+                commitments={
+                    str(c["name"]): {k: v for k, v in c.items() if k != "name"}
+                    for c in d.get("commitments", [])
+                },
                 weights_commitment=(
                     int(d["weights_commitment"]) if d.get("weights_commitment") else None
                 ),
