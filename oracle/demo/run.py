@@ -53,8 +53,9 @@ CALLBACK_GAS = 120_000
 OPERATOR_KEY_ENV = "ZKORACLE_DEMO_OPERATOR_KEY"
 WAIT_S = 300.0
 #: Steps `run_demo` reports to its `step` callback: models ready, contracts deployed, daemon
-#: started, then each of the six waits (three borrowers, the vault, two feed rounds).
-DEMO_STEPS = 9
+#: started, then each of the eight waits (three borrowers, the vault, two feed rounds, the
+#: feed with on-chain inputs, the private borrower).
+DEMO_STEPS = 11
 
 
 @dataclass

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.slow
 ERROR_BOUND = 1e-4
 
 
-def _check(report_outcomes: list, n: int = 6) -> None:
+def _check(report_outcomes: list, n: int = 7) -> None:
     assert len(report_outcomes) == n
     for o in report_outcomes:
         assert abs(o.onchain - o.float_model) < ERROR_BOUND, o
