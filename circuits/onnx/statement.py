@@ -1,7 +1,9 @@
 """The public statement of a compiled model and the packing of values into field elements.
 
 Public inputs, in order: ``binding``, the model inputs, the model outputs (all inputs
-flattened in C order and concatenated in graph order; outputs likewise). A list of signed
+flattened in C order and concatenated in graph order; outputs likewise), and with private
+weights their commitment. Private inputs (outputs) are one word instead, their salted
+Poseidon commitment (`circuits.commitment`); a claim's outputs part is (threshold, result). A list of signed
 values of width ``bits`` is encoded with ``per_word`` values per field element:
 
 * ``per_word == 1``: one element per value, ``v mod r``;
