@@ -17,10 +17,15 @@ This module is the façade: the chain side (`oracle`) imports only what is liste
   description and its hash; `ManifestJson` / `ModelInfoJson` are the JSON shapes of the
   manifest and of `info`), `PublicLayout` / `Packing` (public-input encoding),
   `quantize`, `render_verifier` / `verifier_calldata` (the Solidity verifier);
+* audit: `recompiled_hashes`, `opened_weights_commitment`;
+* privacy: `Visibility` / `Claim` (what a statement hides), `commit` / `Segment` /
+  `input_commitment` / `new_salt` (salted Poseidon commitments), `poseidon_hash`;
 * example models: `save_mlp` (an MLP with given weights, written as ONNX).
 """
 
+from circuits.audit import Recompiled, opened_weights_commitment, recompiled_hashes
 from circuits.builder import Builder
+from circuits.commitment import Segment, commit, input_commitment, new_salt
 from circuits.constraint_system import ConstraintSystem
 from circuits.errors import CircuitError, FieldRangeError
 from circuits.field import R, from_field, to_field
@@ -33,6 +38,7 @@ from circuits.onnx.manifest import Manifest, manifest_sha256
 from circuits.onnx.quant import QuantConfig, quantize
 from circuits.onnx.schema import ManifestJson, ModelInfoJson
 from circuits.onnx.statement import Packing, PublicLayout
+from circuits.onnx.visibility import Claim, Visibility
 from circuits.pipeline import (
     BACKENDS,
     DEFAULT_BACKEND,
@@ -42,6 +48,7 @@ from circuits.pipeline import (
     compile_model,
     info,
     load_model_dir,
+    load_salts,
     prove,
     read_inputs,
     read_proof_files,
@@ -52,6 +59,7 @@ from circuits.pipeline import (
     verify,
     write_proof_files,
 )
+from circuits.poseidon import poseidon as poseidon_hash
 from circuits.program import Circuit, Witness
 from circuits.solidity import render_verifier, verifier_calldata
 
@@ -61,6 +69,7 @@ __all__ = [
     "Builder",
     "Circuit",
     "CircuitError",
+    "Claim",
     "ConstraintSystem",
     "FieldRangeError",
     "LinearCombination",
@@ -74,21 +83,31 @@ __all__ = [
     "PublicLayout",
     "QuantConfig",
     "R",
+    "Recompiled",
+    "Segment",
     "VerifyingKey",
+    "Visibility",
     "Witness",
     "check_proof",
+    "commit",
     "compile_model",
     "from_field",
     "get_backend",
     "info",
+    "input_commitment",
     "load_key_info",
     "load_model_dir",
+    "load_salts",
     "manifest_sha256",
+    "new_salt",
+    "opened_weights_commitment",
+    "poseidon_hash",
     "prove",
     "quantize",
     "read_inputs",
     "read_proof_files",
     "read_samples",
+    "recompiled_hashes",
     "render_verifier",
     "sample_errors",
     "save_mlp",

@@ -15,13 +15,14 @@ import json
 import threading
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from circuits.commitment import new_salt
 from circuits.constraint_system import R1CS_FILE
 from circuits.errors import (
     BackendError,
@@ -55,22 +56,27 @@ from circuits.onnx.compiler import CompiledModel, compile_graph
 from circuits.onnx.inputs import Sample, load_samples, single_sample
 from circuits.onnx.loader import load_model, load_model_bytes
 from circuits.onnx.manifest import MODEL_FILE, Manifest
+from circuits.onnx.opening import OPENING_FILE, WeightsOpening, load_salts, save_salts
 from circuits.onnx.quant import QuantConfig
 from circuits.onnx.schema import ErrorReport, ModelInfoJson
+from circuits.onnx.visibility import Claim, Visibility
 from circuits.program import Witness
 
 __all__ = [
     "BACKENDS",
     "DEFAULT_BACKEND",
+    "Claim",
     "ErrorSamples",
     "LoadedModel",
     "Manifest",
     "ProveResult",
     "QuantConfig",
     "R",
+    "Visibility",
     "compile_model",
     "info",
     "load_model_dir",
+    "load_salts",
     "prove",
     "read_inputs",
     "read_proof_files",
@@ -96,6 +102,10 @@ class ProveResult:
     outputs: dict[str, npt.NDArray[np.float64]]
     witness_s: float
     prove_s: float
+    #: The salts of the input/output commitments (empty for a public statement).
+    salts: dict[str, int] = field(default_factory=dict)
+    #: The quantized outputs (statement order), also when the statement hides them.
+    quantized: list[int] = field(default_factory=list)
 
 
 def compile_model(
@@ -105,8 +115,10 @@ def compile_model(
     config: QuantConfig | None = None,
     *,
     progress: Progress | None = None,
+    visibility: Visibility | None = None,
 ) -> Manifest:
-    """Compile the model into `out_dir` (circuit.r1cs, manifest.json, model.onnx)."""
+    """Compile the model into `out_dir` (circuit.r1cs, manifest.json, model.onnx; with
+    private weights also weights-opening.json, the owner's secret opening)."""
     say = progress or (lambda _m: None)
     graph = load_model(onnx_path)
     names, shapes = [i.name for i in graph.inputs], [i.shape for i in graph.inputs]
@@ -120,7 +132,7 @@ def compile_model(
         say(f"calibrating on {len(samples)} sample(s)")
         config = calibrate(graph, samples, config)
     say(f"compiling {onnx_path}")
-    compiled = compile_graph(graph, config)
+    compiled = compile_graph(graph, config, visibility)
     say(f"{compiled.circuit.cs.n_constraints} constraints; measuring the error against onnxruntime")
     check = list(samples[:ERROR_SAMPLES]) if samples else random_samples(graph, ERROR_SAMPLES)
     error = error_report(compiled, check, "calibration samples" if samples else "uniform [-1, 1]")
@@ -130,7 +142,14 @@ def compile_model(
     data = r1cs_format.encode(compiled.circuit.cs)
     (out / R1CS_FILE).write_bytes(data)
     (out / MODEL_FILE).write_bytes(graph.data)
-    manifest = Manifest.of(compiled, Path(onnx_path).name, hashlib.sha256(data).hexdigest(), error)
+    commitment = None
+    if compiled.private_weights:
+        opening = WeightsOpening.of(compiled.private_weights, new_salt())
+        opening.save(out / OPENING_FILE, compiled.private_weights)
+        commitment = opening.commitment
+    manifest = Manifest.of(
+        compiled, Path(onnx_path).name, hashlib.sha256(data).hexdigest(), error, commitment
+    )
     manifest.save(out)
     _CACHE.put(out, LoadedModel(out, manifest, compiled))
     return manifest
@@ -141,13 +160,14 @@ def error_report(compiled: CompiledModel, samples: Sequence[Sample], kind: str) 
     refs = run_reference(compiled.graph, samples)
     worst: dict[str, float] = {}
     total, count, overflow = 0.0, 0, []
+    salts = {k: new_salt() for k in compiled.salt_names}
     for s, ref in zip(samples, refs, strict=True):
         try:
-            w = compiled.witness(s)
+            w = compiled.witness(s, salts=salts)
         except QuantOverflowError as e:
             overflow.append(str(e))
             continue
-        for name, got in compiled.outputs_from_public(w.public).items():
+        for name, got in compiled.dequantize_outputs(compiled.output_values(w)).items():
             diff = np.abs(got.reshape(-1) - np.asarray(ref[name], dtype=np.float64).reshape(-1))
             worst[name] = max(worst.get(name, 0.0), float(diff.max(initial=0.0)))
             total += float(diff.sum())
@@ -187,14 +207,15 @@ def sample_errors(
     else:
         chosen, kind = random_samples(graph, n, seed), "uniform [-1, 1]"
     errors, overflows = [], 0
+    salts = {k: new_salt() for k in compiled.salt_names}
     for s, ref in zip(chosen, run_reference(graph, chosen), strict=True):
         try:
-            w = compiled.witness(s)
+            w = compiled.witness(s, salts=salts)
         except QuantOverflowError:
             overflows += 1
             continue
         worst = 0.0
-        for name, got in compiled.outputs_from_public(w.public).items():
+        for name, got in compiled.dequantize_outputs(compiled.output_values(w)).items():
             want = np.asarray(ref[name], dtype=np.float64).reshape(-1)
             worst = max(worst, float(np.abs(got.reshape(-1) - want).max(initial=0.0)))
         errors.append(worst)
@@ -222,7 +243,8 @@ class LoadedModel:
             raise FormatError(
                 str(model_path), "the model copy does not match the manifest's sha256"
             )
-        compiled = compile_graph(load_model_bytes(data, str(model_path)), manifest.config)
+        graph = load_model_bytes(data, str(model_path))
+        compiled = compile_graph(graph, manifest.config, manifest.visibility)
         digest = hashlib.sha256(r1cs_format.encode(compiled.circuit.cs)).hexdigest()
         if digest != manifest.r1cs_sha256:
             raise FormatError(
@@ -232,21 +254,60 @@ class LoadedModel:
             )
         return LoadedModel(d, manifest, compiled)
 
-    def witness(self, inputs: Mapping[str, npt.ArrayLike], binding: int = 0) -> Witness:
-        return self.compiled.witness(inputs, binding, check=False)
+    def salts(self, salts: Mapping[str, int] | None = None) -> dict[str, int]:
+        """The salts a proof needs: the weights salt from the owner's opening file, the
+        others from `salts` (fresh ones when not given: a new commitment each time)."""
+        out = {k: new_salt() for k in self.compiled.salt_names if k != "weights"}
+        out.update({k: v for k, v in (salts or {}).items() if k != "weights"})
+        if self.compiled.private_weights:
+            out["weights"] = self.opening().salt
+        return out
 
-    def prove(self, inputs: Mapping[str, npt.ArrayLike], binding: int = 0) -> ProveResult:
-        """Quantize, solve, prove (the backend checks every constraint before proving)."""
+    def opening(self) -> WeightsOpening:
+        """The owner's opening of the weights commitment (private weights only)."""
+        path = self.dir / OPENING_FILE
+        if not path.is_file():
+            raise FormatError(
+                str(path),
+                "the model's weights are private and their opening (salt) is missing: "
+                "proving needs the weights-opening.json written by zkoracle compile",
+            )
+        return WeightsOpening.load(path, self.compiled.private_weights)
+
+    def witness(
+        self,
+        inputs: Mapping[str, npt.ArrayLike],
+        binding: int = 0,
+        salts: Mapping[str, int] | None = None,
+    ) -> Witness:
+        return self.compiled.witness(inputs, binding, check=False, salts=self.salts(salts))
+
+    def prove(
+        self,
+        inputs: Mapping[str, npt.ArrayLike],
+        binding: int = 0,
+        salts: Mapping[str, int] | None = None,
+    ) -> ProveResult:
+        """Quantize, solve, prove (the backend checks every constraint before proving).
+        `salts` opens the input/output commitments (fresh salts when not given)."""
         t0 = time.perf_counter()
-        w = self.witness(inputs, binding)
+        used = self.salts(salts)
+        w = self.compiled.witness(inputs, binding, check=False, salts=used)
         t1 = time.perf_counter()
         try:
             proof = backend_for(self.dir).prove(self.dir, w, cs=self.compiled.circuit.cs)
         except UnsatisfiedConstraintError as e:
             raise self.compiled.overflow_error(e) from e
         t2 = time.perf_counter()
+        values = self.compiled.output_values(w)
         return ProveResult(
-            proof, w.public, self.compiled.outputs_from_public(w.public), t1 - t0, t2 - t1
+            proof,
+            w.public,
+            self.compiled.dequantize_outputs(values),
+            t1 - t0,
+            t2 - t1,
+            {k: v for k, v in used.items() if k != "weights"},
+            values,
         )
 
     def verify(self, public: Sequence[int], proof: Proof) -> bool:
@@ -315,11 +376,14 @@ def setup(
 
 
 def prove(
-    model_dir: str | Path, inputs: Mapping[str, npt.ArrayLike], binding: int = 0
+    model_dir: str | Path,
+    inputs: Mapping[str, npt.ArrayLike],
+    binding: int = 0,
+    salts: Mapping[str, int] | None = None,
 ) -> ProveResult:
     """Prove one inference of the model in `model_dir` (keys from `setup`)."""
     load_key_info(model_dir)
-    return load_model_dir(model_dir).prove(inputs, binding)
+    return load_model_dir(model_dir).prove(inputs, binding, salts)
 
 
 def verify(model_dir: str | Path, public: Sequence[int], proof: Proof) -> bool:
@@ -354,14 +418,18 @@ def write_proof_files(
     paths = {"proof": d / "proof.json", "public": d / "public.json", "output": d / "output.json"}
     write_proof(paths["proof"], result.proof)
     write_public(paths["public"], result.public)
-    _, _, q = manifest.layout.split(result.public)
-    doc = {
+    doc: dict[str, Any] = {
         "outputs": {k: v.tolist() for k, v in result.outputs.items()},
-        "quantized": q,
+        "quantized": result.quantized,
         "scales": {s.name: s.scale for s in manifest.outputs},
         "binding": str(result.public[0]),
     }
+    parts = manifest.layout.parts(result.public)
+    if parts.claim is not None:
+        doc["claim"] = {"claim": str(manifest.visibility.claim), "holds": bool(parts.claim[1])}
     paths["output"].write_text(json.dumps(doc, indent=1) + "\n")
+    if result.salts:  # the requester's to keep: they open the commitments
+        paths["salts"] = save_salts(d / "salts.json", result.salts)
     return paths
 
 

@@ -19,6 +19,8 @@ interface IZkOracle {
         uint8 outputsPerWord; // as inputsPerWord, for the outputs
         uint8 inputScale; // fractional bits of an input: real = q / 2^inputScale
         uint8 outputScale; // fractional bits of an output: real = q / 2^outputScale
+        uint8 privacy; // PRIVATE_INPUTS | PRIVATE_OUTPUTS: which parts the statement commits to
+        uint256 weightsCommitment; // Poseidon commitment to private weights, last public input; 0: public weights
     }
 
     /// @notice A registered model. The first slot holds everything a fulfilment reads.
@@ -35,13 +37,15 @@ interface IZkOracle {
         uint8 inputBits;
         uint8 inputScale;
         uint8 outputScale;
-        uint16 nPublic; // 1 + input words + output words
+        uint16 nPublic; // 1 + input words + output words (+ 1 with a weights commitment)
+        uint8 privacy; // ModelSpec.privacy | PRIVATE_WEIGHTS when a weights commitment is registered
         bytes32 onnxSha256;
         bytes32 r1csSha256;
         bytes32 manifestHash;
         bytes32 verifierCodeHash; // codehash of `verifier` at registration; checked on every proof
         uint88 minFee; // owner's terms: smallest fee a request must escrow (wei)
         uint32 maxCallbackGas; // owner's terms: largest callback gas a request may ask; 0 = hub maximum
+        uint256 weightsCommitment; // as in ModelSpec
     }
 
     enum Status {
@@ -106,6 +110,21 @@ interface IZkOracle {
     /// @notice The consumer callback reverted or ran out of gas; `reason` is its revert data
     /// cut to 256 bytes. The fulfilment stands.
     event CallbackFailed(uint256 indexed requestId, bytes reason);
+
+    /// @notice A request whose inputs stay off-chain: `inputCommitment` is the salted
+    /// Poseidon commitment the proof states; `ciphertext` holds the inputs (and salt)
+    /// encrypted to the operator's public key. Fulfilled with `fulfill` like any request.
+    event PrivateInferenceRequested(
+        uint256 indexed requestId,
+        bytes32 indexed modelId,
+        address indexed requester,
+        uint256 inputCommitment,
+        bytes ciphertext,
+        address callback,
+        uint32 callbackGasLimit,
+        uint256 fee,
+        uint64 expiry
+    );
     /// @notice A pending request was cancelled and `refund` wei went back to the requester.
     event RequestCancelled(uint256 indexed requestId, uint256 refund);
     /// @notice A feed of `modelId` was created by `owner`.
@@ -126,6 +145,10 @@ interface IZkOracle {
     error VerifierCodeChanged(bytes32 modelId);
     // Statement shape (a value outside its bit width reverts `Statement.ValueOutOfRange`).
     error WrongInputCount(uint256 expected, uint256 got);
+    /// @notice `request` for a model with private inputs, or `requestPrivate` for one without.
+    error WrongInputPrivacy(bool modelHasPrivateInputs);
+    /// @notice A commitment that is not a field element below r.
+    error NotAFieldElement(uint256 value);
     error WrongOutputCount(uint256 expected, uint256 got);
     // Request parameters.
     error FeeTooLarge(uint256 fee);
@@ -160,6 +183,16 @@ interface IZkOracle {
     function request(
         bytes32 modelId,
         int256[] calldata inputs,
+        address callback,
+        uint32 callbackGasLimit,
+        uint64 expiry
+    ) external payable returns (uint256 requestId);
+
+    /// @notice Request an inference on inputs that stay off-chain (see `ZkOracle.requestPrivate`).
+    function requestPrivate(
+        bytes32 modelId,
+        uint256 inputCommitment,
+        bytes calldata ciphertext,
         address callback,
         uint32 callbackGasLimit,
         uint64 expiry

@@ -54,12 +54,14 @@ abstract contract ModelRegistry is IZkOracle {
             inputScale: spec.inputScale,
             outputScale: spec.outputScale,
             nPublic: uint16(nPublic),
+            privacy: spec.privacy | (spec.weightsCommitment != 0 ? Statement.PRIVATE_WEIGHTS : 0),
             onnxSha256: spec.onnxSha256,
             r1csSha256: spec.r1csSha256,
             manifestHash: spec.manifestHash,
             verifierCodeHash: spec.verifier.codehash,
             minFee: 0,
-            maxCallbackGas: 0
+            maxCallbackGas: 0,
+            weightsCommitment: spec.weightsCommitment
         });
         emit ModelRegistered(modelId, msg.sender, spec.verifier, spec.onnxSha256, spec.r1csSha256, spec.manifestHash);
     }
@@ -103,10 +105,16 @@ abstract contract ModelRegistry is IZkOracle {
         if (!Statement.validPacking(spec.outputBits, spec.outputsPerWord)) {
             revert BadModelShape("output packing: need bits >= 1, perWord >= 1, bits * perWord <= 253");
         }
+        if (spec.privacy > (Statement.PRIVATE_INPUTS | Statement.PRIVATE_OUTPUTS)) revert BadModelShape("unknown privacy bits");
+        if (spec.weightsCommitment >= Statement.R) revert NotAFieldElement(spec.weightsCommitment);
+        if (spec.privacy & Statement.PRIVATE_OUTPUTS != 0 && spec.nOutputs != 1) {
+            revert BadModelShape("committed outputs: nOutputs must be 1 (the commitment)");
+        }
         nPublic =
             1 +
-            Statement.wordCount(spec.nInputs, spec.inputsPerWord) +
-            Statement.wordCount(spec.nOutputs, spec.outputsPerWord);
+            (spec.privacy & Statement.PRIVATE_INPUTS != 0 ? 1 : Statement.wordCount(spec.nInputs, spec.inputsPerWord)) +
+            Statement.wordCount(spec.nOutputs, spec.outputsPerWord) +
+            (spec.weightsCommitment != 0 ? 1 : 0);
         if (nPublic > Groth16VerifierABI.MAX_PUBLIC_INPUTS) revert BadModelShape("more than 1024 public inputs");
     }
 
@@ -123,7 +131,9 @@ abstract contract ModelRegistry is IZkOracle {
     }
 
     /// @dev The public inputs of a statement about model `m`: binding, stored input words
-    /// (already encoded), then `outputs` encoded with the model's output packing.
+    /// (already encoded, or the input commitment), then `outputs` encoded with the model's
+    /// output packing (or, for committed outputs, the commitment as its one output), then
+    /// the registered weights commitment of a private-weights model.
     function _outputStatement(Model storage m, uint256 binding, uint256[] memory inputWords, int256[] calldata outputs)
         internal
         view
@@ -131,16 +141,28 @@ abstract contract ModelRegistry is IZkOracle {
     {
         if (outputs.length != m.nOutputs) revert WrongOutputCount(m.nOutputs, outputs.length);
         uint256 nIn = inputWords.length;
-        pub = new uint256[](1 + nIn + Statement.wordCount(m.nOutputs, m.outputsPerWord));
+        uint8 privacy = m.privacy;
+        uint256 nOut = Statement.wordCount(m.nOutputs, m.outputsPerWord);
+        bool weights = privacy & Statement.PRIVATE_WEIGHTS != 0;
+        pub = new uint256[](1 + nIn + nOut + (weights ? 1 : 0));
         pub[0] = binding;
         for (uint256 i; i < nIn; ++i) {
             pub[1 + i] = inputWords[i];
         }
-        Statement.encodeInto(outputs, m.outputBits, m.outputsPerWord, Statement.Side.Output, pub, 1 + nIn);
+        if (privacy & Statement.PRIVATE_OUTPUTS != 0) {
+            uint256 c = uint256(outputs[0]);
+            if (c >= Statement.R) revert NotAFieldElement(c);
+            pub[1 + nIn] = c;
+        } else {
+            Statement.encodeInto(outputs, m.outputBits, m.outputsPerWord, Statement.Side.Output, pub, 1 + nIn);
+        }
+        if (weights) pub[1 + nIn + nOut] = m.weightsCommitment;
     }
 
     /// @dev Range-check and encode `inputs` for model `m` into their public-input words.
+    /// Reverts `WrongInputPrivacy` for a model that takes committed inputs.
     function _encodeInputs(Model storage m, int256[] calldata inputs) internal view returns (uint256[] memory words) {
+        if (m.privacy & Statement.PRIVATE_INPUTS != 0) revert WrongInputPrivacy(true);
         if (inputs.length != m.nInputs) revert WrongInputCount(m.nInputs, inputs.length);
         words = new uint256[](Statement.wordCount(m.nInputs, m.inputsPerWord));
         Statement.encodeInto(inputs, m.inputBits, m.inputsPerWord, Statement.Side.Input, words, 0);

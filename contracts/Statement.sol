@@ -8,7 +8,12 @@ pragma solidity ^0.8.24;
 ///     `feedBinding`). The circuit only carries it; Groth16 binds every public input, so a
 ///     proof is valid for one request (or feed round) and one submitter only.
 ///  2. the model inputs, encoded with the model's input packing;
-///  3. the model outputs, encoded with the model's output packing.
+///  3. the model outputs, encoded with the model's output packing;
+///  4. for a model with private weights, their registered Poseidon commitment.
+///
+/// A model may commit to its inputs or outputs instead (`privacy`): that part is then one
+/// word, the salted Poseidon commitment (a field element below r). A threshold claim is
+/// registered as two unpacked outputs, the threshold and the boolean result.
 ///
 /// Encoding of a list of signed values v_0..v_{n-1} with signed bit width `bits`
 /// (every value must satisfy -2^(bits-1) <= v < 2^(bits-1), 1 <= bits <= 253) and
@@ -29,6 +34,15 @@ library Statement {
     uint256 internal constant R = 21888242871839275222246405745257275088548364400416034343698204186575808495617;
     /// @notice Largest signed bit width (and largest perWord * bits) a packing may use.
     uint256 internal constant MAX_BITS = 253;
+
+    /// @notice `privacy` bit: the statement carries a commitment to the inputs (one word).
+    uint8 internal constant PRIVATE_INPUTS = 1;
+    /// @notice `privacy` bit: the statement carries a commitment to the outputs (one word).
+    uint8 internal constant PRIVATE_OUTPUTS = 2;
+
+    /// @notice Stored `privacy` bit, set at registration when a weights commitment is given
+    /// (so a public-weights fulfilment never reads the commitment's slot).
+    uint8 internal constant PRIVATE_WEIGHTS = 4;
 
     /// @notice Which list a value belongs to, for error reports.
     enum Side {

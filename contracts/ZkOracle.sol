@@ -55,7 +55,40 @@ contract ZkOracle is BatchFulfillment {
         uint32 callbackGasLimit,
         uint64 expiry
     ) external payable returns (uint256 requestId) {
-        Model storage m = _liveModel(modelId);
+        uint256[] memory words = _encodeInputs(_liveModel(modelId), inputs);
+        requestId = _open(modelId, words, callback, callbackGasLimit, expiry);
+        emit InferenceRequested(requestId, modelId, msg.sender, inputs, callback, callbackGasLimit, msg.value, _requests[requestId].expiry);
+    }
+
+    /// @notice Request an inference of a private-input model without revealing the inputs:
+    /// `inputCommitment` is their salted Poseidon commitment (the statement's input part),
+    /// `ciphertext` the inputs and salt encrypted to the operator's public key (ECIES over
+    /// secp256k1, AES-256-GCM; the hub does not read it). Otherwise as `request`.
+    function requestPrivate(
+        bytes32 modelId,
+        uint256 inputCommitment,
+        bytes calldata ciphertext,
+        address callback,
+        uint32 callbackGasLimit,
+        uint64 expiry
+    ) external payable returns (uint256 requestId) {
+        if (_liveModel(modelId).privacy & Statement.PRIVATE_INPUTS == 0) revert WrongInputPrivacy(false);
+        if (inputCommitment >= Statement.R) revert NotAFieldElement(inputCommitment);
+        uint256[] memory words = new uint256[](1);
+        words[0] = inputCommitment;
+        requestId = _open(modelId, words, callback, callbackGasLimit, expiry);
+        emit PrivateInferenceRequested(
+            requestId, modelId, msg.sender, inputCommitment, ciphertext, callback, callbackGasLimit, msg.value,
+            _requests[requestId].expiry
+        );
+    }
+
+    /// @dev Check the request terms, escrow msg.value and store the request with its
+    /// statement input words.
+    function _open(bytes32 modelId, uint256[] memory words, address callback, uint32 callbackGasLimit, uint64 expiry)
+        private
+        returns (uint256 requestId)
+    {
         if (msg.value > type(uint88).max) revert FeeTooLarge(msg.value);
         if (callbackGasLimit > MAX_CALLBACK_GAS) revert CallbackGasTooHigh(callbackGasLimit, MAX_CALLBACK_GAS);
         if (msg.value < m.minFee) revert FeeBelowModelMinimum(modelId, msg.value, m.minFee);
@@ -67,7 +100,6 @@ contract ZkOracle is BatchFulfillment {
         } else if (expiry <= block.timestamp) {
             revert BadExpiry(expiry);
         }
-        uint256[] memory words = _encodeInputs(m, inputs);
         requestId = ++requestCount;
         _requests[requestId] = Request({
             modelId: modelId,
@@ -81,7 +113,6 @@ contract ZkOracle is BatchFulfillment {
         for (uint256 i; i < words.length; ++i) {
             _words[requestId][i] = words[i];
         }
-        emit InferenceRequested(requestId, modelId, msg.sender, inputs, callback, callbackGasLimit, msg.value, expiry);
     }
 
     /// @notice Answer request `requestId` with the model `outputs` and a Groth16 `proof` of
@@ -183,7 +214,8 @@ contract ZkOracle is BatchFulfillment {
         override
         returns (uint256[] memory words)
     {
-        words = new uint256[](Statement.wordCount(m.nInputs, m.inputsPerWord));
+        bool committed = m.privacy & Statement.PRIVATE_INPUTS != 0;
+        words = new uint256[](committed ? 1 : Statement.wordCount(m.nInputs, m.inputsPerWord));
         for (uint256 i; i < words.length; ++i) {
             words[i] = _words[requestId][i];
         }

@@ -53,6 +53,20 @@ class Signer:
     def sign_transaction(self, tx: Mapping[str, Any]) -> SignedTransaction:
         return self._account.sign_transaction(dict(tx))
 
+    @property
+    def encryption_public_key(self) -> bytes:
+        """The compressed secp256k1 public key private-input requests are sealed to."""
+        from oracle.private_inputs import public_key_of
+
+        return public_key_of(bytes(self._account.key))
+
+    def decrypt(self, ciphertext: bytes) -> bytes:
+        """Open an ECIES ciphertext sealed to this account's key (raises if it does not
+        decrypt); the key never leaves this object."""
+        import ecies
+
+        return bytes(ecies.decrypt(bytes(self._account.key), ciphertext))
+
     @classmethod
     def from_key(cls, key: str | bytes, *, source: str = "the private key") -> Signer:
         """A signer for a 32-byte key given as bytes or hex; `source` names it in errors."""

@@ -38,6 +38,10 @@ from circuits import Manifest, VerifyingKey, load_key_info, manifest_sha256
 from oracle.errors import OracleError
 from oracle.statement import StatementLayout
 
+#: ``Statement.PRIVATE_INPUTS`` / ``PRIVATE_OUTPUTS``: the statement commits to that part.
+PRIVATE_INPUTS = 1
+PRIVATE_OUTPUTS = 2
+
 
 class ArtifactError(OracleError):
     """A model directory cannot be deployed as it is (names the file and what is wrong)."""
@@ -97,6 +101,8 @@ class ModelSpec:
     outputs_per_word: int
     input_scale: int
     output_scale: int
+    privacy: int = 0  # PRIVATE_INPUTS (1) | PRIVATE_OUTPUTS (2)
+    weights_commitment: int = 0  # 0: public weights
 
     def as_abi(self) -> tuple[Any, ...]:
         """The struct as the ABI tuple, in declaration order."""
@@ -113,6 +119,8 @@ class ModelSpec:
             self.outputs_per_word,
             self.input_scale,
             self.output_scale,
+            self.privacy,
+            self.weights_commitment,
         )
 
 
@@ -170,9 +178,10 @@ class ModelArtifacts:
         return model_id_of(owner, self.salt(name))
 
     def quantized_outputs(self, public: Sequence[int]) -> list[int]:
-        """The model outputs (quantized, as `fulfill` takes them) that a proof's public
-        inputs state."""
-        return self.layout.split(list(public))[2]
+        """The outputs as `fulfill` takes them that a proof's public inputs state: the
+        quantized model outputs, or [commitment] for committed outputs, or [threshold,
+        result] for a claim."""
+        return self.layout.chain_outputs(list(public))
 
     def verifier_header(self) -> dict[str, str]:
         """What the generated verifier's header records about the model."""
@@ -188,17 +197,25 @@ class ModelArtifacts:
     def spec(self, verifier: str) -> ModelSpec:
         """The registration of this model with the verifier deployed at `verifier`."""
         lay, m = self.layout, self.manifest
+        n_out, out_per = lay.n_outputs, lay.outputs.per_word
+        if lay.outputs_kind != "values":  # a commitment (1 word) or a claim (threshold, result)
+            n_out, out_per = lay.output_words, 1
+        privacy = (PRIVATE_INPUTS if lay.inputs_committed else 0) | (
+            PRIVATE_OUTPUTS if lay.outputs_kind == "commitment" else 0
+        )
         return ModelSpec(
             verifier=verifier,
             onnx_sha256=bytes.fromhex(m.onnx_sha256),
             r1cs_sha256=bytes.fromhex(m.r1cs_sha256),
             manifest_hash=self.manifest_hash,
             n_inputs=lay.n_inputs,
-            n_outputs=lay.n_outputs,
+            n_outputs=n_out,
             input_bits=lay.inputs.bits,
             inputs_per_word=lay.inputs.per_word,
             output_bits=lay.outputs.bits,
-            outputs_per_word=lay.outputs.per_word,
+            outputs_per_word=out_per,
             input_scale=self.input_scale,
             output_scale=self.output_scale,
+            privacy=privacy,
+            weights_commitment=m.weights_commitment or 0,
         )

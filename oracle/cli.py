@@ -22,6 +22,8 @@ COMMANDS: tuple[str, ...] = (
     "info",
     "serve",
     "deploy",
+    "submit",
+    "audit",
     "export_verifier",
     "card",
     "init",

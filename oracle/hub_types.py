@@ -87,12 +87,14 @@ class RegisteredModel(TypedDict):
     input_scale: int
     output_scale: int
     n_public: int
+    privacy: int
     onnx_sha256: bytes
     r1cs_sha256: bytes
     manifest_hash: bytes
     verifier_code_hash: bytes  # codehash of `verifier` at registration; checked on every proof
     min_fee: int  # owner's terms for new requests (wei)
     max_callback_gas: int  # owner's terms for new requests; 0 = the hub's maximum
+    weights_commitment: int
 
 
 @dataclass(frozen=True)
@@ -188,8 +190,8 @@ def callback_failed(log: Any) -> CallbackFailed:
 def registered_model(raw: Sequence[Any]) -> RegisteredModel:
     """The decoded ``getModel`` tuple (fields in ``IZkOracle.Model`` order)."""
     (verifier, selector, n_in, n_out, in_per, out_bits, out_per, retired, owner,
-     in_bits, in_scale, out_scale, n_public, onnx, r1cs, manifest, code_hash, min_fee,
-     max_callback_gas) = raw  # fmt: skip
+     in_bits, in_scale, out_scale, n_public, privacy, onnx, r1cs, manifest, code_hash,
+     min_fee, max_callback_gas, weights) = raw  # fmt: skip
     return {
         "verifier": Web3.to_checksum_address(verifier),
         "selector": bytes(selector),
@@ -204,10 +206,12 @@ def registered_model(raw: Sequence[Any]) -> RegisteredModel:
         "input_scale": int(in_scale),
         "output_scale": int(out_scale),
         "n_public": int(n_public),
+        "privacy": int(privacy),
         "onnx_sha256": bytes(onnx),
         "r1cs_sha256": bytes(r1cs),
         "manifest_hash": bytes(manifest),
         "verifier_code_hash": bytes(code_hash),
         "min_fee": int(min_fee),
         "max_callback_gas": int(max_callback_gas),
+        "weights_commitment": int(weights),
     }

@@ -67,7 +67,15 @@ class StatementLayout(PublicLayout):
     @staticmethod
     def of(layout: PublicLayout) -> StatementLayout:
         """The layout of a compiled model (its manifest's ``public_inputs``)."""
-        return StatementLayout(layout.n_inputs, layout.n_outputs, layout.inputs, layout.outputs)
+        return StatementLayout(
+            layout.n_inputs,
+            layout.n_outputs,
+            layout.inputs,
+            layout.outputs,
+            layout.inputs_committed,
+            layout.outputs_kind,
+            layout.weights_committed,
+        )
 
     def public_inputs(
         self, binding: int, inputs: Sequence[int], outputs: Sequence[int]

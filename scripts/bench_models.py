@@ -1,6 +1,7 @@
 """Benchmark the model pipeline on the test models and print a table.
 
     python scripts/bench_models.py [--json PATH] [--proofs N] [--samples N] [--backend NAME]
+        [--modes public,private-weights,private-inputs] [--gas]
 
 For each model (8->16->1 MLP; 32->64->32->1 MLP with a Sigmoid head; 1x8x8 CNN with a
 4x3x3 Conv, ReLU, Flatten, Dense 2), in a fresh process so peak memory is per model:
@@ -13,12 +14,20 @@ Then the ONNX-ML models of `ml_bench_models` (a 100-tree GBDT, a random forest, 
 regression), with two more columns: per_node, the constraints per interior tree node, and
 label_agree, the share of inputs whose label equals onnxruntime's (max_abs_err then
 covers the probabilities only). Targets: GBDT prove <= 1.5 s, logistic <= 0.1 s.
+
+Modes (compile-time visibility): ``public``; ``private-weights`` (weights committed:
+``c_per_weight`` is the extra constraints per weight over the public circuit, of which
+``commit_per_weight`` are the range checks and Poseidon hashing of the commitment, the
+rest the multiplications by weight wires); ``private-inputs`` (inputs committed). With
+``--gas``, each model is also deployed on Anvil and one request fulfilled (through
+``requestPrivate`` for private inputs): ``fulfill_gas``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -30,11 +39,11 @@ from typing import Any
 import numpy as np
 import onnx
 
-from circuits import pipeline
+from circuits import Visibility, new_salt, pipeline
 from circuits.formats import r1cs as r1cs_format
 from circuits.onnx import examples
 from circuits.onnx.calibrate import random_samples, run_reference
-from circuits.onnx.compiler import compile_graph
+from circuits.onnx.compiler import CompiledModel, compile_graph
 from circuits.onnx.loader import load_model
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -52,8 +61,15 @@ TARGET_PROVE_S = {
     "cnn_1x8x8_conv4x3x3_dense2": 1.5,
     **ml_bench_models.TARGET_PROVE_S,
 }
+MODES = {
+    "public": Visibility(),
+    "private-weights": Visibility("private"),
+    "private-inputs": Visibility("public", "private"),
+}
 COLUMNS = (
     "constraints",
+    "c_per_weight",
+    "commit_per_weight",
     "compile_s",
     "setup_s",
     "witness_s",
@@ -63,19 +79,23 @@ COLUMNS = (
     "max_abs_err",
     "per_node",
     "label_agree",
+    "fulfill_gas",
 )
 
 
-def bench_one(name: str, proofs: int, samples: int, backend: str) -> dict[str, Any]:
+def bench_one(
+    name: str, mode: str, proofs: int, samples: int, backend: str, gas: bool
+) -> dict[str, Any]:
     quiet = lambda _m: None  # noqa: E731
+    vis = MODES[mode]
     with tempfile.TemporaryDirectory(prefix="zkoracle-bench-") as tmp:
         path = examples.save(MODELS[name](), Path(tmp) / f"{name}.onnx")
         t0 = time.perf_counter()
-        compiled = compile_graph(load_model(path))
+        compiled = compile_graph(load_model(path), visibility=vis)
         r1cs_format.encode(compiled.circuit.cs)
         compile_s = time.perf_counter() - t0
         out = Path(tmp) / "out"
-        pipeline.compile_model(path, out)
+        pipeline.compile_model(path, out, visibility=vis)
         t0 = time.perf_counter()
         pipeline.setup(out, backend=backend, progress=quiet)
         setup_s = time.perf_counter() - t0
@@ -86,7 +106,11 @@ def bench_one(name: str, proofs: int, samples: int, backend: str) -> dict[str, A
         assert pipeline.verify(out, results[0].public, results[0].proof)
         verify_s = time.perf_counter() - t0
         refs = run_reference(compiled.graph, inputs[:samples])
-        got = [compiled.outputs_from_public(compiled.witness(x).public) for x in inputs[:samples]]
+        salts = {k: new_salt() for k in compiled.salt_names}
+        got = [
+            compiled.dequantize_outputs(compiled.output_values(compiled.witness(x, salts=salts)))
+            for x in inputs[:samples]
+        ]
         err = 0.0
         for g, ref in zip(got, refs, strict=True):
             for k, v in g.items():
@@ -95,9 +119,12 @@ def bench_one(name: str, proofs: int, samples: int, backend: str) -> dict[str, A
                     err = max(err, float(np.max(diff)))
         model = onnx.load_model_from_string(compiled.graph.data)
         extra = ml_bench_models.extra_columns(compiled, model, inputs[:samples], got, refs)
+        fulfill_gas = _fulfill_gas(out, inputs[0]) if gas else 0
     return {
         "model": name,
+        "mode": mode,
         "constraints": compiled.circuit.cs.n_constraints,
+        **_per_weight(name, compiled),
         "compile_s": compile_s,
         "setup_s": setup_s,
         "witness_s": float(np.mean([r.witness_s for r in results])),
@@ -106,17 +133,58 @@ def bench_one(name: str, proofs: int, samples: int, backend: str) -> dict[str, A
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "max_abs_err": err,
         **extra,
+        "fulfill_gas": fulfill_gas,
         "target_prove_s": TARGET_PROVE_S[name],
         "backend": backend,
     }
 
 
+def _per_weight(name: str, compiled: CompiledModel) -> dict[str, float]:
+    """Constraints per private weight: all extra ones, and the commitment's share."""
+    n = sum(len(t.values) for t in compiled.private_weights)
+    if not n:
+        return {"c_per_weight": 0.0, "commit_per_weight": 0.0}
+    public = compile_graph(compiled.graph, compiled.config).circuit.cs.n_constraints
+    commit = next(c.constraints for c in compiled.nodes if c.op_type == "Commitment")
+    extra = compiled.circuit.cs.n_constraints - public
+    return {"c_per_weight": extra / n, "commit_per_weight": commit / n}
+
+
+def _fulfill_gas(model_dir: Path, x: Any) -> int:
+    """Deploy on a fresh Anvil, place one request (private if the inputs are) and fulfill
+    it with a real proof; the fulfillment's gas."""
+    from oracle import chain as chains
+    from oracle.contracts import Hub
+    from oracle.deploy import deploy_model
+    from oracle.private_inputs import public_key_of, send_private_request
+
+    loaded = pipeline.load_model_dir(model_dir)
+    lay = loaded.manifest.layout
+    with chains.connect("anvil", signer=None) as chain:
+        dep = deploy_model(chain, model_dir)
+        hub = Hub(chain, dep.hub)
+        q = loaded.compiled.quantize_inputs(x)
+        flat = [v for name in q for v in q[name]]
+        salts: dict[str, int] = {}
+        if lay.inputs_committed:
+            # Sealed to a throwaway key: this process proves with the inputs it has.
+            key = public_key_of(os.urandom(32))
+            sent = send_private_request(hub, dep.model_id, flat, key, bits=lay.inputs.bits)
+            rid, salts = sent.request_id, {"inputs": sent.salt}
+        else:
+            rid = hub.request(dep.model_id, flat).request_id
+        binding = hub.request_binding(rid, chain.sender)
+        res = loaded.prove(x, binding, salts)
+        done = hub.fulfill(rid, lay.chain_outputs(res.public), res.proof)
+        return done.tx.gas_used
+
+
 def table(rows: list[dict[str, Any]]) -> str:
-    head = f"{'model':<28}" + "".join(f"{c:>13}" for c in COLUMNS)
+    head = f"{'model':<28}{'mode':<16}" + "".join(f"{c:>13}" for c in COLUMNS)
     lines = [head, "-" * len(head)]
     for r in rows:
         cells = [f"{r[c]:>13d}" if isinstance(r[c], int) else f"{r[c]:>13.3g}" for c in COLUMNS]
-        lines.append(f"{r['model']:<28}" + "".join(cells))
+        lines.append(f"{r['model']:<28}{r['mode']:<16}" + "".join(cells))
     return "\n".join(lines)
 
 
@@ -131,28 +199,27 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--backend", default=pipeline.DEFAULT_BACKEND, choices=pipeline.BACKENDS)
     ap.add_argument("--only", metavar="NAMES", help="comma-separated subset of the models")
+    ap.add_argument("--modes", default="public", help="comma-separated: " + ", ".join(MODES))
+    ap.add_argument("--gas", action="store_true", help="also measure fulfill gas on Anvil")
     ap.add_argument("--one", choices=sorted(MODELS), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
-    if args.one:  # child process: one model, JSON on stdout
-        print(json.dumps(bench_one(args.one, args.proofs, args.samples, args.backend)))
+    modes = args.modes.split(",")
+    if args.one:  # child process: one model and mode, JSON on stdout
+        row = bench_one(args.one, modes[0], args.proofs, args.samples, args.backend, args.gas)
+        print(json.dumps(row))
         return 0
     rows = []
     names = args.only.split(",") if args.only else list(MODELS)
     unknown = sorted(set(names) - set(MODELS))
     if unknown:
         ap.error(f"unknown model(s) {unknown}; known: {sorted(MODELS)}")
-    for name in names:
-        print(f"benchmarking {name}...", file=sys.stderr, flush=True)
+    for name, mode in [(n, m) for n in names for m in modes]:
+        print(f"benchmarking {name} ({mode})...", file=sys.stderr, flush=True)
         cmd = [
-            sys.executable,
-            __file__,
-            "--one",
-            name,
-            "--proofs",
-            str(args.proofs),
-            "--samples",
-            str(args.samples),
-        ]
+            sys.executable, __file__, "--one", name, "--modes", mode,
+            "--proofs", str(args.proofs), "--samples", str(args.samples),
+            *(["--gas"] if args.gas else []),
+        ]  # fmt: skip
         done = subprocess.run(
             [*cmd, "--backend", args.backend], capture_output=True, text=True, check=False
         )

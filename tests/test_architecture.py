@@ -22,7 +22,17 @@ ROOT = Path(__file__).resolve().parents[1]
 
 #: Layers of `circuits`, lowest first; a module belongs to the longest prefix that names it.
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("field", ("circuits.errors", "circuits.field", "circuits.gcutil")),
+    # Poseidon and the salted commitments are arithmetic on field elements.
+    (
+        "field",
+        (
+            "circuits.errors",
+            "circuits.field",
+            "circuits.gcutil",
+            "circuits.poseidon",
+            "circuits.commitment",
+        ),
+    ),
     (
         "r1cs",
         (

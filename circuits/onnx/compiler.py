@@ -22,8 +22,8 @@ the same constraint system, which is how a saved artifact is re-loaded and check
 from __future__ import annotations
 
 import inspect
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -32,6 +32,7 @@ import onnx
 from onnx import helper, numpy_helper
 
 from circuits.builder import Builder
+from circuits.commitment import Segment
 from circuits.errors import (
     InputRangeError,
     LoweringError,
@@ -39,15 +40,18 @@ from circuits.errors import (
     QuantOverflowError,
     UnsatisfiedConstraintError,
 )
+from circuits.field import HALF, R
 from circuits.gadgets.range import assert_signed
-from circuits.onnx.context import LoweringContext, SharedState
+from circuits.onnx.context import LoweringContext, PrivateTensor, SharedState
 from circuits.onnx.loader import OnnxGraph, constant_value, fold_node
 from circuits.onnx.passes import fold_batchnorm
+from circuits.onnx.private import claim_words, commit_weights, statement_words
 from circuits.onnx.quant import QuantConfig, dequantize, quantize, signed_limit
 from circuits.onnx.registry import get_lowering
 from circuits.onnx.schema import IOSpecJson
 from circuits.onnx.statement import Packing, PublicLayout, bind_words
 from circuits.onnx.tensor import Const, QTensor, Value, object_array
+from circuits.onnx.visibility import Visibility
 from circuits.program import Circuit, Witness
 
 
@@ -98,6 +102,29 @@ class CompiledModel:
     #: Certified error bounds of the nonlinear approximations, one JSON-ready dict each
     #: (node, function, max_abs_error...), for the manifest's error report.
     approximations: tuple[dict[str, Any], ...] = ()
+    visibility: Visibility = field(default_factory=Visibility)
+    #: The weight tensors held in witness wires (private weights), in commitment order.
+    private_weights: tuple[PrivateTensor, ...] = ()
+    #: The output values as circuit values (builder numbering), statement order.
+    output_lcs: tuple[Value, ...] = ()
+
+    @property
+    def salt_names(self) -> tuple[str, ...]:
+        """The commitments this statement holds, each needing a salt: of "inputs",
+        "outputs", "weights"."""
+        v = self.visibility
+        names = [p for p in ("inputs", "outputs") if getattr(v, p) == "private"]
+        if v.claim is not None:
+            names.remove("outputs")
+        return (*names, *(["weights"] if v.weights == "private" else []))
+
+    def weight_segments(self, weights: Mapping[str, Sequence[int]] | None = None) -> list[Segment]:
+        """The committed weight tensors (the model's own values, or `weights` by name)."""
+        out = []
+        for t in self.private_weights:
+            values = t.values if weights is None else tuple(int(v) for v in weights[t.name])
+            out.append(Segment(t.name, t.bits, values))
+        return out
 
     def quantize_inputs(self, inputs: Mapping[str, npt.ArrayLike]) -> dict[str, list[int]]:
         """Quantized inputs by name; refuses a missing, extra, mis-shaped or out-of-range one."""
@@ -133,17 +160,43 @@ class CompiledModel:
         return out
 
     def witness(
-        self, inputs: Mapping[str, npt.ArrayLike], binding: int = 0, *, check: bool = True
+        self,
+        inputs: Mapping[str, npt.ArrayLike],
+        binding: int = 0,
+        *,
+        check: bool = True,
+        salts: Mapping[str, int] | None = None,
+        weights: Mapping[str, Sequence[int]] | None = None,
     ) -> Witness:
         """The full witness for float inputs. A value that overflows a compiled width raises
-        `QuantOverflowError` naming the node."""
+        `QuantOverflowError` naming the node. `salts` gives the salt of each commitment
+        (`salt_names`); `weights` replaces the model's own private weights (by tensor
+        name), which only a test of soundness wants."""
         assignment: dict[str, int | list[int]] = {"binding": binding}
         for name, q in self.quantize_inputs(inputs).items():
             assignment[f"x:{name}"] = q
+        for part in self.salt_names:
+            if salts is None or part not in salts:
+                raise InputRangeError(
+                    f"the statement holds a commitment to the {part}: a salt for it is "
+                    "required (zkoracle prove creates one; keep it to open the commitment)"
+                )
+            assignment[f"salt:{part}"] = salts[part]
+        for t in self.private_weights:
+            values = t.values if weights is None else tuple(int(v) for v in weights[t.name])
+            assignment[f"w:{t.name}"] = list(values)
         try:
             return self.circuit.solve(assignment, check=check)
         except UnsatisfiedConstraintError as e:
             raise self.overflow_error(e) from e
+
+    def output_values(self, w: Witness) -> list[int]:
+        """The quantized outputs (statement order) read from a witness."""
+        out = []
+        for v in self.output_lcs:
+            x = v if isinstance(v, int) else self.circuit.translate(v).evaluate(w.values)
+            out.append(x - R if x > HALF else x)
+        return out
 
     def overflow_error(self, e: UnsatisfiedConstraintError) -> QuantOverflowError:
         """Name the node whose range check failed for an honest witness."""
@@ -157,8 +210,12 @@ class CompiledModel:
         )
 
     def outputs_from_public(self, public: list[int]) -> dict[str, npt.NDArray[np.float64]]:
-        """Dequantized outputs by name from a public-input vector."""
+        """Dequantized outputs by name from a public-input vector (public outputs)."""
         _, _, values = self.layout.split(public)
+        return self.dequantize_outputs(values)
+
+    def dequantize_outputs(self, values: Sequence[int]) -> dict[str, npt.NDArray[np.float64]]:
+        """Dequantized outputs by name from the quantized outputs in statement order."""
         out: dict[str, npt.NDArray[np.float64]] = {}
         at = 0
         for spec in self.outputs:
@@ -170,26 +227,50 @@ class CompiledModel:
         return out
 
 
-def compile_graph(graph: OnnxGraph, config: QuantConfig | None = None) -> CompiledModel:
-    """Build the circuit of `graph` under `config` (default `QuantConfig()`)."""
-    cfg = config or QuantConfig()
+def compile_graph(
+    graph: OnnxGraph, config: QuantConfig | None = None, visibility: Visibility | None = None
+) -> CompiledModel:
+    """Build the circuit of `graph` under `config` (default `QuantConfig()`) with the
+    statement `visibility` (default: everything public)."""
+    cfg, vis = config or QuantConfig(), visibility or Visibility()
     graph = fold_batchnorm(graph)
     b = Builder()
-    state = SharedState(b, cfg)
+    state = SharedState(b, cfg, private_weights=[] if vis.weights == "private" else None)
     b.public_input("binding")
     env: dict[str, QTensor | Const] = dict(graph.constants)
     state.scope = env
     in_specs, in_values = _inputs(b, graph, cfg, env)
-    bind_words(b, "in", Packing.for_bits(cfg.input_bits, cfg.pack).pack_lcs(in_values))
+    in_packing = Packing.for_bits(cfg.input_bits, cfg.pack)
+    with b.gadget("inputs"):
+        bind_words(b, "in", statement_words(b, vis.inputs, "inputs", in_values, in_packing))
     inputs_cost = NodeCost(-1, "inputs", "Input", "inputs", b.n_constraints)
     costs = [_node(state, graph, i, node, env) for i, node in enumerate(graph.nodes)]
     before = b.n_constraints
     out_specs, out_values = _outputs(state, graph, env)
     out_packing = Packing.for_bits(cfg.output_bits, cfg.pack)
-    bind_words(b, "out", out_packing.pack_lcs(out_values))
+    with b.gadget("output"):
+        if vis.claim is not None:
+            bind_words(b, "claim", claim_words(b, vis.claim, out_specs, out_values, cfg))
+        else:
+            words = statement_words(b, vis.outputs, "outputs", out_values, out_packing)
+            bind_words(b, "out", words)
     costs.append(NodeCost(len(costs), "outputs", "Output", "output", b.n_constraints - before))
+    private = tuple(state.private_weights or ())
+    if vis.weights == "private":
+        before = b.n_constraints
+        with b.gadget("weights"):
+            bind_words(b, "weights_commitment", [commit_weights(b, private)])
+        costs.append(
+            NodeCost(len(costs), "weights", "Commitment", "weights", b.n_constraints - before)
+        )
     layout = PublicLayout(
-        len(in_values), len(out_values), Packing.for_bits(cfg.input_bits, cfg.pack), out_packing
+        len(in_values),
+        len(out_values),
+        in_packing,
+        out_packing,
+        vis.inputs == "private",
+        "claim" if vis.claim else ("commitment" if vis.outputs == "private" else "values"),
+        vis.weights == "private",
     )
     return CompiledModel(
         graph,
@@ -200,6 +281,9 @@ def compile_graph(graph: OnnxGraph, config: QuantConfig | None = None) -> Compil
         layout,
         (inputs_cost, *costs),
         tuple(state.approximations),
+        vis,
+        private,
+        tuple(out_values),
     )
 
 

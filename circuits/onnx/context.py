@@ -28,7 +28,15 @@ from circuits.builder import Builder
 from circuits.errors import LoweringError, QuantOverflowError, UnsupportedOpError
 from circuits.gadgets import fixed_point
 from circuits.onnx.quant import QuantConfig, bits_for_bound, quantize, signed_limit
-from circuits.onnx.tensor import Const, Operand, QTensor, Value, ValueArray, map_values
+from circuits.onnx.tensor import (
+    Const,
+    Operand,
+    QTensor,
+    Value,
+    ValueArray,
+    map_values,
+    object_array,
+)
 
 
 @dataclass
@@ -46,6 +54,30 @@ class SharedState:
     #: The graph's tensors by name as the walk goes (what a Loop or Scan body may read
     #: from the enclosing graph).
     scope: dict[str, Any] = field(default_factory=dict)
+    #: The weight tensors made witness values, in the order they were met (private-weights
+    #: mode); None when the weights are public constants of the circuit.
+    private_weights: list[PrivateTensor] | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class PrivateTensor:
+    """A weight tensor held in witness wires: its quantized values (known to the compiler,
+    which has the model) and the signed width every wire is range-checked to."""
+
+    name: str
+    shape: tuple[int, ...]
+    scale: int
+    bits: int
+    values: tuple[int, ...]
+    wires: tuple[Value, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "shape": list(self.shape),
+            "scale": self.scale,
+            "bits": self.bits,
+        }
 
 
 @dataclass(eq=False)
@@ -120,6 +152,22 @@ class LoweringContext:
         if isinstance(x, QTensor):
             return x
         return self.const(x, self.config.act_scale if scale is None else scale)
+
+    def weight(self, arr: npt.ArrayLike, scale: int, slot: str) -> QTensor | None:
+        """In private-weights mode, the constant `arr` quantized at `scale` as witness wires
+        named ``w:<node>.<slot>``, each range-checked to the width its largest value needs
+        (bits + 1 constraints per weight, counted with the weights commitment); its bound is
+        that width's, whatever values a prover puts there. None when weights are public."""
+        private = self.state.private_weights
+        if private is None:
+            return None
+        q = quantize(arr, scale)
+        flat = tuple(int(v) for v in q.reshape(-1))
+        bits = bits_for_bound(max((abs(v) for v in flat), default=0))
+        name = f"{self.node}.{slot}"
+        wires = tuple(self.builder.private_inputs(f"w:{name}", len(flat)))
+        private.append(PrivateTensor(name, tuple(q.shape), scale, bits, flat, wires))
+        return QTensor(object_array(list(wires), tuple(q.shape)), scale, 1 << (bits - 1))
 
     # scales ----------------------------------------------------------------------------
     def upscale(self, t: QTensor, to_scale: int) -> QTensor:

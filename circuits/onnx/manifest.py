@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
@@ -21,6 +21,7 @@ from circuits.onnx.compiler import CompiledModel, IOSpec, NodeCost
 from circuits.onnx.quant import QuantConfig
 from circuits.onnx.schema import ErrorReport, ManifestJson
 from circuits.onnx.statement import PublicLayout
+from circuits.onnx.visibility import Visibility
 
 FORMAT = "zkoracle-model/1"
 MANIFEST_FILE = "manifest.json"
@@ -42,13 +43,25 @@ class Manifest:
     n_wires: int
     nodes: tuple[NodeCost, ...]
     error: ErrorReport
+    visibility: Visibility = field(default_factory=Visibility)
+    #: How each commitment of the statement is computed, by name (JSON-ready, see
+    #: `commitments_json`); manifest.json lists them as ``[{"name": ..., ...}]``.
+    commitments: dict[str, Any] = field(default_factory=dict)
+    #: The registered commitment to the private weights, None when weights are public.
+    weights_commitment: int | None = None
 
     @property
     def n_public(self) -> int:
         return self.layout.n_public
 
     @staticmethod
-    def of(compiled: CompiledModel, source: str, r1cs_sha256: str, error: ErrorReport) -> Manifest:
+    def of(
+        compiled: CompiledModel,
+        source: str,
+        r1cs_sha256: str,
+        error: ErrorReport,
+        weights_commitment: int | None = None,
+    ) -> Manifest:
         cs = compiled.circuit.cs
         return Manifest(
             source=source,
@@ -62,6 +75,9 @@ class Manifest:
             n_wires=cs.n_wires,
             nodes=compiled.nodes,
             error=error,
+            visibility=compiled.visibility,
+            commitments=commitments_json(compiled),
+            weights_commitment=weights_commitment,
         )
 
     def to_json(self) -> ManifestJson:
@@ -86,6 +102,17 @@ class Manifest:
                 for n in self.nodes
             ],
             "error_report": self.error,
+            **self._privacy_json(),  # type: ignore[typeddict-item]
+        }
+
+    def _privacy_json(self) -> dict[str, Any]:
+        if self.visibility.is_public:
+            return {}  # the manifests of public models stay as they were
+        wc = self.weights_commitment
+        return {
+            "visibility": self.visibility.to_json(),
+            "commitments": [{"name": k, **v} for k, v in self.commitments.items()],
+            "weights_commitment": None if wc is None else str(wc),
         }
 
     @staticmethod
@@ -117,6 +144,14 @@ class Manifest:
                 ),
                 # informational only: kept as written, nothing is computed from it
                 error=cast(ErrorReport, dict(d["error_report"])),
+                visibility=Visibility.from_json(d.get("visibility")),
+                commitments={
+                    str(c["name"]): {k: v for k, v in c.items() if k != "name"}
+                    for c in d.get("commitments", [])
+                },
+                weights_commitment=(
+                    int(d["weights_commitment"]) if d.get("weights_commitment") else None
+                ),
             )
         except (KeyError, TypeError, ValueError) as e:
             raise FormatError(where, f"not a model manifest: {e!r}") from e
@@ -147,6 +182,42 @@ class Manifest:
 def manifest_sha256(model_dir: str | Path) -> str:
     """sha256 of manifest.json as written (the registration's manifestHash)."""
     return hashlib.sha256((Path(model_dir) / MANIFEST_FILE).read_bytes()).hexdigest()
+
+
+def commitments_json(compiled: CompiledModel) -> dict[str, Any]:
+    """Per commitment of the statement: the values it covers, in order, their widths and
+    the scheme (`circuits.commitment`), so outside tools can recompute it."""
+    cfg = compiled.config
+    out: dict[str, Any] = {}
+    vis = compiled.visibility
+    scheme = (
+        "values packed 253 // bits per field element (v + 2^(bits-1) at bit bits*j); "
+        "h = salt; h = circomlib Poseidon([h, next 15 words]) per chunk; commitment = h"
+    )
+    if vis.inputs == "private":
+        out["inputs"] = {
+            "scheme": scheme,
+            "values": [f"{s.name} (C order, scale {s.scale})" for s in compiled.inputs],
+            "bits": cfg.input_bits,
+            "salt": "chosen by the requester, 248 random bits",
+        }
+    if vis.outputs == "private" and vis.claim is None:
+        out["outputs"] = {
+            "scheme": scheme,
+            "values": [f"{s.name} (C order, scale {s.scale})" for s in compiled.outputs],
+            "bits": cfg.output_bits,
+            "salt": "chosen by the requester, 248 random bits",
+        }
+    if vis.weights == "private":
+        out["weights"] = {
+            "scheme": scheme + "; each tensor packed separately, tensors in this order",
+            "tensors": [t.to_json() for t in compiled.private_weights],
+            "count": sum(len(t.values) for t in compiled.private_weights),
+            "salt": "chosen at compile time, kept in weights-opening.json by the model owner",
+        }
+    if vis.claim is not None:
+        out["claim"] = {"claim": str(vis.claim), "public": ["threshold (quantized)", "result"]}
+    return out
 
 
 def _io(s: dict[str, Any]) -> IOSpec:

@@ -101,6 +101,22 @@ contract RiskGatedLendingPool is IZkOracleConsumer {
         emit ScoreRequested(msg.sender, requestId);
     }
 
+    /// @notice As `requestScore` for a model with private inputs: the borrower's features
+    /// stay off-chain, sealed to the operator in `ciphertext`; `inputCommitment` is their
+    /// salted Poseidon commitment, which the proof's statement carries. The pool learns the
+    /// proven score only.
+    function requestScorePrivate(uint256 inputCommitment, bytes calldata ciphertext)
+        external
+        payable
+        returns (uint256 requestId)
+    {
+        requestId = hub.requestPrivate{value: msg.value}(
+            modelId, inputCommitment, ciphertext, address(this), callbackGasLimit, 0
+        );
+        pendingBorrower[requestId] = msg.sender;
+        emit ScoreRequested(msg.sender, requestId);
+    }
+
     /// @notice Give up an expired score request; the refunded fee goes to the borrower.
     function cancelScoreRequest(uint256 requestId) external {
         if (pendingBorrower[requestId] != msg.sender) revert NotYourRequest(requestId, msg.sender);

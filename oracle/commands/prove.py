@@ -1,6 +1,10 @@
-"""`zkoracle prove DIR --input INPUT.json [--binding N]`: prove one inference.
+"""`zkoracle prove DIR --input INPUT.json [--binding N] [--salts SALTS.json]`: prove one
+inference.
 
-Writes proof.json and public.json (snarkjs layout) and output.json (dequantized outputs)."""
+Writes proof.json and public.json (snarkjs layout) and output.json (dequantized outputs).
+A model with private inputs or outputs needs a salt per commitment: given with --salts
+(e.g. the salt of an input commitment already posted), or created and written to
+salts.json next to the proof, for the party who must open the commitments."""
 
 from __future__ import annotations
 
@@ -35,6 +39,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="the statement's binding field element",
     )
     p.add_argument(
+        "--salts",
+        metavar="SALTS.json",
+        help="salts of the input/output commitments (default: fresh ones, saved to salts.json)",
+    )
+    p.add_argument(
         "-o", "--out", metavar="OUTDIR", help="where to write the JSON files (default: DIR)"
     )
     p.set_defaults(func=run)
@@ -48,7 +57,9 @@ def run(args: argparse.Namespace) -> int:
         model = circuits.load_model_dir(args.dir)
         bar.step("proving")
         sample = circuits.read_inputs(args.dir, args.input)
-        result = circuits.prove(args.dir, sample, binding=args.binding)
+        needed = [k for k in model.compiled.salt_names if k != "weights"]
+        salts = circuits.load_salts(args.salts, needed) if args.salts else None
+        result = circuits.prove(args.dir, sample, binding=args.binding, salts=salts)
         bar.step("writing the proof files")
         paths = circuits.write_proof_files(args.out or args.dir, result, model.manifest)
         bar.step()
@@ -56,5 +67,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"{name} = {value.tolist()}")
     print(f"witness {result.witness_s:.3f} s, proof {result.prove_s:.3f} s")
     print(f"wrote {paths['proof']}, {paths['public']}, {paths['output']}")
+    if "salts" in paths:
+        print(f"wrote {paths['salts']}: keep it, it opens the statement's commitments")
     print(f"next: zkoracle verify {args.dir} --proof {paths['proof']} --public {paths['public']}")
     return 0

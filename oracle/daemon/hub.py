@@ -65,10 +65,18 @@ class RequestEvent:
     block_hash: str
     tx_hash: str
     log_index: int
+    #: A ``PrivateInferenceRequested``: the posted input commitment and the sealed inputs.
+    input_commitment: int | None = None
+    ciphertext: bytes | None = None
 
     def payload(self) -> dict[str, Any]:
         """The request itself, without its position in the chain (a reorg may move it)."""
+        sealed = {}
+        if self.ciphertext is not None:
+            sealed = {"input_commitment": str(self.input_commitment),
+                      "ciphertext": self.ciphertext.hex()}  # fmt: skip
         return {
+            **sealed,
             "request_id": self.request_id,
             "model_id": "0x" + self.model_id.hex(),
             "requester": self.requester,
@@ -147,6 +155,17 @@ class Hub:
         self.retry = retry
         self._requested = self._abi_entry("event", "InferenceRequested")
         self._requested_topic = HexBytes(event_abi_to_log_topic(self._requested))
+        self._events = {self._requested_topic: self._requested}
+        # A hub ABI without private-input requests (an older hub) is watched for the
+        # public ones only.
+        private = [
+            e
+            for e in self.abi
+            if e.get("type") == "event" and e.get("name") == "PrivateInferenceRequested"
+        ]
+        for entry in private:
+            topic = event_abi_to_log_topic(entry)  # type: ignore[arg-type]
+            self._events[HexBytes(topic)] = entry
         self._calls: dict[str, tuple[bytes, list[str]]] = {}  # selector and input types
 
     def _abi_entry(self, kind: str, name: str) -> Any:
@@ -172,10 +191,10 @@ class Hub:
     def request_logs(
         self, from_block: int, to_block: int, model_ids: Sequence[bytes] = ()
     ) -> list[RequestEvent | UndecodableLog]:
-        """``InferenceRequested`` logs in [from_block, to_block], for `model_ids` only
-        (every model if empty), in chain order; a log that does not decode is returned as
-        an `UndecodableLog` instead of stopping the others."""
-        topics: list[Any] = [self._requested_topic.to_0x_hex(), None]
+        """``InferenceRequested`` and ``PrivateInferenceRequested`` logs in [from_block,
+        to_block], for `model_ids` only (every model if empty), in chain order; a log that
+        does not decode is returned as an `UndecodableLog` instead of stopping the others."""
+        topics: list[Any] = [[t.to_0x_hex() for t in self._events], None]
         if model_ids:
             topics.append([_hex(m) for m in model_ids])
         params: FilterParams = {
@@ -194,13 +213,16 @@ class Hub:
         return [self._decode(entry) for entry in only_from(self.address, logs)]
 
     def _event_args(self, entry: LogReceipt) -> dict[str, Any]:
-        """The arguments of an ``InferenceRequested`` log by name (addresses checksummed,
-        as web3 gives them: they enter the request's key)."""
-        inputs = self._requested["inputs"]
+        """The arguments of a request log by name (addresses checksummed, as web3 gives
+        them: they enter the request's key)."""
+        topics = entry["topics"]
+        event = self._events.get(HexBytes(topics[0])) if topics else None
+        if event is None:
+            raise ValueError(f"not a request event: topic {topics[0] if topics else None!r}")
+        inputs = event["inputs"]
         indexed = [i for i in inputs if i["indexed"]]
         plain = [i for i in inputs if not i["indexed"]]
-        topics = entry["topics"]
-        if len(topics) != 1 + len(indexed) or HexBytes(topics[0]) != self._requested_topic:
+        if len(topics) != 1 + len(indexed):
             raise ValueError(f"{len(topics)} topics, {topics[0]!r} first")
         args = {
             i["name"]: abi_decode([i["type"]], bytes(t))[0]
@@ -232,7 +254,7 @@ class Hub:
             request_id=int(args["requestId"]),
             model_id=bytes(args["modelId"]),
             requester=str(args["requester"]),
-            inputs=tuple(int(v) for v in args["inputs"]),
+            inputs=tuple(int(v) for v in args.get("inputs", ())),
             callback=str(args["callback"]),
             callback_gas_limit=int(args["callbackGasLimit"]),
             fee=int(args["fee"]),
@@ -241,6 +263,8 @@ class Hub:
             block_hash=_hex(entry["blockHash"]),
             tx_hash=_hex(entry["transactionHash"]),
             log_index=int(entry["logIndex"]),
+            input_commitment=int(args["inputCommitment"]) if "ciphertext" in args else None,
+            ciphertext=bytes(args["ciphertext"]) if "ciphertext" in args else None,
         )
 
     def request_status(self, request_id: int) -> Status:

@@ -45,6 +45,10 @@ class ProofTask:
     model_dir: str
     inputs: tuple[int, ...]  # quantized, flat, in the model's input order
     binding: int
+    #: Salts of the statement's commitments (a private-input request's "inputs" salt).
+    salts: tuple[tuple[str, int], ...] = ()
+    #: The commitment the request posted, which the proof's statement must carry.
+    input_commitment: int | None = None
 
 
 @dataclass(frozen=True)
@@ -74,9 +78,13 @@ def prove_task(task: ProofTask) -> ProofResult:
         values = task.inputs[offset : offset + spec.size]
         offset += spec.size
         feed[spec.name] = np.asarray(values, dtype=np.float64).reshape(spec.shape) / 2.0**spec.scale
-    result = model.prove(feed, task.binding)
-    binding, inputs, outputs = manifest.layout.split(result.public)
-    if binding != task.binding or list(inputs) != list(task.inputs):
+    result = model.prove(feed, task.binding, dict(task.salts))
+    parts = manifest.layout.parts(result.public)
+    if task.input_commitment is not None:
+        same_inputs = parts.input_commitment == task.input_commitment
+    else:
+        same_inputs = parts.inputs == list(task.inputs)
+    if parts.binding != task.binding or not same_inputs:
         raise ProverError(
             f"job {task.job_id}: the proof's statement does not carry the request's inputs "
             "(quantization round trip changed them)"
@@ -86,7 +94,7 @@ def prove_task(task: ProofTask) -> ProofResult:
         raise ProverError(f"job {task.job_id}: the proof does not verify under the model's key")
     return ProofResult(
         job_id=task.job_id,
-        outputs=tuple(int(v) for v in outputs),
+        outputs=tuple(manifest.layout.chain_outputs(result.public)),
         proof_words=tuple(result.proof.words()),
         proof_bytes=result.proof.to_bytes(),
         seconds=time.perf_counter() - started,

@@ -35,7 +35,7 @@ from typing import Any
 
 from web3 import Web3
 
-from circuits import Manifest
+from circuits import Manifest, PublicLayout
 from oracle.accounts import Signer
 from oracle.chain import Chain
 from oracle.daemon import endpoint
@@ -55,6 +55,7 @@ from oracle.daemon.store import Store
 from oracle.daemon.submitter import StepReport, Submitter
 from oracle.daemon.watcher import PollReport, Watcher, WatcherSettings
 from oracle.errors import ChainConnectionError
+from oracle.private_inputs import PrivateInputError, open_request
 from oracle.statement import feed_binding, request_binding
 
 log = logging.getLogger(__name__)
@@ -332,14 +333,33 @@ class Service:
             why = f"model 0x{job.model_id.hex()} is not configured"
             self._fail(job.id, "unknown_model", why)
             return None
-        inputs = tuple(int(v) for v in job.payload["inputs"])
-        problem = input_problem(model, self.layouts[model.model_id], inputs)
-        if problem is not None:
-            self._fail(job.id, *problem)
-            return None
+        layout = self.layouts[model.model_id]
         if job.kind is Kind.REQUEST and (skip := self._refusal(model, job)) is not None:
             self._skip(job.id, *skip)
             return None
+        if "ciphertext" in job.payload or layout.inputs_committed:
+            return self._sealed_task(job, model, layout)
+        inputs = tuple(int(v) for v in job.payload["inputs"])
+        problem = input_problem(model, layout, inputs)
+        if problem is not None:
+            self._fail(job.id, *problem)
+            return None
+        return ProofTask(job.id, str(model.artifacts), inputs, self._binding(job))
+
+    def _sealed_task(self, job: Job, model: ModelConfig, layout: PublicLayout) -> ProofTask | None:
+        """The task of a private-input request: open its ciphertext with the operator's
+        key and check it against the posted commitment; fail this job alone if not."""
+        try:
+            opened = open_request(self.signer.decrypt, job.payload, model.model_id, layout)
+        except PrivateInputError as e:
+            self._fail(job.id, e.code, f"model {model.name}: {e}")
+            return None
+        return ProofTask(
+            job.id, str(model.artifacts), opened.inputs, self._binding(job),
+            salts=(("inputs", opened.salt),), input_commitment=opened.commitment,
+        )  # fmt: skip
+
+    def _binding(self, job: Job) -> int:
         # An onchain feed's rounds are posted by its OnchainInputFeeds contract ("to").
         submitter = str(job.payload.get("to", self.signer.address))
         if job.kind is Kind.REQUEST:
@@ -347,7 +367,7 @@ class Service:
         else:
             feed_id, round_ = _feed_of(job)
             binding = feed_binding(self.chain_id, self.hub.address, feed_id, round_, submitter)
-        return ProofTask(job.id, str(model.artifacts), inputs, binding)
+        return binding
 
     def _refusal(self, model: ModelConfig, job: Job) -> tuple[str, str] | None:
         """Why the model's policy refuses this request (before any proving), or None."""

@@ -33,6 +33,7 @@ from oracle.chain import Chain
 from oracle.contracts import Hub, deploy_contract, hub_contracts
 from oracle.daemon.config import load_config
 from oracle.daemon.service import Service
+from oracle.demo import private
 from oracle.demo.onchain_feed import (
     ONCHAIN_FEED_ID,
     OnchainDemo,
@@ -52,8 +53,9 @@ CALLBACK_GAS = 120_000
 OPERATOR_KEY_ENV = "ZKORACLE_DEMO_OPERATOR_KEY"
 WAIT_S = 300.0
 #: Steps `run_demo` reports to its `step` callback: models ready, contracts deployed, daemon
-#: started, then each of the six waits (three borrowers, the vault, two feed rounds).
-DEMO_STEPS = 9
+#: started, then each of the eight waits (three borrowers, the vault, two feed rounds, the
+#: feed with on-chain inputs, the private borrower).
+DEMO_STEPS = 11
 
 
 @dataclass
@@ -101,6 +103,8 @@ def prepare_models(work: Path, say: Say) -> dict[str, tuple[Fitted, Path]]:
             f"setup in {time.perf_counter() - t1:.2f} s ({info.kind})"
         )
         out[fitted.name] = (fitted, model_dir)
+    risk = out["risk-score"][0]
+    out[private.NAME] = (risk, private.prepare(work, work / "risk-score.onnx", say))
     return out
 
 
@@ -272,6 +276,9 @@ def run_demo(target: str, work: Path, say: Say, step: Say | None = None) -> Demo
                             "SignalVault (on-chain inputs)": onchain.vault}  # fmt: skip
         for k, v in report.consumers.items():
             say(f"  {k}: {v}")
+        secret, secret_pool = private.deploy(chain, hub, prepared[private.NAME][1], CALLBACK_GAS)
+        report.consumers["RiskGatedLendingPool (private)"] = secret_pool
+        deps[private.NAME] = secret
         advance("contracts deployed")
         fitted_sig = prepared["trading-signal"][0]
         _write_returns(work / "returns.csv", fitted_sig.samples[0])
@@ -288,6 +295,7 @@ def run_demo(target: str, work: Path, say: Say, step: Say | None = None) -> Demo
         try:
             _scenario(ctx, pool, vault, work, report, say)
             report.outcomes.append(_onchain_round(ctx, onchain, say))
+            _private_scenario(ctx, secret_pool, operator.encryption_public_key, report, say)
         finally:
             service.close()
         report.proofs = service.metrics.proving_seconds.count
@@ -329,6 +337,28 @@ def _scenario(
     say(f"  trading signal: {out.onchain:+.5f} -> vault position {position}")
     report.outcomes.append(out)
     report.outcomes.append(_feed_round(ctx, work, sig_samples[2], say))
+
+
+def _private_scenario(
+    ctx: _DemoContext, pool: str, operator_key: bytes, report: DemoReport, say: Say
+) -> None:
+    """A borrower whose features never reach the chain (see `oracle.demo.private`)."""
+    fitted, _, dep = ctx.models[private.NAME]
+    x = fitted.samples[0]
+    borrower = ctx.chain.accounts[4]
+
+    def send(values: list[int]) -> int:
+        del values  # sealed below, never posted in the clear
+        return private.request(ctx.chain, ctx.hub, dep, pool, x, operator_key, borrower)
+
+    out = _request_and_wait(ctx, f"private {borrower[:10]}", private.NAME, x, send)
+    pool_c = ctx.chain.contract(pool, hub_contracts()["RiskGatedLendingPool"])
+    limit = pool_c.functions.profiles(borrower).call()[0] / 10**18
+    say(
+        f"  private risk score for {borrower[:10]}: {out.onchain:.5f} -> credit limit "
+        f"{limit:.2f} ETH (features sealed to the operator, weights committed)"
+    )
+    report.outcomes.append(out)
 
 
 def _feed_round(ctx: _DemoContext, work: Path, x: np.ndarray, say: Say) -> Outcome:

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.slow
 ERROR_BOUND = 1e-4
 
 
-def _check(report_outcomes: list[Outcome], n: int = 6) -> None:
+def _check(report_outcomes: list[Outcome], n: int = 7) -> None:
     assert len(report_outcomes) == n
     for o in report_outcomes:
         assert abs(o.onchain - o.float_model) < ERROR_BOUND, o
@@ -29,12 +29,13 @@ def test_demo_on_anvil(tmp_path: Path) -> None:
     report = run_demo("anvil", tmp_path, lines.append, steps.append)
     assert len(steps) == DEMO_STEPS, steps  # what the demo's progress bar counts
     _check(report.outcomes)
-    assert report.proofs >= 5
+    assert report.proofs >= 6
     assert set(report.consumers) == {
         "hub", "RiskGatedLendingPool", "SignalVault", "PriceAggregator (ETH/USD)",
-        "OnchainInputFeeds", "SignalVault (on-chain inputs)",
+        "OnchainInputFeeds", "SignalVault (on-chain inputs)", "RiskGatedLendingPool (private)",
     }  # fmt: skip
     assert any("from the last 8 aggregator rounds -> vault position" in line for line in lines)
+    assert any("private risk score" in line for line in lines)
     risk = [o.onchain for o in report.outcomes if o.model == "risk-score"]
     assert min(risk) < 0.5 < max(risk)  # one borrower gets credit, one is refused
     assert any("credit limit 0.00 ETH" in line for line in lines)

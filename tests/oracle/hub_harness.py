@@ -74,6 +74,8 @@ class ModelCase:
             lay.outputs.per_word,
             self.input_scale,
             self.output_scale,
+            0,  # privacy: everything public
+            0,  # weightsCommitment: public weights
         )
 
     def forge(self, public_inputs: Sequence[int], seed: int = 1) -> list[int]:
@@ -227,7 +229,7 @@ class HubEnv:
     def pinned(self, model: ModelCase) -> tuple[str, bytes, bytes]:
         """(owner, id, verifier code hash) of a test model: what a consumer pins."""
         record = self.hub.functions.getModel(self.id(model)).call()
-        return self.owner, self.id(model), bytes(record[16])
+        return self.owner, self.id(model), bytes(record[17])
 
     @property
     def requester(self) -> str:

@@ -14,6 +14,7 @@ import pytest
 from eth_utils.crypto import keccak
 
 from circuits.solidity import MAX_CODE_SIZE
+from oracle.artifacts import model_id_of
 from oracle.statement import feed_binding
 from tests.oracle.hub_harness import (
     CHAIN_PARAMS,
@@ -151,9 +152,10 @@ def test_shape_errors_and_a_single_survivor(env: HubEnv) -> None:
 
 @anvil_only
 def test_a_retired_model_skips_every_request(env: HubEnv) -> None:
-    model_id = keccak(text=f"batch-retire:{env.hub.address}")
+    salt = keccak(text=f"batch-retire:{env.hub.address}")
     verifier = env.verifiers[RISK_PACKED.layout.n_public].address
-    env.chain.send(env.hub.functions.registerModel(model_id, RISK_PACKED.spec(verifier)), env.owner)
+    env.chain.send(env.hub.functions.registerModel(salt, RISK_PACKED.spec(verifier)), env.owner)
+    model_id = model_id_of(env.owner, salt)
     fn = env.hub.functions.request(model_id, INPUTS, "0x" + "00" * 20, 0, 0)
     receipt = env.chain.send(fn, env.requester, value=FEE)
     rid = env.chain.events(env.hub, receipt, "InferenceRequested")[0]["args"]["requestId"]
@@ -218,9 +220,10 @@ def test_a_feed_batch_publishes_rounds_in_order_and_skips_refused_ones(env: HubE
     owned, other = _feed(env, "owned"), _feed(env, "risk", model=RISK, anyone=True)
     items = [
         _round(env, a, 1, 11, sender),
-        _round(env, b, 5, 55, sender),
+        _round(env, b, 1, 55, sender),
         _round(env, a, 1, 12, sender),  # round 1 was just posted: refused
         _round(env, a, 2, 22, sender),
+        _round(env, b, 5, 56, sender),  # not the next round: refused (no jump ahead)
         _round(env, owned, 1, 1, sender),  # only the owner may post
         _round(env, keccak(text="nope"), 1, 1, sender),
         _round(env, other, 1, 1, sender),
@@ -233,17 +236,18 @@ def test_a_feed_batch_publishes_rounds_in_order_and_skips_refused_ones(env: HubE
     skipped = env.chain.events(env.hub, receipt, "FeedRoundSkipped")
     assert [(e["args"]["round"], e["args"]["reason"]) for e in skipped] == [
         (1, ROUND_NOT_ACCEPTED),
+        (5, ROUND_NOT_ACCEPTED),
         (1, NOT_UPDATER),
         (1, UNKNOWN_FEED),
         (1, FEED_OTHER_MODEL),
     ]
     updated = env.chain.events(env.hub, receipt, "FeedUpdated")
-    assert [(e["args"]["feedId"], e["args"]["round"]) for e in updated] == [(a, 1), (b, 5), (a, 2)]
+    assert [(e["args"]["feedId"], e["args"]["round"]) for e in updated] == [(a, 1), (b, 1), (a, 2)]
     assert env.hub.functions.latest(a).call()[:2] == [[22], 2]
-    assert env.hub.functions.latest(b).call()[:2] == [[55], 5]
+    assert env.hub.functions.latest(b).call()[:2] == [[55], 1]
     # A bad proof reverts every round of the batch.
-    good, bad = _round(env, a, 3, 33, sender), _round(env, b, 6, 66, sender)
-    rounds = [good[0], (b, 6, FEED_INPUTS, [67])]
+    good, bad = _round(env, a, 3, 33, sender), _round(env, b, 2, 66, sender)
+    rounds = [good[0], (b, 2, FEED_INPUTS, [67])]
     fn = env.hub.functions.updateFeedBatch(env.id(SIGNAL), rounds, [good[1], bad[1]])
     env.chain.reverts(fn, sender, "InvalidProof", gas=GAS)
     assert env.hub.functions.latest(a).call()[1] == 2

@@ -65,7 +65,7 @@ def test_a_verifier_whose_code_changed_is_refused(env: HubEnv) -> None:
     assert model_id == model_id_of(factory.address, salt)
     record = env.hub.functions.getModel(model_id).call()
     verifier = record[0]
-    assert bytes(record[16]) == keccak(honest)
+    assert bytes(record[17]) == keccak(honest)
     env.chain.send(factory.functions.create(accept_all), env.other)
     assert bytes(env.chain.w3.eth.get_code(verifier)) == accept_all
     fn = env.hub.functions.request(model_id, RISK_INPUTS, ZERO, 0, 0)
@@ -84,7 +84,7 @@ def test_only_the_owner_sets_terms_and_requests_must_meet_them(env: HubEnv) -> N
     (event,) = env.chain.events(env.hub, receipt, "ModelTermsSet")
     assert (event["args"]["minFee"], event["args"]["maxCallbackGas"]) == (FEE, 200_000)
     record = hub.getModel(model_id).call()
-    assert (record[17], record[18]) == (FEE, 200_000)
+    assert (record[18], record[19]) == (FEE, 200_000)
     consumer = env.chain.deploy("TestConsumer", env.hub.address)
     cheap = hub.request(model_id, INPUTS, ZERO, 0, 0)
     assert env.chain.reverts(cheap, env.requester, "FeeBelowModelMinimum", value=FEE - 1) == (

@@ -69,11 +69,17 @@ def _add(ctx: LoweringContext, A: Operand, B: Operand, sign: int) -> QTensor:
     if isinstance(A, QTensor) and isinstance(B, QTensor):
         return add_tensors(ctx, A, B, sign)
     if isinstance(A, QTensor):
-        return add_const(ctx, A, ctx.const_input(B, "B"), sign)
+        return _add_bias(ctx, A, ctx.const_input(B, "B"), sign, "B")
     b = computed(ctx, B, "B")
     neg = b if sign > 0 else Neg(ctx, b)
     assert isinstance(neg, QTensor)
-    return add_const(ctx, neg, ctx.const_input(A, "A"))
+    return _add_bias(ctx, neg, ctx.const_input(A, "A"), 1, "A")
+
+
+def _add_bias(ctx: LoweringContext, t: QTensor, c: Const, sign: int, slot: str) -> QTensor:
+    """t + sign * c; in private-weights mode c (a bias) is a witness tensor (still free)."""
+    private = ctx.weight(c, t.scale, slot)
+    return add_const(ctx, t, c, sign) if private is None else add_tensors(ctx, t, private, sign)
 
 
 @onnx_op("Add")

@@ -59,14 +59,20 @@ def _matmul_values(
     return object_array(out, (n, m)), k * x.bound * w.bound
 
 
+def _weight(ctx: LoweringContext, c: Const, scale: int, slot: str) -> QTensor:
+    """A constant operand: witness wires in private-weights mode, else plain ints."""
+    private = ctx.weight(c, scale, slot)
+    return private if private is not None else ctx.as_qtensor(c, scale)
+
+
 def matmul(ctx: LoweringContext, a: QTensor | Const, b: QTensor | Const) -> QTensor:
     """numpy-style matmul (1-D operands, broadcast batch dimensions) of a and b, one of
     which at least is computed. A constant operand is quantized at ``weight_scale``; a
     computed one is brought to activation scale first (a rescale only if it is finer, e.g.
     the output of a previous linear layer), so the product is at most act + weight scale."""
     ws = ctx.config.weight_scale
-    qa = ctx.activation(a) if isinstance(a, QTensor) else ctx.as_qtensor(a, ws)
-    qb = ctx.activation(b) if isinstance(b, QTensor) else ctx.as_qtensor(b, ws)
+    qa = ctx.activation(a) if isinstance(a, QTensor) else _weight(ctx, a, ws, "A")
+    qb = ctx.activation(b) if isinstance(b, QTensor) else _weight(ctx, b, ws, "B")
     av, bv = qa.values, qb.values
     squeeze_a, squeeze_b = av.ndim == 1, bv.ndim == 1
     av = av.reshape(1, -1) if squeeze_a else av
@@ -131,7 +137,9 @@ def Gemm(
     if isinstance(C, QTensor):
         c = C if beta == 1.0 else mul_const(ctx, C, np.asarray(beta))
         return add_tensors(ctx, y, c)
-    return add_const(ctx, y, np.asarray(C, dtype=np.float64) * beta)
+    c_arr = np.asarray(C, dtype=np.float64) * beta
+    private = ctx.weight(c_arr, y.scale, "C")
+    return add_const(ctx, y, c_arr) if private is None else add_tensors(ctx, y, private)
 
 
 @onnx_op("Conv")
@@ -161,16 +169,35 @@ def Conv(
     geo = window(
         ctx, x.shape[2:], kernel, auto_pad=auto_pad, strides=strides, dilations=dilations, pads=pads
     )
-    scale = x.scale + ctx.config.weight_scale
-    bias = quantize(ctx.const_input(B, "B"), scale) if B is not None else None
-    out, bound = _convolve(x, quantize(w, ctx.config.weight_scale), bias, geo, group)
+    ws = ctx.config.weight_scale
+    scale = x.scale + ws
+    b_arr = ctx.const_input(B, "B") if B is not None else None
+    pw, pb = ctx.weight(w, ws, "W"), None if b_arr is None else ctx.weight(b_arr, scale, "B")
+    if pw is not None:  # private weights: every tap is a product of two wires
+        bias = pb.values if pb is not None else None
+        out, bound = _convolve(
+            ctx, x, pw.values, bias, geo, group, (pw.bound, pb.bound if pb else 0)
+        )
+    else:
+        bias = quantize(b_arr, scale) if b_arr is not None else None
+        out, bound = _convolve(ctx, x, quantize(w, ws), bias, geo, group)
     return QTensor(out, scale, ctx.check_bound(bound))
 
 
 def _convolve(
-    x: QTensor, wq: ValueArray, bias: ValueArray | None, geo: Window, group: int
+    ctx: LoweringContext,
+    x: QTensor,
+    wq: ValueArray,
+    bias: ValueArray | None,
+    geo: Window,
+    group: int,
+    private_bounds: tuple[int, int] | None = None,
 ) -> tuple[ValueArray, int]:
-    """The convolution's outputs as linear combinations, and their static bound."""
+    """The convolution's outputs as linear combinations, and their static bound. With
+    `private_bounds` (weight bound, bias bound) the weights and bias are wires: each tap
+    costs one multiplication and the bound uses the wires' range, not their values."""
+    if private_bounds is not None:
+        return _convolve_private(ctx, x, wq, bias, geo, group, private_bounds)
     padded = pad_spatial(x.values, geo)
     n_b = x.shape[0]
     m_out, c_g = wq.shape[:2]
@@ -224,3 +251,39 @@ def BatchNormalization(
     b = np.asarray(beta, np.float64) - np.asarray(mean, np.float64) * a
     shape = (1, -1) + (1,) * (x.ndim - 2) if x.ndim >= 2 else (-1,)
     return add_const(ctx, mul_const(ctx, x, a.reshape(shape)), b.reshape(shape))
+
+
+def _convolve_private(
+    ctx: LoweringContext,
+    x: QTensor,
+    wv: ValueArray,
+    bias: ValueArray | None,
+    geo: Window,
+    group: int,
+    bounds: tuple[int, int],
+) -> tuple[ValueArray, int]:
+    """`_convolve` with weight and bias wires: one constraint per tap and output."""
+    padded = pad_spatial(x.values, geo)
+    b = ctx.builder
+    m_out, c_g = wv.shape[:2]
+    m_g = m_out // group
+    out = np.empty((x.shape[0], m_out, *geo.out_shape), dtype=object)
+    n_taps = c_g * int(np.prod(geo.kernel, dtype=np.int64))
+    for m in range(m_out):
+        c0 = (m // m_g) * c_g
+        taps = [
+            (wv[(m, c, *ki)], c0 + c, off)
+            for c in range(c_g)
+            for ki, off in zip(np.ndindex(*geo.kernel), geo.offsets(), strict=True)
+        ]
+        b_m: Value = bias[m] if bias is not None else 0
+        for pos in geo.positions():
+            org = geo.origin(pos)
+            for nb in range(x.shape[0]):
+                plane = padded[nb]
+                prods = []
+                for k, c, off in taps:
+                    v = plane[(c, *(o + d for o, d in zip(org, off, strict=True)))]
+                    prods.append(k * v if isinstance(v, int) else b.mul(k, v))
+                out[(nb, m, *pos)] = linear([(1, p) for p in prods] + [(1, b_m)])
+    return out, n_taps * bounds[0] * x.bound + bounds[1]

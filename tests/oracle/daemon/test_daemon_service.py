@@ -74,6 +74,8 @@ def _spec(model_dir: Path, verifier: str) -> tuple[object, ...]:
         lay.outputs.per_word,
         m.inputs[0].scale,
         m.outputs[0].scale,
+        0,
+        0,
     )
 
 

@@ -22,7 +22,7 @@ from web3 import Web3
 from web3.contract import Contract
 
 from oracle import chain as chains
-from oracle.artifacts import ModelArtifacts
+from oracle.artifacts import ModelArtifacts, model_id_of
 from oracle.chain import Chain
 from oracle.contracts import Hub, compile_model_verifier, deploy_contract, hub_contracts
 from oracle.daemon.config import load_config
@@ -97,9 +97,9 @@ def _register_wide(chain: Chain, hub: Contract, model_dir: Path) -> bytes:
     _, code = compile_model_verifier(art)
     verifier, _ = deploy_contract(chain, code)
     spec = replace(art.spec(verifier), input_bits=32, inputs_per_word=7)
-    model_id = Web3.keccak(text="pages-mlp-wide")
-    chain.transact(hub.functions.registerModel(model_id, spec.as_abi()), gas=1_000_000)
-    return bytes(model_id)
+    salt = bytes(Web3.keccak(text="pages-mlp-wide"))
+    chain.transact(hub.functions.registerModel(salt, spec.as_abi()), gas=1_000_000)
+    return model_id_of(chain.sender, salt)
 
 
 def _config(folder: Path, chain: Chain, hub: str, models: list[ModelEntry]) -> Path:

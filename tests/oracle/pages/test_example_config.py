@@ -11,7 +11,7 @@ import pytest
 
 from oracle.cli import main
 from oracle.daemon import config as config_module
-from oracle.daemon import feeds_config
+from oracle.daemon import feeds_config, models_config
 from oracle.daemon.config import load_config, parse_config
 from oracle.daemon.example import example_text
 
@@ -23,7 +23,8 @@ _KEY_READ = re.compile(
 
 
 def _keys_read() -> set[str]:
-    text = "".join(Path(m.__file__ or "").read_text() for m in (config_module, feeds_config))
+    modules = (config_module, feeds_config, models_config)
+    text = "".join(Path(m.__file__ or "").read_text() for m in modules)
     forbidden = {"key", "private_key", "password"}  # named only to be refused
     return set(_KEY_READ.findall(text)) - forbidden
 

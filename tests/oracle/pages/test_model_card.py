@@ -139,20 +139,16 @@ def test_measured_gas_is_just_above_the_estimated_floor(model_dir: Path) -> None
 def test_visibility_and_commitments_come_from_the_manifest_when_it_has_them(
     model_dir: Path, tmp_path: Path
 ) -> None:
-    import shutil
-
-    copy = tmp_path / "private"
-    shutil.copytree(model_dir, copy)
-    manifest = json.loads((copy / "manifest.json").read_text())
-    manifest["visibility"] = {"inputs": "hidden (salted Poseidon commitment)"}
-    manifest["commitments"] = [{"name": "inputs", "hash": "poseidon", "salt": "per request"}]
-    (copy / "manifest.json").write_text(json.dumps(manifest))
-    card = gather_card(copy, n_samples=2)
-    assert card.visibility == {"inputs": "hidden (salted Poseidon commitment)",
-                               "outputs": "public", "weights": "public"}  # fmt: skip
+    private = tmp_path / "private"
+    vis = pipeline.Visibility("private", "private", "public")
+    pipeline.compile_model(model_dir / "model.onnx", private, visibility=vis)
+    card = gather_card(private, n_samples=2)
+    assert card.visibility == {"inputs": "private", "outputs": "public", "weights": "private",
+                               "claim": None}  # fmt: skip
+    assert [c["name"] for c in card.commitments] == ["inputs", "weights"]
     html = render_card(card)
-    assert "hidden (salted Poseidon commitment)" in html and "per request" in html
-    assert manifest_sha256(copy) in html  # the card names the manifest it read
+    assert "chosen by the requester" in html and "weights-opening.json" in html
+    assert manifest_sha256(private) in html  # the card names the manifest it read
 
 
 def test_a_model_without_keys_gets_a_card_that_says_what_is_missing(tmp_path: Path) -> None:
