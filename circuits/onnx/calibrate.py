@@ -10,7 +10,10 @@ the samples do not show, and chooses:
 * ``tensor_bits``: per node, the width of its rescale: enough for the largest of its input
   and output tensors, never more than ``act_bits`` (fewer constraints for small tensors).
 
-A sample outside the margin later fails in the witness with an error naming the node.
+``act_bits`` is widened when the largest activation needs more bits than it has even at
+`MIN_SCALE`; a sample no circuit can carry raises `CalibrationError` naming the input or
+tensor, the magnitude and the limit. A sample outside the margin later fails in the
+witness with an error naming the node.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ import numpy as np
 import numpy.typing as npt
 import onnx
 
-from circuits.errors import ModelError
+from circuits.errors import CalibrationError, ModelError
 from circuits.onnx.inputs import Sample
 from circuits.onnx.loader import OnnxGraph
 from circuits.onnx.quant import QuantConfig, bits_for_bound
@@ -32,6 +35,8 @@ from circuits.onnx.quant import QuantConfig, bits_for_bound
 MARGIN = 2.0
 MIN_SCALE = 8
 MAX_SCALE = 24
+#: Widest signed value a calibrated config may ask for (`QuantConfig` allows 2..126).
+MAX_WIDTH = 126
 
 _NP_TYPES: dict[int, type[np.floating[Any]]] = {
     onnx.TensorProto.FLOAT: np.float32,
@@ -91,39 +96,100 @@ def _exposed(graph: OnnxGraph) -> bytes:
 def calibrate(
     graph: OnnxGraph, samples: Sequence[Sample], base: QuantConfig | None = None
 ) -> QuantConfig:
-    """A config fitted to the samples (see the module docstring)."""
+    """A config fitted to the samples (see the module docstring).
+
+    Samples that no fixed-point circuit can represent raise `CalibrationError` naming the
+    input or the tensor (and its node), the largest magnitude found and the limit: a NaN
+    or infinite value, or a magnitude beyond `max_magnitude`. When the activations are too
+    large for ``act_bits`` at the coarsest scale, ``act_bits`` is widened to fit them."""
     cfg = base or QuantConfig()
     if not samples:
         raise ModelError(f"{graph.path}: calibration needs at least one sample")
+    m_in = _input_peak(graph, samples)
     runs = run_reference(graph, samples, all_tensors=True)
-    peak: dict[str, float] = {}
-    for r in runs:
-        for name, v in r.items():
-            a = np.asarray(v, dtype=np.float64)
-            if a.size and np.issubdtype(a.dtype, np.floating):
-                peak[name] = max(peak.get(name, 0.0), float(np.max(np.abs(a))))
-    m_in = max(float(np.max(np.abs(s[i.name]))) for s in samples for i in graph.inputs)
+    peak = _tensor_peaks(graph, runs)
     m_act = max([m_in, *peak.values()])
     scale = cfg.act_bits - 1 - _log2_ceil(m_act * MARGIN)
     scale = max(MIN_SCALE, min(MAX_SCALE, scale))
+    act_bits = max(cfg.act_bits, bits_for_bound(math.ceil(m_act * MARGIN * 2**scale)))
+    if act_bits > MAX_WIDTH:  # only reached by a tensor: inputs were checked above
+        name = max(peak, key=lambda t: peak[t])
+        raise CalibrationError(
+            f"{graph.path}: tensor {name!r} ({_producer(graph, name)}) reaches "
+            f"{peak[name]:.4g} on the calibration samples, beyond the largest magnitude a "
+            f"circuit can carry ({max_magnitude():.4g}); rescale the model or its inputs"
+        )
+    inputs = {i.name for i in graph.inputs}
     tensor_bits = {}
     for node in graph.nodes:
-        mags = [
-            peak.get(t, m_in if t in {i.name for i in graph.inputs} else 0.0)
-            for t in (*node.input, *node.output)
-            if t
-        ]
+        mags = [peak.get(t, m_in if t in inputs else 0.0) for t in (*node.input, *node.output) if t]
         if node.output and node.output[0] and mags:
             need = bits_for_bound(math.ceil(max(mags) * MARGIN * 2**scale))
-            tensor_bits[node.output[0]] = min(cfg.act_bits, max(need, 2))
+            tensor_bits[node.output[0]] = min(act_bits, max(need, 2))
     m_out = max((peak.get(o.name, 0.0) for o in graph.outputs), default=0.0)
     return cfg.replace(
         input_scale=scale,
         act_scale=scale,
+        act_bits=act_bits,
         input_bits=max(2, bits_for_bound(math.ceil(m_in * MARGIN * 2**scale))),
         output_bits=max(2, bits_for_bound(math.ceil(m_out * MARGIN * 2**scale))),
         tensor_bits=tensor_bits,
     )
+
+
+def max_magnitude() -> float:
+    """The largest real magnitude a calibrated tensor may reach: MAX_WIDTH signed bits at
+    the coarsest scale, with the calibration margin."""
+    return math.ldexp(1.0, MAX_WIDTH - 1 - MIN_SCALE) / MARGIN
+
+
+def _input_peak(graph: OnnxGraph, samples: Sequence[Sample]) -> float:
+    """The largest input magnitude; NaN, infinity or too large a value is refused by name."""
+    m_in = 0.0
+    for k, s in enumerate(samples):
+        for i in graph.inputs:
+            a = np.asarray(s[i.name], dtype=np.float64)
+            if not np.all(np.isfinite(a)):
+                raise CalibrationError(
+                    f"{graph.path}: calibration sample #{k}, input {i.name!r}: NaN or infinity"
+                )
+            top = float(np.max(np.abs(a), initial=0.0))
+            if top > max_magnitude():
+                raise CalibrationError(
+                    f"{graph.path}: calibration sample #{k}, input {i.name!r} reaches {top:.4g}, "
+                    f"beyond the largest magnitude a circuit input can carry "
+                    f"({max_magnitude():.4g}: {MAX_WIDTH} signed bits at scale 2^-{MIN_SCALE}); "
+                    "rescale the inputs (e.g. normalise them) before the model"
+                )
+            m_in = max(m_in, top)
+    return m_in
+
+
+def _tensor_peaks(graph: OnnxGraph, runs: list[dict[str, npt.NDArray[Any]]]) -> dict[str, float]:
+    """The largest magnitude of each float tensor over the runs; a NaN or infinity (a float
+    overflow of the reference run) is refused naming the tensor and its node."""
+    peak: dict[str, float] = {}
+    for k, r in enumerate(runs):
+        for name, v in r.items():
+            a = np.asarray(v)
+            if not a.size or not np.issubdtype(a.dtype, np.floating):
+                continue
+            a = a.astype(np.float64)
+            if not np.all(np.isfinite(a)):
+                raise CalibrationError(
+                    f"{graph.path}: tensor {name!r} ({_producer(graph, name)}) is NaN or "
+                    f"infinite on calibration sample #{k} (a float overflow in the model "
+                    "itself); calibrate on inputs the model computes finite values for"
+                )
+            peak[name] = max(peak.get(name, 0.0), float(np.max(np.abs(a))))
+    return peak
+
+
+def _producer(graph: OnnxGraph, tensor: str) -> str:
+    for i, node in enumerate(graph.nodes):
+        if tensor in node.output:
+            return f"output of node {node.name or f'{node.op_type}_{i}'!r}, {node.op_type}"
+    return "a model input"
 
 
 def _log2_ceil(x: float) -> int:
