@@ -25,10 +25,11 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import onnx
+from onnx import helper
 
 from circuits.errors import CalibrationError, ModelError
 from circuits.onnx.inputs import Sample
-from circuits.onnx.loader import OnnxGraph
+from circuits.onnx.loader import OnnxGraph, TensorInfo
 from circuits.onnx.quant import QuantConfig, bits_for_bound
 
 #: Head room over the largest magnitude the samples show.
@@ -66,9 +67,9 @@ def run_reference(
     out = []
     for s in samples:
         feeds = {
-            i.name: np.asarray(s[i.name], dtype=_NP_TYPES.get(i.elem_type, np.float32)).reshape(
-                i.shape
-            )
+            i.name: np.asarray(
+                s[i.name], dtype=helper.tensor_dtype_to_np_dtype(i.elem_type)
+            ).reshape(i.shape)
             for i in graph.inputs
         }
         out.append(dict(zip(names, sess.run(None, feeds), strict=True)))
@@ -197,9 +198,14 @@ def _log2_ceil(x: float) -> int:
 
 
 def random_samples(graph: OnnxGraph, n: int, seed: int = 0, magnitude: float = 1.0) -> list[Sample]:
-    """n samples uniform in [-magnitude, magnitude]."""
+    """n samples uniform in [-magnitude, magnitude] (rounded for integer inputs; booleans
+    0 or 1)."""
     rng = np.random.default_rng(seed)
-    return [
-        {i.name: rng.uniform(-magnitude, magnitude, i.shape) for i in graph.inputs}
-        for _ in range(n)
-    ]
+
+    def draw(i: TensorInfo) -> npt.NDArray[np.float64]:
+        x = rng.uniform(-magnitude, magnitude, i.shape)
+        if i.elem_type == onnx.TensorProto.BOOL:
+            return (x > 0).astype(np.float64)
+        return np.round(x) if i.is_integer else x
+
+    return [{i.name: draw(i) for i in graph.inputs} for _ in range(n)]

@@ -117,6 +117,7 @@ class CompiledModel:
                 )
             if not np.all(np.isfinite(arr)):
                 raise InputRangeError(f"input {spec.name!r} contains NaN or infinity")
+            self._check_integral(spec, arr)
             q = [int(v) for v in quantize(arr.reshape(-1), spec.scale)]
             half = 1 << (spec.bits - 1)
             for i, v in enumerate(q):
@@ -130,6 +131,18 @@ class CompiledModel:
                     )
             out[spec.name] = q
         return out
+
+    def _check_integral(self, spec: IOSpec, arr: npt.NDArray[np.float64]) -> None:
+        info = next(i for i in self.graph.inputs if i.name == spec.name)
+        if not info.is_integer:
+            return
+        frac = np.flatnonzero(arr.reshape(-1) != np.round(arr.reshape(-1)))
+        if frac.size:
+            i = int(frac[0])
+            raise InputRangeError(
+                f"input {spec.name!r}[{i}] = {float(arr.reshape(-1)[i])!r} is not an integer, "
+                f"but the input has element type {onnx.TensorProto.DataType.Name(info.elem_type)}"
+            )
 
     def witness(
         self, inputs: Mapping[str, npt.ArrayLike], binding: int = 0, *, check: bool = True
@@ -211,10 +224,10 @@ def _inputs(
             xs = b.private_inputs(f"x:{info.name}", info.size)
             for x in xs:
                 assert_signed(b, x, cfg.input_bits)
-            env[info.name] = QTensor(
-                object_array(xs, info.shape), cfg.input_scale, 1 << (cfg.input_bits - 1)
-            )
-            specs.append(IOSpec(info.name, info.shape, cfg.input_scale, cfg.input_bits))
+            # integer inputs are exact at scale 0 (indices, counts, flags)
+            scale = 0 if info.is_integer else cfg.input_scale
+            env[info.name] = QTensor(object_array(xs, info.shape), scale, 1 << (cfg.input_bits - 1))
+            specs.append(IOSpec(info.name, info.shape, scale, cfg.input_bits))
             flat.extend(xs)
     return specs, flat
 

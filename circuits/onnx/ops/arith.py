@@ -170,11 +170,20 @@ def Dropout(
     return x, np.ones(x.shape, dtype=bool)
 
 
+_INT_TYPES = (
+    TensorProto.INT64,
+    TensorProto.INT32,
+    TensorProto.INT16,
+    TensorProto.INT8,
+)
+
+
 @onnx_op("Cast")
 def Cast(ctx: LoweringContext, input: Operand, *, to: int, saturate: int = 1) -> Result:
-    """A cast to a floating type keeps the quantized value; other targets are refused."""
+    """A cast to a floating type keeps the quantized value, and so does a cast of an
+    integer tensor (scale 0) to an integer type; other targets are refused."""
     x = computed(ctx, input, "input")
-    if to not in _FLOAT_TYPES:
+    if to not in _FLOAT_TYPES and not (x.scale == 0 and to in _INT_TYPES):
         name = TensorProto.DataType.Name(to) if to in TensorProto.DataType.values() else str(to)
         raise ctx.unsupported(f"cast of a computed tensor to {name}; only casts to floating types")
     return x

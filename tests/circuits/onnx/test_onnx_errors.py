@@ -53,9 +53,20 @@ def test_corrupt_file(tmp_path: Path) -> None:
         load_model(bad)
 
 
-def test_old_opset(tmp_path: Path) -> None:
-    path = save(single_op("Relu", [(2,)], opset=10), tmp_path / "old.onnx")
-    with pytest.raises(ModelError, match=r"old\.onnx: opset 10 is older than 11; re-export"):
+def test_old_opset_the_converter_cannot_carry(tmp_path: Path) -> None:
+    # onnx has no adapter for opset-1 Split
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 2])
+    ys = [helper.make_tensor_value_info(n, TensorProto.FLOAT, [1, 2]) for n in ("a", "b")]
+    node = helper.make_node("Split", ["x"], ["a", "b"], axis=0, split=[1, 1])
+    model = helper.make_model(
+        helper.make_graph([node], "split", [x], ys), opset_imports=[helper.make_opsetid("", 1)]
+    )
+    model.ir_version = 8
+    path = tmp_path / "old.onnx"
+    path.write_bytes(model.SerializeToString())
+    with pytest.raises(
+        ModelError, match=r"old\.onnx: opset 1 is older than 11 .* cannot upgrade operator 'Split'"
+    ):
         load_model(path)
 
 
