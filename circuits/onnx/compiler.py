@@ -136,7 +136,15 @@ class CompiledModel:
         info = next(i for i in self.graph.inputs if i.name == spec.name)
         if not info.is_integer:
             return
-        frac = np.flatnonzero(arr.reshape(-1) != np.round(arr.reshape(-1)))
+        flat = arr.reshape(-1)
+        if info.elem_type == onnx.TensorProto.BOOL:
+            frac = np.flatnonzero((flat != 0) & (flat != 1))
+            if frac.size:
+                i = int(frac[0])
+                raise InputRangeError(
+                    f"input {spec.name!r}[{i}] = {float(flat[i])!r} is not a boolean (0 or 1)"
+                )
+        frac = np.flatnonzero(flat != np.round(flat))
         if frac.size:
             i = int(frac[0])
             raise InputRangeError(
@@ -222,11 +230,16 @@ def _inputs(
     with b.gadget("inputs"):
         for info in graph.inputs:
             xs = b.private_inputs(f"x:{info.name}", info.size)
+            flag = info.elem_type == onnx.TensorProto.BOOL
             for x in xs:
-                assert_signed(b, x, cfg.input_bits)
+                if flag:  # booleans are 0 or 1, as the logic ops rely on
+                    b.assert_bool(x)
+                else:
+                    assert_signed(b, x, cfg.input_bits)
             # integer inputs are exact at scale 0 (indices, counts, flags)
             scale = 0 if info.is_integer else cfg.input_scale
-            env[info.name] = QTensor(object_array(xs, info.shape), scale, 1 << (cfg.input_bits - 1))
+            bound = 1 if flag else 1 << (cfg.input_bits - 1)
+            env[info.name] = QTensor(object_array(xs, info.shape), scale, bound)
             specs.append(IOSpec(info.name, info.shape, scale, cfg.input_bits))
             flat.extend(xs)
     return specs, flat

@@ -6,12 +6,13 @@ all of them (see `circuits.onnx.registry` for the calling convention).
 * `pool`: AveragePool, GlobalAveragePool, ReduceSum, ReduceMean;
 * `shape`: Flatten, Reshape, Transpose, Squeeze, Unsqueeze, Concat, Slice, Gather, Pad,
   Shape, Constant;
+* `logic`: Equal, Less, Greater, LessOrEqual, GreaterOrEqual, Not, And, Or, Xor, Where;
 * `nonlinear` and `compare`: activations approximated in fixed point, comparisons,
   max/min pooling and reductions.
 
 `geometry` holds the sliding-window arithmetic Conv and the pooling operators share.
 """
 
-from circuits.onnx.ops import arith, compare, linear, nonlinear, pool, shape
+from circuits.onnx.ops import arith, compare, linear, logic, nonlinear, pool, shape
 
-__all__ = ["arith", "compare", "linear", "nonlinear", "pool", "shape"]
+__all__ = ["arith", "compare", "linear", "logic", "nonlinear", "pool", "shape"]
