@@ -4,8 +4,11 @@ all of them (see `circuits.onnx.registry` for the calling convention).
 * `arith`: Add, Sub, Mul, Div, Neg, Sum, Relu, Identity, Dropout, Cast;
 * `linear`: Gemm, MatMul, Conv, BatchNormalization;
 * `pool`: AveragePool, GlobalAveragePool, ReduceSum, ReduceMean;
-* `shape`: Flatten, Reshape, Transpose, Squeeze, Unsqueeze, Concat, Slice, Gather, Pad,
-  Shape, Constant;
+* `shape`: Flatten, Reshape, Transpose, Squeeze, Unsqueeze, Concat, Slice, Gather, Pad
+  (constant, reflect, edge, wrap), Shape, Constant;
+* `rounding`: Floor, Ceil, Round, Sign;
+* `indexing`: Expand, Tile, Split, DepthToSpace, SpaceToDepth, GatherElements,
+  ScatterElements, ScatterND, CumSum, ConstantOfShape, Range;
 * `logic`: Equal, Less, Greater, LessOrEqual, GreaterOrEqual, Not, And, Or, Xor, Where;
 * `nonlinear` and `compare`: activations approximated in fixed point, comparisons,
   max/min pooling and reductions.
@@ -13,6 +16,26 @@ all of them (see `circuits.onnx.registry` for the calling convention).
 `geometry` holds the sliding-window arithmetic Conv and the pooling operators share.
 """
 
-from circuits.onnx.ops import arith, compare, linear, logic, nonlinear, pool, shape
+from circuits.onnx.ops import (
+    arith,
+    compare,
+    indexing,
+    linear,
+    logic,
+    nonlinear,
+    pool,
+    rounding,
+    shape,
+)
 
-__all__ = ["arith", "compare", "linear", "logic", "nonlinear", "pool", "shape"]
+__all__ = [
+    "arith",
+    "compare",
+    "indexing",
+    "linear",
+    "logic",
+    "nonlinear",
+    "pool",
+    "rounding",
+    "shape",
+]

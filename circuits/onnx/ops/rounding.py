@@ -1,0 +1,96 @@
+"""Rounding to integers and the sign: Floor, Ceil, Round, Sign.
+
+Each returns exact integers at scale 0, so consumers see no rounding error of their own.
+For x at scale s (x stands for x / 2^s) and q_bits the signed width of the result:
+
+* Floor: `fixed_point.rescale(x, s)`: s + q_bits + 1 constraints per element;
+* Ceil: -floor(-x), the same cost;
+* Round (half to even, as ONNX): q = floor((x + 2^(s-1)) / 2^s) and its parity from a
+  second rescale by 2^(s+1); a tie (x + 2^(s-1) a multiple of 2^s: `is_zero` of the
+  remainder) with odd q steps down by one (one product). About 2 (s + q_bits) + 5;
+* Sign: [x < 0] from one decomposition and [x = 0] from `is_zero`: n + 4 (n the input's
+  width), output 1 - 2 [x < 0] - [x = 0].
+
+An input already at scale 0 (an integer tensor) passes through Floor, Ceil and Round free.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from circuits.gadgets.compare import is_zero, less_than
+from circuits.gadgets.fixed_point import rescale
+from circuits.onnx.context import LoweringContext
+from circuits.onnx.ops.arith import computed
+from circuits.onnx.quant import bits_for_bound
+from circuits.onnx.registry import onnx_op
+from circuits.onnx.tensor import Operand, QTensor, Result, Value, as_lc, object_array
+
+
+def floor_values(ctx: LoweringContext, x: QTensor, offset: int = 0, extra: int = 0) -> QTensor:
+    """floor((x + offset) / 2^(s + extra)) at scale 0 (s = x.scale)."""
+    k = x.scale + extra
+    bound = ((x.bound + abs(offset)) >> k) + 1
+    q_bits = bits_for_bound(bound)
+    b = ctx.builder
+
+    def one(v: Value) -> Value:
+        if isinstance(v, int):
+            return (v + offset) >> k
+        return rescale(b, v + offset, k, q_bits)
+
+    with ctx.gadget("floor"):
+        return x.map(one, scale=0, bound=bound)
+
+
+@onnx_op("Floor")
+def Floor(ctx: LoweringContext, X: Operand) -> Result:
+    x = computed(ctx, X, "X")
+    return x if x.scale == 0 else floor_values(ctx, x)
+
+
+@onnx_op("Ceil")
+def Ceil(ctx: LoweringContext, X: Operand) -> Result:
+    x = computed(ctx, X, "X")
+    if x.scale == 0:
+        return x
+    neg = floor_values(ctx, x.with_values(np.asarray(-x.values, dtype=object)))
+    return neg.with_values(np.asarray(-neg.values, dtype=object))
+
+
+@onnx_op("Round")
+def Round(ctx: LoweringContext, X: Operand) -> Result:
+    """Round half to even (numpy's and ONNX's rule)."""
+    x = computed(ctx, X, "X")
+    s = x.scale
+    if s == 0:
+        return x
+    half = 1 << (s - 1)
+    q = floor_values(ctx, x, half)
+    q2 = floor_values(ctx, x, half, extra=1)
+    b = ctx.builder
+    out: list[Value] = []
+    for v, a, a2 in zip(x.flat(), q.flat(), q2.flat(), strict=True):
+        if isinstance(v, int):
+            out.append(int(np.round(v / (1 << s))))
+            continue
+        rem = as_lc(v) + half - as_lc(a) * (1 << s)
+        odd = as_lc(a) - as_lc(a2) * 2  # 0 or 1: the low bit of a, exactly
+        with ctx.gadget("ties_to_even"):
+            out.append(as_lc(a) - b.mul(is_zero(b, rem), odd))
+    return QTensor(object_array(out, x.shape), 0, q.bound)
+
+
+@onnx_op("Sign")
+def Sign(ctx: LoweringContext, input: Operand) -> Result:
+    x = computed(ctx, input, "input")
+    n = bits_for_bound(x.bound)
+    b = ctx.builder
+
+    def one(v: Value) -> Value:
+        if isinstance(v, int):
+            return (v > 0) - (v < 0)
+        return 1 - 2 * less_than(b, v, 0, n) - is_zero(b, v)
+
+    with ctx.gadget("sign"):
+        return x.map(one, scale=0, bound=1)
