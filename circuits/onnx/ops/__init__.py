@@ -6,6 +6,9 @@ all of them (see `circuits.onnx.registry` for the calling convention).
 * `pool`: AveragePool, GlobalAveragePool, ReduceSum, ReduceMean;
 * `shape`: Flatten, Reshape, Transpose, Squeeze, Unsqueeze, Concat, Slice, Gather, Pad
   (constant, reflect, edge, wrap), Shape, Constant;
+* `powers`: Sqrt, Reciprocal, Log, Pow (constant exponent), and Div by a tensor;
+* `reduce`: Mean, ReduceL1, ReduceL2, ReduceSumSquare, ReduceProd, ReduceLogSumExp, TopK;
+* `normalization`: LayerNormalization, InstanceNormalization;
 * `rounding`: Floor, Ceil, Round, Sign;
 * `indexing`: Expand, Tile, Split, DepthToSpace, SpaceToDepth, GatherElements,
   ScatterElements, ScatterND, CumSum, ConstantOfShape, Range;
@@ -23,7 +26,10 @@ from circuits.onnx.ops import (
     linear,
     logic,
     nonlinear,
+    normalization,
     pool,
+    powers,
+    reduce,
     rounding,
     shape,
 )
@@ -35,7 +41,10 @@ __all__ = [
     "linear",
     "logic",
     "nonlinear",
+    "normalization",
     "pool",
+    "powers",
+    "reduce",
     "rounding",
     "shape",
 ]

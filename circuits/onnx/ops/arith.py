@@ -122,11 +122,18 @@ def Mul(ctx: LoweringContext, A: Operand, B: Operand) -> Result:
 
 @onnx_op("Div")
 def Div(ctx: LoweringContext, A: Operand, B: Operand) -> Result:
+    """By a constant: a free product with its reciprocal. By a computed tensor: a proved,
+    rounded division (`powers.divide_tensors`)."""
+    if isinstance(B, QTensor):
+        from circuits.onnx.ops.powers import divide_tensors  # powers builds on this module
+
+        a = A if isinstance(A, QTensor) else ctx.as_qtensor(ctx.const_input(A, "A"))
+        if a.scale == 0 and B.scale == 0:
+            raise ctx.unsupported("integer division (the quotient of integer tensors is truncated)")
+        return divide_tensors(ctx, a, B)
     a = computed(ctx, A, "A")
-    if isinstance(B, QTensor) or B is None:
-        raise ctx.unsupported(
-            "division by a tensor computed from the model inputs; only division by a constant"
-        )
+    if B is None:
+        raise ctx.error("Div needs a divisor")
     divisor = np.asarray(B, dtype=np.float64)
     if np.any(divisor == 0):
         raise ctx.error("division by a constant that contains zero")
