@@ -6,6 +6,7 @@ all of them (see `circuits.onnx.registry` for the calling convention).
 * `pool`: AveragePool, GlobalAveragePool, ReduceSum, ReduceMean;
 * `shape`: Flatten, Reshape, Transpose, Squeeze, Unsqueeze, Concat, Slice, Gather, Pad
   (constant, reflect, edge, wrap), Shape, Constant;
+* `activations`: Erf, Gelu, Mish, Elu, Selu, HardSwish;
 * `powers`: Sqrt, Reciprocal, Log, Pow (constant exponent), and Div by a tensor;
 * `reduce`: Mean, ReduceL1, ReduceL2, ReduceSumSquare, ReduceProd, ReduceLogSumExp, TopK;
 * `normalization`: LayerNormalization, InstanceNormalization;
@@ -20,6 +21,7 @@ all of them (see `circuits.onnx.registry` for the calling convention).
 """
 
 from circuits.onnx.ops import (
+    activations,
     arith,
     compare,
     indexing,
@@ -35,6 +37,7 @@ from circuits.onnx.ops import (
 )
 
 __all__ = [
+    "activations",
     "arith",
     "compare",
     "indexing",
