@@ -46,6 +46,19 @@ _NP_TYPES: dict[int, type[np.floating[Any]]] = {
 }
 
 
+#: Intermediate tensors whose magnitudes calibration reads (integer and boolean tensors
+#: feed comparisons, indices and integer outputs).
+_EXPOSED = (
+    *_NP_TYPES,
+    onnx.TensorProto.INT64,
+    onnx.TensorProto.INT32,
+    onnx.TensorProto.INT16,
+    onnx.TensorProto.INT8,
+    onnx.TensorProto.UINT8,
+    onnx.TensorProto.BOOL,
+)
+
+
 def _session(data: bytes) -> Any:
     import onnxruntime as ort
 
@@ -87,7 +100,7 @@ def _exposed(graph: OnnxGraph) -> bytes:
                 o
                 and o not in known
                 and o in typed
-                and typed[o].type.tensor_type.elem_type in _NP_TYPES
+                and typed[o].type.tensor_type.elem_type in _EXPOSED
             ):
                 model.graph.output.append(typed[o])
                 known.add(o)
@@ -173,7 +186,7 @@ def _tensor_peaks(graph: OnnxGraph, runs: list[dict[str, npt.NDArray[Any]]]) -> 
     for k, r in enumerate(runs):
         for name, v in r.items():
             a = np.asarray(v)
-            if not a.size or not np.issubdtype(a.dtype, np.floating):
+            if not a.size or a.dtype.kind not in "fiub":
                 continue
             a = a.astype(np.float64)
             if not np.all(np.isfinite(a)):

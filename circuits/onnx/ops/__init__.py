@@ -6,6 +6,8 @@ all of them (see `circuits.onnx.registry` for the calling convention).
 * `pool`: AveragePool, GlobalAveragePool, ReduceSum, ReduceMean;
 * `shape`: Flatten, Reshape, Transpose, Squeeze, Unsqueeze, Concat, Slice, Gather, Pad
   (constant, reflect, edge, wrap), Shape, Constant;
+* `contract`: Einsum, ConvTranspose;
+* `resize`: Resize (nearest, linear, cubic);
 * `activations`: Erf, Gelu, Mish, Elu, Selu, HardSwish;
 * `powers`: Sqrt, Reciprocal, Log, Pow (constant exponent), and Div by a tensor;
 * `reduce`: Mean, ReduceL1, ReduceL2, ReduceSumSquare, ReduceProd, ReduceLogSumExp, TopK;
@@ -24,6 +26,7 @@ from circuits.onnx.ops import (
     activations,
     arith,
     compare,
+    contract,
     indexing,
     linear,
     logic,
@@ -32,6 +35,7 @@ from circuits.onnx.ops import (
     pool,
     powers,
     reduce,
+    resize,
     rounding,
     shape,
 )
@@ -40,6 +44,7 @@ __all__ = [
     "activations",
     "arith",
     "compare",
+    "contract",
     "indexing",
     "linear",
     "logic",
@@ -48,6 +53,7 @@ __all__ = [
     "pool",
     "powers",
     "reduce",
+    "resize",
     "rounding",
     "shape",
 ]
