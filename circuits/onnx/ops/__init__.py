@@ -8,6 +8,8 @@ all of them (see `circuits.onnx.registry` for the calling convention).
   (constant, reflect, edge, wrap), Shape, Constant;
 * `contract`: Einsum, ConvTranspose;
 * `resize`: Resize (nearest, linear, cubic);
+* `quantized`: QuantizeLinear, DequantizeLinear, MatMulInteger, QLinearMatMul,
+  QLinearConv;
 * `activations`: Erf, Gelu, Mish, Elu, Selu, HardSwish;
 * `powers`: Sqrt, Reciprocal, Log, Pow (constant exponent), and Div by a tensor;
 * `reduce`: Mean, ReduceL1, ReduceL2, ReduceSumSquare, ReduceProd, ReduceLogSumExp, TopK;
@@ -34,6 +36,7 @@ from circuits.onnx.ops import (
     normalization,
     pool,
     powers,
+    quantized,
     reduce,
     resize,
     rounding,
@@ -52,6 +55,7 @@ __all__ = [
     "normalization",
     "pool",
     "powers",
+    "quantized",
     "reduce",
     "resize",
     "rounding",
