@@ -9,8 +9,9 @@ residuals; the 8->16->4 MLP quantized by onnxruntime's quantize_static, QDQ), in
 process so peak memory is per model: constraints, compile_s (load + lower + r1cs
 encoding), setup_s, witness_s and prove_s (means over --proofs proofs), verify_s (the
 pure-Python verifier), peak_rss_mb, and max_abs_err of the circuit's outputs against
-onnxruntime over --samples random inputs uniform in [-1, 1]. Targets: prove < 0.25 s, < 1 s, < 1.5 s; max_abs_err < 1e-4 (the
-quantized model is compared with onnxruntime running the same 8-bit model).
+onnxruntime over --samples random inputs uniform in [-1, 1]. Targets: prove < 0.25 s,
+< 1 s, < 1.5 s; max_abs_err < 1e-4 (the quantized model is compared with onnxruntime
+running the same 8-bit model).
 """
 
 from __future__ import annotations

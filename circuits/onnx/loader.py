@@ -34,6 +34,7 @@ INT_INPUTS = (
     TensorProto.INT32,
     TensorProto.INT16,
     TensorProto.INT8,
+    TensorProto.UINT64,
     TensorProto.UINT32,
     TensorProto.UINT16,
     TensorProto.UINT8,

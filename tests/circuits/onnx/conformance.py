@@ -102,18 +102,29 @@ def _compile(model: onnx.ModelProto, feeds: dict[str, np.ndarray]) -> CompiledMo
 
 
 def compile_case(case: Case) -> tuple[CompiledModel, dict[str, np.ndarray]]:
-    """The compiled case and its feeds; integer inputs become constants if an operator
-    needs them constant."""
+    """The compiled case and its feeds. When the compiler asks for a constant (weights,
+    shapes, axes, pads, k), the inputs after the first are baked into the model, as an
+    exported model holds them; then, if still needed, every integer input."""
     feeds = _feeds(case)
-    try:
-        return _compile(case.model, feeds), feeds
-    except CircuitError as e:
-        ints = [n for n, v in feeds.items() if v.dtype.kind in "iub"]
-        if not ints or not re.search(r"constant|depend on the model inputs", str(e)):
-            raise
-    baked = _bake(case.model, feeds, ints)
-    rest = {n: v for n, v in feeds.items() if n not in ints}
-    return _compile(baked, rest), rest
+    names = list(feeds)
+    ints = [n for n in names if feeds[n].dtype.kind in "iub"]
+    attempts = [[], names[1:], sorted(set(names[1:]) | set(ints))]
+    error: CircuitError | None = None
+    for baked in attempts:
+        if error is not None and not baked:
+            continue
+        model = _bake(case.model, feeds, baked) if baked else case.model
+        rest = {n: v for n, v in feeds.items() if n not in baked}
+        try:
+            return _compile(model, rest), rest
+        except CircuitError as e:
+            if not re.search(
+                r"must be a constant|only constant|depend on the model inputs", str(e)
+            ):
+                raise
+            error = e
+    assert error is not None
+    raise error
 
 
 def tolerance(compiled: CompiledModel, want: np.ndarray) -> float:
