@@ -120,6 +120,7 @@ def calibrate(
     if not samples:
         raise ModelError(f"{graph.path}: calibration needs at least one sample")
     m_in = _input_peak(graph, samples)
+    _check_resolution(graph, samples)
     runs = run_reference(graph, samples, all_tensors=True)
     peak = _tensor_peaks(graph, runs)
     m_act = max([m_in, *peak.values()])
@@ -177,6 +178,28 @@ def _input_peak(graph: OnnxGraph, samples: Sequence[Sample]) -> float:
                 )
             m_in = max(m_in, top)
     return m_in
+
+
+#: Fewest significant bits the largest value of a float input must keep at `MAX_SCALE`.
+MIN_SIGNIFICANT_BITS = 8
+
+
+def _check_resolution(graph: OnnxGraph, samples: Sequence[Sample]) -> None:
+    """Refuse a float input whose samples are all so small (but not all zero) that even the
+    finest scale keeps fewer than `MIN_SIGNIFICANT_BITS` bits of them: its comparisons and
+    divisions would be decided by rounding."""
+    floor = math.ldexp(1.0, MIN_SIGNIFICANT_BITS - MAX_SCALE)
+    for i in graph.inputs:
+        if i.is_integer:
+            continue
+        top = max(float(np.max(np.abs(s[i.name]), initial=0.0)) for s in samples)
+        if 0.0 < top < floor:
+            raise CalibrationError(
+                f"{graph.path}: input {i.name!r} peaks at {top:.3g} on the calibration samples, "
+                f"below {floor:.3g}: at the finest scale (2^-{MAX_SCALE}) it would keep fewer "
+                f"than {MIN_SIGNIFICANT_BITS} significant bits; multiply it by a constant "
+                "(rescale the feature) before the model"
+            )
 
 
 def _tensor_peaks(graph: OnnxGraph, runs: list[dict[str, npt.NDArray[Any]]]) -> dict[str, float]:

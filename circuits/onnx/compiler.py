@@ -170,10 +170,15 @@ class CompiledModel:
         label = e.gadget.split("/")[0]
         node = next((n for n in self.nodes if n.label == label), None)
         where = f"{node.name} ({node.op_type})" if node else label
+        what = (
+            "a division by zero, or a quotient beyond the range the circuit was compiled for"
+            if "div" in e.gadget
+            else "a value exceeds the range the circuit was compiled for"
+        )
         return QuantOverflowError(
             where,
-            f"a value exceeds the range the circuit was compiled for (constraint #{e.index}, "
-            f"gadget {e.gadget!r}); recompile with --calibration on representative inputs",
+            f"{what} (constraint #{e.index}, gadget {e.gadget!r}); recompile with "
+            "--calibration on representative inputs",
         )
 
     def outputs_from_public(self, public: list[int]) -> dict[str, npt.NDArray[np.float64]]:

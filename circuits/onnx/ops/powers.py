@@ -80,6 +80,17 @@ def divide(ctx: LoweringContext, a: QTensor, d: QTensor, out_scale: int) -> QTen
     return QTensor(object_array(out, av.shape), out_scale, 1 << (q_bits - 1))
 
 
+def to_activation(ctx: LoweringContext, t: QTensor) -> QTensor:
+    """t at activation scale with a width from its own bound: for an intermediate value
+    (a sum of squares, a power) whose magnitude calibration never saw, so the node's
+    calibrated output width must not cap it."""
+    s = ctx.config.act_scale
+    if t.scale <= s:
+        return ctx.activation(t)
+    k = t.scale - s
+    return ctx.rescale(t, s, bits=bits_for_bound(((t.bound + (1 << (k - 1))) >> k) + 1))
+
+
 @onnx_op("Sqrt")
 def Sqrt(ctx: LoweringContext, X: Operand) -> Result:
     return sqrt_tensor(ctx, ctx.activation(computed(ctx, X, "X")))
@@ -128,10 +139,10 @@ def _int_power(ctx: LoweringContext, x: QTensor, k: int) -> QTensor:
     base = x
     while k:
         if k & 1:
-            result = base if result is None else ctx.activation(_mul(ctx, result, base))
+            result = base if result is None else to_activation(ctx, _mul(ctx, result, base))
         k >>= 1
         if k:
-            base = ctx.activation(_mul(ctx, base, base))
+            base = to_activation(ctx, _mul(ctx, base, base))
     assert result is not None
     return result
 
@@ -155,8 +166,8 @@ def Pow(ctx: LoweringContext, X: Operand, Y: Operand) -> Result:
         return np.ones(x.shape, dtype=np.float32)
     if abs(y) == 0.5:
         r = sqrt_tensor(ctx, ctx.activation(x))
-        return r if y > 0 else reciprocal(ctx, ctx.activation(r))
+        return r if y > 0 else reciprocal(ctx, to_activation(ctx, r))
     if y != int(y) or abs(y) > 64:
         raise ctx.unsupported(f"exponent {y}; integers up to 64 and +-1/2 are supported")
     p = _int_power(ctx, ctx.activation(x), abs(int(y)))
-    return p if y > 0 else reciprocal(ctx, ctx.activation(p))
+    return p if y > 0 else reciprocal(ctx, to_activation(ctx, p))

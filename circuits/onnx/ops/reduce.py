@@ -31,7 +31,7 @@ from circuits.onnx.context import LoweringContext
 from circuits.onnx.ops.arith import Mul, computed, mul_const
 from circuits.onnx.ops.nonlinear import _exp_rows, _exp_scale
 from circuits.onnx.ops.pool import _axes, reduce_sum
-from circuits.onnx.ops.powers import sqrt_tensor
+from circuits.onnx.ops.powers import sqrt_tensor, to_activation
 from circuits.onnx.quant import bits_for_bound
 from circuits.onnx.registry import onnx_op
 from circuits.onnx.tensor import Operand, QTensor, Result, Value, as_lc, object_array
@@ -89,7 +89,7 @@ def ReduceL2(
     r = _reduce(ctx, _square(ctx, x), axes, keepdims, noop_with_empty_axes)
     if r is None:
         return _abs(ctx, x)
-    return sqrt_tensor(ctx, ctx.activation(r[0]))
+    return sqrt_tensor(ctx, to_activation(ctx, r[0]))
 
 
 def _abs(ctx: LoweringContext, x: QTensor) -> QTensor:

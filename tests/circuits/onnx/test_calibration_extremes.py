@@ -37,6 +37,17 @@ def _families() -> dict[str, onnx.ModelProto]:
         "Exp": single_op("Exp", [(1, 4)]),
         "Softmax": single_op("Softmax", [(1, 4)]),
         "LogSoftmax": single_op("LogSoftmax", [(1, 4)]),
+        "LayerNormalization": single_op(
+            "LayerNormalization", [(1, 4)], constants={"s": np.ones(4), "b": np.zeros(4)}
+        ),
+        "Gelu": single_op("Gelu", [(1, 4)], opset=20),
+        "Sqrt": single_op("Sqrt", [(1, 4)]),
+        "Log": single_op("Log", [(1, 4)]),
+        "Reciprocal": single_op("Reciprocal", [(1, 4)]),
+        "Round": single_op("Round", [(1, 4)]),
+        "TopK": single_op("TopK", [(1, 4)], constants={"k": np.array([2])}, n_outputs=2),
+        "Less": single_op("Less", [(1, 4), (1, 4)]),
+        "ReduceL2": single_op("ReduceL2", [(2, 4)], keepdims=0),
     }
 
 
