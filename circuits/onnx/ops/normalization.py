@@ -20,6 +20,7 @@ never 0 (q(eps) is at least 1).
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -28,11 +29,26 @@ from circuits.onnx.context import LoweringContext
 from circuits.onnx.ops.arith import Add, Mul, computed
 from circuits.onnx.quant import bits_for_bound
 from circuits.onnx.registry import onnx_op
-from circuits.onnx.tensor import Operand, QTensor, Result, as_lc, linear
+from circuits.onnx.tensor import Operand, QTensor, Result, Value, as_lc, linear, object_array
 
 
-def normalize_rows(ctx: LoweringContext, rows: np.ndarray, x: QTensor, eps: float) -> np.ndarray:
-    """(x - mean) / sqrt(var + eps) per row of `rows` (values of x, at activation scale)."""
+@dataclass(frozen=True)
+class Normalized:
+    """Per row: the normalized values, the mean (at scale s + weight_scale) and
+    1 / sqrt(var + eps) (at activation scale), the last two built only when asked."""
+
+    values: np.ndarray
+    means: list[Value]
+    inv_std: list[Value]
+    inv_bound: int
+
+
+def normalize_rows(
+    ctx: LoweringContext, rows: np.ndarray, x: QTensor, eps: float, *, stats: bool = False
+) -> Normalized:
+    """(x - mean) / sqrt(var + eps) per row of `rows` (values of x, at activation scale).
+    With `stats`, also each row's mean (free) and 1 / sqrt(var + eps): one more division
+    per row, round(n^1.5 2^(s + g + s) / Rt)."""
     n = rows.shape[1]
     s, w = x.scale, ctx.config.weight_scale
     eps_q = max(1, round(eps * n**3 * 4.0**s))
@@ -47,6 +63,11 @@ def normalize_rows(ctx: LoweringContext, rows: np.ndarray, x: QTensor, eps: floa
     q_bits = bits_for_bound(2 * math.isqrt(n) + 2 << s) + 1
     b = ctx.builder
     out = np.empty(rows.shape, dtype=object)
+    means: list[Value] = []
+    inv: list[Value] = []
+    c3 = round(n**1.5 * 2**w)
+    inv_bound = (math.ceil(1 / math.sqrt(eps)) + 1) << s
+    inv_bits = bits_for_bound(inv_bound) + 1
     for r, row in enumerate(rows):
         total = linear((1, v) for v in row)
         d = [linear([(n, v), (-1, total)]) for v in row]
@@ -57,6 +78,9 @@ def normalize_rows(ctx: LoweringContext, rows: np.ndarray, x: QTensor, eps: floa
             num = as_lc(v) * (c << max(shift, 0))
             den = root * (1 << num_scale)
             out[r, i] = div_signed(b, num, den, r_bits + num_scale, q_bits)
+        if stats:
+            means.append(as_lc(total) * round(2**w / n))
+            inv.append(div_signed(b, c3 << (s + max(shift, 0)), den, r_bits + num_scale, inv_bits))
     err = math.ldexp(1.0, -s - 1) + math.sqrt(n) * (
         math.ldexp(1.0, -w) / math.sqrt(n) + 1 / (math.sqrt(e_min) * 2**g)
     )
@@ -64,7 +88,7 @@ def normalize_rows(ctx: LoweringContext, rows: np.ndarray, x: QTensor, eps: floa
         {"function": "normalize", "max_abs_error": err, "method": "exact rounding",
          "row_length": n, "constraints_per_element": 2 * r_bits + q_bits + 8}
     )  # fmt: skip
-    return out
+    return Normalized(out, means, inv, inv_bound)
 
 
 def _affine(ctx: LoweringContext, y: QTensor, scale: Operand, bias: Operand) -> QTensor:
@@ -95,10 +119,21 @@ def LayerNormalization(
     ax = axis % max(x.ndim, 1)
     lead = x.shape[:ax]
     rows = x.values.reshape(int(np.prod(lead, dtype=np.int64)), -1)
+    stats = len(ctx.outputs) > 1
     with ctx.gadget("normalize"):
-        out = normalize_rows(ctx, rows, x, epsilon)
-    y = QTensor(out.reshape(x.shape), x.scale, (2 * math.isqrt(rows.shape[1]) + 2) << x.scale)
-    return _affine(ctx, y, Scale, B)
+        res = normalize_rows(ctx, rows, x, epsilon, stats=stats)
+    y = QTensor(
+        res.values.reshape(x.shape), x.scale, (2 * math.isqrt(rows.shape[1]) + 2) << x.scale
+    )
+    out = _affine(ctx, y, Scale, B)
+    if not stats:
+        return out
+    kept = (*lead, *([1] * (x.ndim - ax)))
+    ws = ctx.config.weight_scale
+    n = rows.shape[1]
+    mean = QTensor(object_array(res.means, kept), x.scale + ws, x.bound * ((1 << ws) + n))
+    inv = QTensor(object_array(res.inv_std, kept), x.scale, res.inv_bound)
+    return out, mean, inv
 
 
 @onnx_op("InstanceNormalization")
@@ -109,11 +144,15 @@ def InstanceNormalization(
     n, c = x.shape[0], x.shape[1]
     rows = x.values.reshape(n * c, -1)
     with ctx.gadget("normalize"):
-        out = normalize_rows(ctx, rows, x, epsilon)
-    y = QTensor(out.reshape(x.shape), x.scale, (2 * math.isqrt(rows.shape[1]) + 2) << x.scale)
+        res = normalize_rows(ctx, rows, x, epsilon)
+    y = QTensor(
+        res.values.reshape(x.shape), x.scale, (2 * math.isqrt(rows.shape[1]) + 2) << x.scale
+    )
     per_channel = [1, c] + [1] * (x.ndim - 2)
 
     def channel(v: Operand) -> Operand:
-        return v if isinstance(v, QTensor) or v is None else np.asarray(v).reshape(per_channel)
+        if isinstance(v, QTensor):
+            return v.reshape(per_channel)
+        return None if v is None else np.asarray(v).reshape(per_channel)
 
     return _affine(ctx, y, channel(scale), channel(B))
