@@ -185,7 +185,7 @@ def _input_info(v: onnx.ValueInfoProto, name: str) -> TensorInfo:
         )
     dims: list[int] = []
     for axis, d in enumerate(t.shape.dim):
-        if d.HasField("dim_value") and d.dim_value > 0:
+        if d.HasField("dim_value"):
             dims.append(d.dim_value)
         elif axis == 0:
             dims.append(1)  # a dynamic batch dimension: one inference per proof

@@ -22,6 +22,7 @@ import re
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import onnx
@@ -63,10 +64,15 @@ def in_scope() -> dict[str, Case]:
         if not t.data_sets:
             continue
         ins, outs = t.data_sets[0]
-        out[t.name] = Case(
-            t.name, t.model, tuple(map(np.asarray, ins)), tuple(map(np.asarray, outs)), ops
-        )
+        out[t.name] = Case(t.name, t.model, _arrays(ins), _arrays(outs), ops)
     return out
+
+
+def _arrays(values: Any) -> tuple[np.ndarray, ...]:
+    return tuple(
+        numpy_helper.to_array(v) if isinstance(v, onnx.TensorProto) else np.asarray(v)
+        for v in values
+    )
 
 
 def expected_failures() -> dict[str, str]:
