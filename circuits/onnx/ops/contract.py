@@ -165,14 +165,13 @@ def _transpose_geometry(
     if output_shape is not None:
         target = list(output_shape)[-nd:]
         total = [full[a] - target[a] for a in range(nd)]
-        lower = auto_pad == "SAME_LOWER"
-        begins = [t - t // 2 if lower else t // 2 for t in total]
-        return begins, target
+        upper = auto_pad == "SAME_UPPER"
+        return [t // 2 if upper else t - t // 2 for t in total], target
     if auto_pad in ("SAME_UPPER", "SAME_LOWER"):
         target = [sp[a] * st[a] for a in range(nd)]
         total = [full[a] - target[a] for a in range(nd)]
-        lower = auto_pad == "SAME_LOWER"
-        return [t - t // 2 if lower else t // 2 for t in total], target
+        upper = auto_pad == "SAME_UPPER"
+        return [t // 2 if upper else t - t // 2 for t in total], target
     p = list(pads) if pads and auto_pad == "NOTSET" else [0] * (2 * nd)
     if len(p) != 2 * nd:
         raise ctx.error(f"pads {p} do not fit {nd} spatial axes")

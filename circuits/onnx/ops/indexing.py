@@ -81,8 +81,9 @@ def Split(
     x = computed(ctx, input, "input")
     a = _axis(ctx, axis, x.ndim)
     n = x.shape[a]
-    if split is not None and not isinstance(split, QTensor):
-        sizes = [int(v) for v in np.asarray(split).reshape(-1)]
+    if split is not None:
+        given = split if isinstance(split, QTensor | np.ndarray) else np.asarray(split)
+        sizes = _ints(ctx, given, "split")
     else:
         parts = num_outputs or len(ctx.outputs)
         step = -(-n // parts)
@@ -110,11 +111,16 @@ def DepthToSpace(
 
 
 @onnx_op("SpaceToDepth")
-def SpaceToDepth(ctx: LoweringContext, input: Operand, *, blocksize: int) -> Result:
+def SpaceToDepth(
+    ctx: LoweringContext, input: Operand, *, blocksize: int, mode: str = "DCR"
+) -> Result:
     x = computed(ctx, input, "input")
     n, c, h, w = x.shape
     b = blocksize
-    v = x.values.reshape(n, c, h // b, b, w // b, b).transpose(0, 3, 5, 1, 2, 4)
+    if mode not in ("DCR", "CRD"):
+        raise ctx.unsupported(f"mode = {mode!r}; expected 'DCR' or 'CRD'")
+    perm = (0, 3, 5, 1, 2, 4) if mode == "DCR" else (0, 1, 3, 5, 2, 4)
+    v = x.values.reshape(n, c, h // b, b, w // b, b).transpose(*perm)
     return x.with_values(v.reshape(n, c * b * b, h // b, w // b))
 
 
