@@ -182,15 +182,28 @@ _INT_TYPES = (
     TensorProto.INT32,
     TensorProto.INT16,
     TensorProto.INT8,
+    TensorProto.UINT64,
+    TensorProto.UINT32,
+    TensorProto.UINT16,
+    TensorProto.UINT8,
 )
 
 
 @onnx_op("Cast")
 def Cast(ctx: LoweringContext, input: Operand, *, to: int, saturate: int = 1) -> Result:
-    """A cast to a floating type keeps the quantized value, and so does a cast of an
-    integer tensor (scale 0) to an integer type; other targets are refused."""
+    """A cast to a floating type keeps the quantized value; to an integer type it rounds
+    toward zero (`rounding.truncate`, free for an integer tensor); to bool it tests for
+    non-zero. Other targets are refused."""
     x = computed(ctx, input, "input")
-    if to not in _FLOAT_TYPES and not (x.scale == 0 and to in _INT_TYPES):
+    if to in _INT_TYPES:
+        from circuits.onnx.ops.rounding import truncate  # rounding builds on this module
+
+        return truncate(ctx, x)
+    if to == TensorProto.BOOL:
+        from circuits.onnx.ops.rounding import nonzero
+
+        return nonzero(ctx, x)
+    if to not in _FLOAT_TYPES:
         name = TensorProto.DataType.Name(to) if to in TensorProto.DataType.values() else str(to)
         raise ctx.unsupported(f"cast of a computed tensor to {name}; only casts to floating types")
     return x

@@ -94,3 +94,34 @@ def Sign(ctx: LoweringContext, input: Operand) -> Result:
 
     with ctx.gadget("sign"):
         return x.map(one, scale=0, bound=1)
+
+
+def truncate(ctx: LoweringContext, x: QTensor) -> QTensor:
+    """x rounded toward zero (a cast to an integer type) at scale 0: floor(x), plus one
+    where x is negative and not an integer ([x < 0] from one decomposition, [fraction
+    = 0] from `is_zero`, one product)."""
+    if x.scale == 0:
+        return x
+    f = floor_values(ctx, x)
+    n, b = bits_for_bound(x.bound), ctx.builder
+    out: list[Value] = []
+    with ctx.gadget("truncate"):
+        for v, q in zip(x.flat(), f.flat(), strict=True):
+            if isinstance(v, int):
+                out.append(int(v / (1 << x.scale)))
+                continue
+            neg = less_than(b, v, 0, n)
+            exact = is_zero(b, as_lc(v) - as_lc(q) * (1 << x.scale))
+            out.append(as_lc(q) + b.mul(neg, 1 - exact))
+    return QTensor(object_array(out, x.shape), 0, f.bound)
+
+
+def nonzero(ctx: LoweringContext, x: QTensor) -> QTensor:
+    """[x != 0] (a cast to bool): 1 - `is_zero`, 2 constraints per element."""
+    b = ctx.builder
+
+    def one(v: Value) -> Value:
+        return int(v != 0) if isinstance(v, int) else 1 - is_zero(b, v)
+
+    with ctx.gadget("nonzero"):
+        return x.map(one, scale=0, bound=1)

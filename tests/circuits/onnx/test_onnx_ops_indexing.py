@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from onnx import TensorProto
 from onnx_harness import check_model, compile_model, rand
 
 from circuits.errors import UnsupportedOpError
@@ -105,3 +106,11 @@ def test_computed_indices_are_refused_by_name() -> None:
     model = _model([node], [x, i], [y], [], "g")
     with pytest.raises(UnsupportedOpError, match=r"'GatherElements' \(node 'ge'.*'indices'"):
         compile_model(model)
+
+
+@pytest.mark.parametrize("to", [TensorProto.INT32, TensorProto.INT64, TensorProto.BOOL])
+def test_cast_to_integer_truncates(to: int) -> None:
+    model = single_op("Cast", [(3, 5)], to=to)
+    x = grid(11, 3, 5)
+    x.reshape(-1)[4:8] = [-0.75, 0.75, -2.0, 0.0]
+    check_model(model, {"x0": x}, 0.0)
