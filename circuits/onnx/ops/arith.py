@@ -128,8 +128,11 @@ def Div(ctx: LoweringContext, A: Operand, B: Operand) -> Result:
         from circuits.onnx.ops.powers import divide_tensors  # powers builds on this module
 
         a = A if isinstance(A, QTensor) else ctx.as_qtensor(ctx.const_input(A, "A"))
-        if a.scale == 0 and B.scale == 0:
-            raise ctx.unsupported("integer division (the quotient of integer tensors is truncated)")
+        if B.scale == 0 and (a.scale == 0 or not isinstance(A, QTensor)):
+            from circuits.onnx.ops.rounding import int_divide
+
+            a = A if isinstance(A, QTensor) else ctx.const(ctx.const_input(A, "A"), 0)
+            return int_divide(ctx, a, B)
         return divide_tensors(ctx, a, B)
     a = computed(ctx, A, "A")
     if B is None:
@@ -137,8 +140,10 @@ def Div(ctx: LoweringContext, A: Operand, B: Operand) -> Result:
     divisor = np.asarray(B, dtype=np.float64)
     if np.any(divisor == 0):
         raise ctx.error("division by a constant that contains zero")
-    if np.issubdtype(np.asarray(B).dtype, np.integer):
-        raise ctx.unsupported("integer division (the quotient of integer tensors is truncated)")
+    if np.issubdtype(np.asarray(B).dtype, np.integer) and a.scale == 0:
+        from circuits.onnx.ops.rounding import int_divide
+
+        return int_divide(ctx, a, ctx.const(np.asarray(B), 0))
     return mul_const(ctx, a, 1.0 / divisor)
 
 

@@ -18,8 +18,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from circuits.builder import Builder
+from circuits.field import R, from_field
 from circuits.gadgets.compare import is_zero, less_than
 from circuits.gadgets.fixed_point import rescale
+from circuits.gadgets.range import assert_signed, assert_unsigned
+from circuits.hints import register_hint
+from circuits.lc import LC
 from circuits.onnx.context import LoweringContext
 from circuits.onnx.ops.arith import computed
 from circuits.onnx.quant import bits_for_bound
@@ -125,3 +130,49 @@ def nonzero(ctx: LoweringContext, x: QTensor) -> QTensor:
 
     with ctx.gadget("nonzero"):
         return x.map(one, scale=0, bound=1)
+
+
+def int_divide(ctx: LoweringContext, a: QTensor, d: QTensor) -> QTensor:
+    """a / d for integer tensors (scale 0), truncated toward zero as ONNX's integer Div.
+
+    Per element, with t = [d < 0] (a decomposition; free for a constant d), |d| and
+    a' = sign(d) a (one product each for a computed d): the hinted floor q = floor(a' / |d|)
+    is pinned by 0 <= a' - |d| q < |d| (two range checks); then q + [a' < 0] [remainder
+    != 0] rounds toward zero (`less_than`, `is_zero`, one product)."""
+    n = bits_for_bound(max(a.bound, d.bound)) + 1
+    av, dv = np.broadcast_arrays(a.values, d.values)
+    b = ctx.builder
+    out: list[Value] = []
+    with ctx.gadget("int_divide"):
+        for u, v in zip(av.reshape(-1), dv.reshape(-1), strict=True):
+            if isinstance(v, int) and v == 0:
+                raise ctx.error("integer division by a constant zero")
+            if isinstance(u, int) and isinstance(v, int):
+                out.append(int(u / v))
+                continue
+            out.append(_trunc_div(b, as_lc(u), v, n))
+    return QTensor(object_array(out, av.shape), 0, a.bound)
+
+
+def _trunc_div(b: Builder, u: LC, v: Value, n: int) -> LC:
+    mag: Value
+    if isinstance(v, int):
+        mag, num = abs(v), u * (1 if v > 0 else -1)
+    else:
+        t = less_than(b, v, 0, n)
+        mag = as_lc(v) - b.mul(t, v) * 2
+        num = u - b.mul(t, u) * 2
+    (q,) = b.hint("floor_div_var", [num, mag], 1)
+    r = num - (b.mul(q, mag) if not isinstance(mag, int) else q * mag)
+    assert_unsigned(b, r, n)
+    assert_unsigned(b, mag - 1 - r, n)
+    assert_signed(b, q, n + 1)
+    neg = less_than(b, num, 0, n + 1)
+    return q + b.mul(neg, 1 - is_zero(b, r))
+
+
+@register_hint("floor_div_var")
+def floor_div_hint(a: int, d: int) -> list[int]:
+    """floor(a / d) for signed a and d > 0 (0 otherwise: no witness then)."""
+    den = from_field(d)
+    return [(from_field(a) // den) % R if den > 0 else 0]

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from onnx import TensorProto
+from onnx import TensorProto, helper
 from onnx_harness import check_model, compile_model, rand
 
 from circuits.errors import UnsupportedOpError
@@ -114,3 +114,28 @@ def test_cast_to_integer_truncates(to: int) -> None:
     x = grid(11, 3, 5)
     x.reshape(-1)[4:8] = [-0.75, 0.75, -2.0, 0.0]
     check_model(model, {"x0": x}, 0.0)
+
+
+@pytest.mark.parametrize("const", [False, True])
+def test_integer_division_truncates(const: bool) -> None:
+    from circuits.onnx.examples import _model
+
+    a = helper.make_tensor_value_info("a", TensorProto.INT32, [6])
+    ins = [a]
+    inits = []
+    if const:
+        inits.append(helper.make_tensor("b", TensorProto.INT32, [6], [2, -2, 3, -3, 5, 7]))
+    else:
+        ins.append(helper.make_tensor_value_info("b", TensorProto.INT32, [6]))
+    node = helper.make_node("Div", ["a", "b"], ["y"])
+    y = helper.make_tensor_value_info("y", TensorProto.INT32, [6])
+    model = _model([node], ins, [y], inits, "idiv")
+    feeds = {"a": np.array([7, 7, -7, -7, 10, -1])}
+    if not const:
+        feeds["b"] = np.array([2, -2, 3, -3, 5, 7])
+    compiled, _ = check_model(model, feeds, 0.0)
+    if not const:  # a lying floor hint breaks the remainder check
+        w = compiled.witness(feeds, check=True)
+        (q,) = hint_outputs(compiled.circuit, "floor_div_var")[0]
+        forged = replay(compiled.circuit, w.values, {q: w.values[q] + 1})
+        assert compiled.circuit.cs.first_unsatisfied(forged) is not None
