@@ -81,13 +81,11 @@ def test_div_by_power_of_two_is_exact() -> None:
     assert compiled.nodes[1].constraints == 0
 
 
-def test_div_of_integer_tensors_is_unsupported() -> None:
-    model = single_op("Div", [(3,), (3,)])
-    for v in model.graph.input:
-        v.type.tensor_type.elem_type = TensorProto.INT32
+def test_integer_division_by_constant_int_truncates() -> None:
+    model = single_op("Div", [(3,)], constants={"c": np.array([2, -2, 3], dtype=np.int32)})
+    model.graph.input[0].type.tensor_type.elem_type = TensorProto.INT32
     model.graph.output[0].type.tensor_type.elem_type = TensorProto.INT32
-    with pytest.raises(UnsupportedOpError, match=r"div_node.*integer division"):
-        check_model(model, {"x0": np.array([7, -7, 3]), "x1": np.array([2, 2, 3])}, tol=1)
+    check_model(model, {"x0": np.array([7, 7, -7])}, tol=0.0)
 
 
 @FEW
