@@ -155,19 +155,38 @@ def _mul(ctx: LoweringContext, a: QTensor, b: QTensor) -> QTensor:
 
 @onnx_op("Pow")
 def Pow(ctx: LoweringContext, X: Operand, Y: Operand) -> Result:
+    """x^y for constant exponents: integers up to 64 and +-1/2. Several different exponents
+    (broadcast per element) are each computed on the whole tensor and the right one is
+    picked per element for free (the choice is constant)."""
     x = computed(ctx, X, "X")
     if isinstance(Y, QTensor) or Y is None:
         raise ctx.unsupported("an exponent computed from the model inputs; only constants")
-    ys = np.unique(np.asarray(Y, dtype=np.float64))
-    if ys.size != 1:
-        raise ctx.unsupported(f"exponents {ys.tolist()} differ per element; only one constant")
-    y = float(ys[0])
+    y_arr = np.asarray(Y, dtype=np.float64)
+    ys = np.unique(y_arr)
+    bad = [float(v) for v in ys if not (v == int(v) and abs(v) <= 64) and abs(v) != 0.5]
+    if bad:
+        raise ctx.unsupported(f"exponent {bad[0]}; integers up to 64 and +-1/2 are supported")
+    if ys.size == 1:
+        return _pow_one(ctx, x, float(ys[0]))
+    parts = {float(v): _pow_one(ctx, x, float(v)) for v in ys}
+    qs = [p if isinstance(p, QTensor) else ctx.as_qtensor(p) for p in parts.values()]
+    scale = max(q.scale for q in qs)
+    qs = [ctx.upscale(q, scale) for q in qs]
+    shape = np.broadcast_shapes(x.shape, y_arr.shape)
+    ye = np.broadcast_to(y_arr, shape)
+    vals = [np.broadcast_to(q.values, shape) for q in qs]
+    keys = list(parts)
+    out = np.empty(shape, dtype=object)
+    for idx in np.ndindex(*shape):
+        out[idx] = vals[keys.index(float(ye[idx]))][idx]
+    return QTensor(out, scale, max(q.bound for q in qs))
+
+
+def _pow_one(ctx: LoweringContext, x: QTensor, y: float) -> QTensor | np.ndarray:
     if y == 0:
         return np.ones(x.shape, dtype=np.float32)
     if abs(y) == 0.5:
         r = sqrt_tensor(ctx, ctx.activation(x))
         return r if y > 0 else reciprocal(ctx, to_activation(ctx, r))
-    if y != int(y) or abs(y) > 64:
-        raise ctx.unsupported(f"exponent {y}; integers up to 64 and +-1/2 are supported")
     p = _int_power(ctx, ctx.activation(x), abs(int(y)))
     return p if y > 0 else reciprocal(ctx, to_activation(ctx, p))

@@ -18,6 +18,7 @@ exactly halfway between two integers, by one step of the quantized type.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -29,7 +30,7 @@ from circuits.onnx.context import LoweringContext
 from circuits.onnx.ops.arith import add_const, computed, mul_const
 from circuits.onnx.ops.linear import Conv, matmul
 from circuits.onnx.ops.rounding import floor_values
-from circuits.onnx.quant import bits_for_bound
+from circuits.onnx.quant import bits_for_bound, quantize
 from circuits.onnx.registry import onnx_op
 from circuits.onnx.tensor import Const, Operand, QTensor, Result, Value
 
@@ -87,10 +88,26 @@ def requantize(
     """saturate(round(t / y_scale) + y_zp) as integers, for a real-valued t."""
     zp = np.asarray(y_zp) if y_zp is not None else np.zeros((), dtype=np.uint8)
     lo, hi = _RANGES.get(_NP_TO_ONNX.get(zp.dtype, TensorProto.UINT8), (0, 255))
-    scaled = mul_const(ctx, t, 1.0 / np.asarray(_per_axis(y_scale, t.ndim, axis), np.float64))
+    scaled = _mul_precise(ctx, t, 1.0 / np.asarray(_per_axis(y_scale, t.ndim, axis), np.float64))
     q = floor_values(ctx, scaled, 1 << (scaled.scale - 1) if scaled.scale else 0)
     q = add_const(ctx, q, np.asarray(_per_axis(zp, t.ndim, axis), dtype=np.float64))
     return saturate(ctx, q, lo, hi)
+
+
+#: Significant bits kept of a requantization multiplier (a_scale b_scale / y_scale is often
+#: far below 1, where `weight_scale` fraction bits would keep only a few).
+MULTIPLIER_BITS = 30
+
+
+def _mul_precise(ctx: LoweringContext, t: QTensor, m: Const) -> QTensor:
+    """t * m with m quantized to `MULTIPLIER_BITS` significant bits (free)."""
+    if np.all(np.asarray(m) == 1):
+        return t
+    top = float(np.max(np.abs(m), initial=0.0))
+    k = max(0, MULTIPLIER_BITS - (math.frexp(top)[1] if top else 0))
+    q = quantize(m, k)
+    bound = max((abs(int(v)) for v in q.reshape(-1)), default=0) * t.bound
+    return QTensor(np.asarray(t.values * q, dtype=object), t.scale + k, ctx.check_bound(bound))
 
 
 @onnx_op("QuantizeLinear")
@@ -183,9 +200,10 @@ def QLinearMatMul(
     acc = matmul(ctx, _centered(ctx, a, a_zero_point, "a"), _centered(ctx, b, b_zero_point, "b"))
     sa = np.asarray(ctx.const_input(a_scale, "a_scale"), dtype=np.float64)
     sb = np.asarray(ctx.const_input(b_scale, "b_scale"), dtype=np.float64)
-    real = mul_const(ctx, acc, sa.reshape(()) * sb if sa.size == 1 else sa.reshape(-1, 1) * sb)
+    ys = np.asarray(ctx.const_input(y_scale, "y_scale"), dtype=np.float64)
+    m = (sa.reshape(()) * sb if sa.size == 1 else sa.reshape(-1, 1) * sb) / ys
     zp = ctx.const_input(y_zero_point, "y_zero_point")
-    return requantize(ctx, real, ctx.const_input(y_scale, "y_scale"), zp, axis=-1)
+    return requantize(ctx, _mul_precise(ctx, acc, m), np.ones(()), zp, axis=-1)
 
 
 @onnx_op("QLinearConv")

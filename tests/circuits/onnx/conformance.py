@@ -125,7 +125,8 @@ def compile_case(case: Case) -> tuple[CompiledModel, dict[str, np.ndarray]]:
             return _compile(model, rest), rest
         except CircuitError as e:
             if not re.search(
-                r"must be a constant|only constant|depend on the model inputs", str(e)
+                r"must be a constant|only constant|only a constant|depend on the model inputs",
+                str(e),
             ):
                 raise
             error = e
