@@ -346,11 +346,12 @@ def _outputs(
     specs, flat = [], []
     for info in graph.outputs:
         t = env.get(info.name)
-        if not isinstance(t, QTensor):
-            raise ModelError(
-                f"{graph.path}: output {info.name!r} does not depend on the model inputs"
-            )
         ctx = LoweringContext(state, "Output", info.name, graph.opset, (info.name,))
+        if t is None:
+            raise ModelError(f"{graph.path}: output {info.name!r} is never computed")
+        if not isinstance(t, QTensor):
+            # a constant output (a Shape, a mask): stated as it is, range-checked below
+            t = ctx.const(np.asarray(t, dtype=np.float64), cfg.act_scale)
         with b.gadget("output"):
             t = _to_output(ctx, t)
         specs.append(IOSpec(info.name, t.shape, t.scale, cfg.output_bits))

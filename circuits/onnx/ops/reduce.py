@@ -122,7 +122,8 @@ def _rows(
         return None
     keep = [i for i in range(x.ndim) if i not in ax]
     size = int(np.prod([x.shape[i] for i in ax], dtype=np.int64))
-    rows = x.values.transpose(keep + ax).reshape(-1, size)
+    lead = int(np.prod([x.shape[i] for i in keep], dtype=np.int64))
+    rows = x.values.transpose(keep + ax).reshape(lead, size)
     shape = (
         [1 if i in ax else x.shape[i] for i in range(x.ndim)]
         if keepdims
@@ -145,6 +146,8 @@ def ReduceProd(
     if got is None:
         return x
     rows, shape = got
+    if rows.shape[1] == 0:  # the product of nothing
+        return np.ones(shape, dtype=np.float32)
     cols = [x.with_values(rows[:, j].copy()) for j in range(rows.shape[1])]
     acc = cols[0]
     for c in cols[1:]:

@@ -97,6 +97,8 @@ FULL = os.environ.get("ZKORACLE_CONFORMANCE") == "full"
 @pytest.mark.parametrize("name", sorted(in_scope()) if FULL else ["all"])
 def test_every_claimed_case(name: str) -> None:
     reason = expected_failures().get(name)
+    if reason is not None and reason.startswith("too large"):
+        pytest.skip(reason)
     if reason is None:
         run_case(_case(name), prove=True)
         return
