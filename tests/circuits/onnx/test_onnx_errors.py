@@ -91,18 +91,22 @@ def test_dynamic_batch_dim_becomes_one(tmp_path: Path) -> None:
 
 
 def test_unsupported_op_names_op_node_and_opset() -> None:
-    model = single_op("Einsum", [(2, 2), (2, 2)], equation="ij,jk->ik")
+    model = single_op("Mod", [(2, 2), (2, 2)])
     with pytest.raises(
-        UnsupportedOpError, match=r"unsupported operator 'Einsum' \(node 'einsum_node', opset 17\)"
+        UnsupportedOpError, match=r"unsupported operator 'Mod' \(node 'mod_node', opset 17\)"
     ):
         compile_model(model)
 
 
 def test_unsupported_attribute_names_node() -> None:
     model = single_op(
-        "Pad", [(2, 2)], constants={"p": np.array([1, 1, 1, 1], np.int64)}, mode="reflect"
+        "ScatterND",
+        [(4, 2), (2, 2)],
+        constants={"i": np.array([[0], [2]], np.int64)},
+        order=["x0", "i", "x1"],
+        reduction="max",
     )
-    with pytest.raises(UnsupportedOpError, match=r"'Pad'.*pad_node.*mode = 'reflect'"):
+    with pytest.raises(UnsupportedOpError, match=r"'ScatterND'.*scatternd_node.*'max'"):
         compile_model(model)
 
 
