@@ -69,6 +69,11 @@ class ModelError(CircuitError):
     """An ONNX model cannot be compiled: unreadable file, dynamic shape, bad graph."""
 
 
+class CalibrationError(ModelError):
+    """Calibration samples no fixed-point circuit can carry (NaN, infinity, a magnitude
+    beyond the widest width); the message names the input or tensor and the limit."""
+
+
 class UnsupportedOpError(ModelError):
     """The model uses an operator (or an attribute value) the compiler does not lower."""
 

@@ -4,11 +4,15 @@
         [--modes public,private-weights,private-inputs] [--gas]
 
 For each model (8->16->1 MLP; 32->64->32->1 MLP with a Sigmoid head; 1x8x8 CNN with a
-4x3x3 Conv, ReLU, Flatten, Dense 2), in a fresh process so peak memory is per model:
-constraints, compile_s (load + lower + r1cs encoding), setup_s, witness_s and prove_s
-(means over --proofs proofs), verify_s (the pure-Python verifier), peak_rss_mb, and
-max_abs_err of the circuit's outputs against onnxruntime over --samples random inputs
-uniform in [-1, 1]. Targets: prove < 0.25 s, < 1 s, < 1.5 s; max_abs_err < 1e-4.
+4x3x3 Conv, ReLU, Flatten, Dense 2; a transformer-style block over 4 tokens of width 8:
+LayerNormalization, single-head attention with Softmax, a Gelu feed-forward of width 16,
+residuals; the 8->16->4 MLP quantized by onnxruntime's quantize_static, QDQ), in a fresh
+process so peak memory is per model: constraints, compile_s (load + lower + r1cs
+encoding), setup_s, witness_s and prove_s (means over --proofs proofs), verify_s (the
+pure-Python verifier), peak_rss_mb, and max_abs_err of the circuit's outputs against
+onnxruntime over --samples random inputs uniform in [-1, 1]. Targets: prove < 0.25 s,
+< 1 s, < 1.5 s; max_abs_err < 1e-4 (the quantized model is compared with onnxruntime
+running the same 8-bit model).
 
 Then the ONNX-ML models of `ml_bench_models` (a 100-tree GBDT, a random forest, a logistic
 regression), with two more columns: per_node, the constraints per interior tree node, and
@@ -53,12 +57,16 @@ MODELS = {
     "mlp_8_16_1": lambda: examples.mlp((8, 16, 1)),
     "mlp_32_64_32_1_sigmoid": lambda: examples.mlp((32, 64, 32, 1), head="Sigmoid"),
     "cnn_1x8x8_conv4x3x3_dense2": lambda: examples.cnn(),
+    "transformer_block_4x8": lambda: examples.transformer_block(),
+    "mlp_8_16_4_ort_int8": lambda: examples.quantized_mlp(),
     **ml_bench_models.MODELS,
 }
 TARGET_PROVE_S = {
     "mlp_8_16_1": 0.25,
     "mlp_32_64_32_1_sigmoid": 1.0,
     "cnn_1x8x8_conv4x3x3_dense2": 1.5,
+    "transformer_block_4x8": 5.0,
+    "mlp_8_16_4_ort_int8": 1.0,
     **ml_bench_models.TARGET_PROVE_S,
 }
 MODES = {

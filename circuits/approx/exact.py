@@ -35,6 +35,62 @@ def _softplus(x: Decimal) -> Decimal:
     return x + (1 + (-x).exp()).ln() if x > 0 else (1 + x.exp()).ln()
 
 
+def _erf(x: Decimal) -> Decimal:
+    """erf by its Taylor series with 20 more digits than the working precision (the
+    terms grow to about e^(x^2) before they shrink); beyond |x| = 8, erf is +-1 within
+    1e-29, far below any output step."""
+    if abs(x) > 8:
+        return Decimal(1) if x > 0 else Decimal(-1)
+    with localcontext() as ctx:
+        ctx.prec = DIGITS + 30
+        x2, term, total, n = x * x, x, x, 0
+        while abs(term) > Decimal(10) ** -(DIGITS + 10):
+            n += 1
+            term = -term * x2 / n
+            total += term / (2 * n + 1)
+        out = 2 * total / _PI.sqrt()
+    return +out
+
+
+def _erfc(x: Decimal) -> Decimal:
+    return 1 - _erf(x) if x < 8 else Decimal(0)
+
+
+def _sqrt2() -> Decimal:
+    with localcontext() as ctx:
+        ctx.prec = DIGITS + 10
+        return Decimal(2).sqrt()
+
+
+_SQRT2 = _sqrt2()
+
+
+def _gelu(x: Decimal) -> Decimal:
+    return x * (1 + _erf(x / _SQRT2)) / 2
+
+
+def _gelu_tanh_u(x: Decimal) -> Decimal:
+    return (2 / _PI).sqrt() * (x + Decimal("0.044715") * x**3)
+
+
+def _mish(x: Decimal) -> Decimal:
+    sp = _softplus(x)
+    return x * (2 * _logistic(2 * sp) - 1)
+
+
+def _gelu_err(x: Decimal) -> Decimal:
+    """-x Phi(x) for x <= -1: the left tail's error, which grows toward the domain there."""
+    return -x * _erfc(-x / _SQRT2) / 2
+
+
+def _mish_below(x: Decimal) -> Decimal:
+    return -x * (2 * _logistic(2 * _softplus(x)) - 1)
+
+
+def _elu(x: Decimal) -> Decimal:
+    return x if x >= 0 else x.exp() - 1
+
+
 #: The functions of `circuits.approx.funcs.FUNCS`, evaluated in decimal.
 DEC_FUNCS: dict[str, DecFunc] = {
     "sigmoid": _logistic,
@@ -43,9 +99,17 @@ DEC_FUNCS: dict[str, DecFunc] = {
     "exp": lambda x: x.exp(),
     "expneg": lambda x: (-x).exp(),
     "log1p": lambda x: (1 + x).ln(),
+    "erf": _erf,
+    "gelu": _gelu,
+    "gelu_tanh": lambda x: x * _logistic(2 * _gelu_tanh_u(x)),
+    "mish": _mish,
+    "elu": _elu,
 }
 
-#: |f - tail| beyond each end, in decimal (see `circuits.approx.funcs.tail_error`).
+#: |f - tail| beyond each end, in decimal (see `circuits.approx.funcs.tail_error`). For
+#: gelu and mish, whose tail errors are x times a vanishing factor (0 again at x = 0),
+#: the error is held at its value at a point on the far side of its peak: a monotone upper
+#: envelope, equal to the error wherever it is small enough to matter.
 _TAILS: dict[tuple[str, str], DecFunc] = {
     ("sigmoid", "below"): _logistic,
     ("sigmoid", "above"): lambda x: _logistic(-x),
@@ -55,6 +119,22 @@ _TAILS: dict[tuple[str, str], DecFunc] = {
     ("softplus", "above"): lambda x: _softplus(-x),
     ("exp", "below"): lambda x: x.exp(),
     ("expneg", "above"): lambda x: (-x).exp(),
+    ("erf", "below"): lambda x: _erfc(-x),
+    ("erf", "above"): _erfc,
+    ("gelu", "below"): lambda x: _gelu_err(min(x, Decimal(-1))),
+    ("gelu", "above"): lambda x: _gelu_err(-max(x, Decimal(1))),
+    ("gelu_tanh", "below"): lambda x: (
+        -min(x, Decimal(-1)) * _logistic(2 * _gelu_tanh_u(min(x, Decimal(-1))))
+    ),
+    ("gelu_tanh", "above"): lambda x: (
+        max(x, Decimal(1)) * _logistic(-2 * _gelu_tanh_u(max(x, Decimal(1))))
+    ),
+    ("mish", "below"): lambda x: _mish_below(min(x, Decimal("-1.5"))),
+    ("mish", "above"): lambda x: (
+        max(x, Decimal(2)) * 2 * _logistic(-2 * _softplus(max(x, Decimal(2))))
+    ),
+    ("elu", "below"): lambda x: x.exp(),
+    ("elu", "above"): lambda x: Decimal(0) if x >= 0 else x.exp() - 1 - x,
 }
 
 

@@ -145,6 +145,7 @@ class CompiledModel:
                 )
             if not np.all(np.isfinite(arr)):
                 raise InputRangeError(f"input {spec.name!r} contains NaN or infinity")
+            self._check_integral(spec, arr)
             q = [int(v) for v in quantize(arr.reshape(-1), spec.scale)]
             half = 1 << (spec.bits - 1)
             for i, v in enumerate(q):
@@ -158,6 +159,26 @@ class CompiledModel:
                     )
             out[spec.name] = q
         return out
+
+    def _check_integral(self, spec: IOSpec, arr: npt.NDArray[np.float64]) -> None:
+        info = next(i for i in self.graph.inputs if i.name == spec.name)
+        if not info.is_integer:
+            return
+        flat = arr.reshape(-1)
+        if info.elem_type == onnx.TensorProto.BOOL:
+            frac = np.flatnonzero((flat != 0) & (flat != 1))
+            if frac.size:
+                i = int(frac[0])
+                raise InputRangeError(
+                    f"input {spec.name!r}[{i}] = {float(flat[i])!r} is not a boolean (0 or 1)"
+                )
+        frac = np.flatnonzero(flat != np.round(flat))
+        if frac.size:
+            i = int(frac[0])
+            raise InputRangeError(
+                f"input {spec.name!r}[{i}] = {float(arr.reshape(-1)[i])!r} is not an integer, "
+                f"but the input has element type {onnx.TensorProto.DataType.Name(info.elem_type)}"
+            )
 
     def witness(
         self,
@@ -203,10 +224,15 @@ class CompiledModel:
         label = e.gadget.split("/")[0]
         node = next((n for n in self.nodes if n.label == label), None)
         where = f"{node.name} ({node.op_type})" if node else label
+        what = (
+            "a division by zero, or a quotient beyond the range the circuit was compiled for"
+            if "div" in e.gadget
+            else "a value exceeds the range the circuit was compiled for"
+        )
         return QuantOverflowError(
             where,
-            f"a value exceeds the range the circuit was compiled for (constraint #{e.index}, "
-            f"gadget {e.gadget!r}); recompile with --calibration on representative inputs",
+            f"{what} (constraint #{e.index}, gadget {e.gadget!r}); recompile with "
+            "--calibration on representative inputs",
         )
 
     def outputs_from_public(self, public: list[int]) -> dict[str, npt.NDArray[np.float64]]:
@@ -295,12 +321,17 @@ def _inputs(
     with b.gadget("inputs"):
         for info in graph.inputs:
             xs = b.private_inputs(f"x:{info.name}", info.size)
+            flag = info.elem_type == onnx.TensorProto.BOOL
             for x in xs:
-                assert_signed(b, x, cfg.input_bits)
-            env[info.name] = QTensor(
-                object_array(xs, info.shape), cfg.input_scale, 1 << (cfg.input_bits - 1)
-            )
-            specs.append(IOSpec(info.name, info.shape, cfg.input_scale, cfg.input_bits))
+                if flag:  # booleans are 0 or 1, as the logic ops rely on
+                    b.assert_bool(x)
+                else:
+                    assert_signed(b, x, cfg.input_bits)
+            # integer inputs are exact at scale 0 (indices, counts, flags)
+            scale = 0 if info.is_integer else cfg.input_scale
+            bound = 1 if flag else 1 << (cfg.input_bits - 1)
+            env[info.name] = QTensor(object_array(xs, info.shape), scale, bound)
+            specs.append(IOSpec(info.name, info.shape, scale, cfg.input_bits))
             flat.extend(xs)
     return specs, flat
 
@@ -409,11 +440,12 @@ def _outputs(
     specs, flat = [], []
     for info in graph.outputs:
         t = env.get(info.name)
-        if not isinstance(t, QTensor):
-            raise ModelError(
-                f"{graph.path}: output {info.name!r} does not depend on the model inputs"
-            )
         ctx = LoweringContext(state, "Output", info.name, graph.opset, (info.name,))
+        if t is None:
+            raise ModelError(f"{graph.path}: output {info.name!r} is never computed")
+        if not isinstance(t, QTensor):
+            # a constant output (a Shape, a mask): stated as it is, range-checked below
+            t = ctx.const(np.asarray(t, dtype=np.float64), cfg.act_scale)
         with b.gadget("output"):
             t = _to_output(ctx, t)
         specs.append(IOSpec(info.name, t.shape, t.scale, cfg.output_bits))

@@ -134,6 +134,73 @@ def cnn(
     return _model(nodes, [x], [y], inits, "cnn")
 
 
+def transformer_block(
+    seq: int = 4, dim: int = 8, hidden: int = 16, seed: int = 0
+) -> onnx.ModelProto:
+    """x (1, seq, dim) -> LayerNorm -> single-head attention (Q K^T / sqrt(dim), Softmax,
+    @ V) -> + x -> LayerNorm -> Dense(hidden) -> Gelu -> Dense(dim) -> + residual."""
+    rng = np.random.default_rng(seed)
+
+    def w(name: str, *shape: int) -> onnx.TensorProto:
+        return _init(name, rng.uniform(-1, 1, shape) / np.sqrt(shape[0]))
+
+    inits = [
+        _init("ln1.s", np.ones(dim)), _init("ln1.b", np.zeros(dim)),
+        _init("ln2.s", np.ones(dim)), _init("ln2.b", np.zeros(dim)),
+        w("wq", dim, dim), w("wk", dim, dim), w("wv", dim, dim),
+        w("w1", dim, hidden), w("w2", hidden, dim),
+        _init("inv_sqrt_d", np.array(1.0 / np.sqrt(dim))),
+    ]  # fmt: skip
+    n = helper.make_node
+    nodes = [
+        n("LayerNormalization", ["x", "ln1.s", "ln1.b"], ["h"], name="ln1", axis=-1),
+        n("MatMul", ["h", "wq"], ["q"], name="q"),
+        n("MatMul", ["h", "wk"], ["k"], name="k"),
+        n("MatMul", ["h", "wv"], ["v"], name="v"),
+        n("Transpose", ["k"], ["kt"], name="kt", perm=[0, 2, 1]),
+        n("MatMul", ["q", "kt"], ["qk"], name="qk"),
+        n("Mul", ["qk", "inv_sqrt_d"], ["scores"], name="scale"),
+        n("Softmax", ["scores"], ["attn"], name="softmax", axis=-1),
+        n("MatMul", ["attn", "v"], ["ctx"], name="ctx"),
+        n("Add", ["x", "ctx"], ["r1"], name="res1"),
+        n("LayerNormalization", ["r1", "ln2.s", "ln2.b"], ["h2"], name="ln2", axis=-1),
+        n("MatMul", ["h2", "w1"], ["f1"], name="ff1"),
+        n("Gelu", ["f1"], ["g"], name="gelu"),
+        n("MatMul", ["g", "w2"], ["f2"], name="ff2"),
+        n("Add", ["r1", "f2"], ["y"], name="res2"),
+    ]
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, seq, dim])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, seq, dim])
+    return _model(nodes, [x], [y], inits, "transformer_block", opset=20)
+
+
+def quantized_mlp(sizes: Sequence[int] = (8, 16, 4), seed: int = 0) -> onnx.ModelProto:
+    """`mlp(sizes)` quantized with onnxruntime's static quantizer (QDQ, uint8 activations,
+    int8 weights), calibrated on 32 random inputs in [-1, 1]."""
+    import tempfile
+
+    from onnxruntime.quantization import CalibrationDataReader, QuantType, quantize_static
+
+    rng = np.random.default_rng(seed)
+    data = [{"x": rng.uniform(-1, 1, (1, sizes[0])).astype(np.float32)} for _ in range(32)]
+
+    class Reader(CalibrationDataReader):  # type: ignore[misc]
+        def __init__(self) -> None:
+            self.it = iter(data)
+
+        def get_next(self) -> dict[str, npt.NDArray[np.float32]] | None:
+            return next(self.it, None)
+
+    with tempfile.TemporaryDirectory(prefix="zkoracle-quant-") as tmp:
+        fp32 = save(mlp(sizes, seed=seed), Path(tmp) / "fp32.onnx")
+        out = Path(tmp) / "int8.onnx"
+        quantize_static(
+            str(fp32), str(out), Reader(),
+            activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
+        )  # fmt: skip
+        return onnx.load(str(out))
+
+
 def single_op(
     op_type: str,
     input_shapes: Sequence[Sequence[int]],

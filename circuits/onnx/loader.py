@@ -1,11 +1,13 @@
 """Load an ONNX model into the static graph the compiler walks.
 
-`load_model` reads the file, runs the ONNX checker and strict shape inference, requires
-the default-domain opset to be at least 11 and every input shape to be static (a leading
-dynamic batch dimension is fixed to 1; any other dynamic dimension is refused with the
-input, the axis and the fix). Initializers become numpy constants. `fold_node` evaluates
-a node whose inputs are all constant (shape arithmetic, initializer subgraphs) with the
-ONNX reference evaluator, so lowerings only ever see computed tensors.
+`load_model` reads the file, runs the ONNX checker and strict shape inference, upgrades a
+default-domain opset below 11 with onnx's version converter (naming the operator it
+cannot carry), and requires every input shape to be static (a leading dynamic batch
+dimension is fixed to 1; any other dynamic dimension is refused with the input, the axis
+and the fix). Inputs are float, integer or boolean tensors. Initializers become numpy
+constants. `fold_node` evaluates a node whose inputs are all constant (shape arithmetic,
+initializer subgraphs) with the ONNX reference evaluator, so lowerings only ever see
+computed tensors.
 
 Every failure is a `ModelError` that starts with the file name.
 """
@@ -31,6 +33,18 @@ MAX_ML_OPSET = 5
 #: Default-domain operators whose semantics did not change between opset 7 and 11.
 _STABLE_SINCE_7 = frozenset({"Cast", "Identity", "Add", "Sub", "Mul", "Div", "Concat"})
 FLOAT_INPUTS = (TensorProto.FLOAT, TensorProto.DOUBLE, TensorProto.FLOAT16)
+#: Integer (and boolean) inputs enter the circuit exactly, at scale 0.
+INT_INPUTS = (
+    TensorProto.INT64,
+    TensorProto.INT32,
+    TensorProto.INT16,
+    TensorProto.INT8,
+    TensorProto.UINT64,
+    TensorProto.UINT32,
+    TensorProto.UINT16,
+    TensorProto.UINT8,
+    TensorProto.BOOL,
+)
 
 
 @dataclass(frozen=True)
@@ -44,6 +58,11 @@ class TensorInfo:
     @property
     def size(self) -> int:
         return int(np.prod(self.shape, dtype=np.int64))
+
+    @property
+    def is_integer(self) -> bool:
+        """An integer or boolean tensor (quantized exactly, at scale 0)."""
+        return self.elem_type in INT_INPUTS
 
 
 @dataclass(frozen=True, eq=False)
@@ -86,7 +105,7 @@ def load_model_bytes(data: bytes, name: str = "<model>") -> OnnxGraph:
         raise ModelError(
             f"{name}: the ONNX checker rejects the model (truncated or corrupt?): {e}"
         ) from e
-    opset = _opset(model, name)
+    model, opset = _upgrade(model, name)
     constants = {t.name: _const(numpy_helper.to_array(t)) for t in model.graph.initializer}
     inputs = tuple(_input_info(v, name) for v in model.graph.input if v.name not in constants)
     if not inputs:
@@ -110,8 +129,11 @@ def load_model_bytes(data: bytes, name: str = "<model>") -> OnnxGraph:
     )
 
 
-def _opset(model: onnx.ModelProto, name: str) -> int:
-    """The default-domain opset the lowerings see (checked; see `_old_opset_ok`)."""
+def _upgrade(model: onnx.ModelProto, name: str) -> tuple[onnx.ModelProto, int]:
+    """The model at a default-domain opset of at least `MIN_OPSET`: older models go through
+    onnx's version converter (or, when they only name operators unchanged since opset 7,
+    are read as `MIN_OPSET` directly); a model importing no default-domain opset (e.g. a
+    pure ai.onnx.ml export) has no default-domain node, so it is given `MIN_OPSET`."""
     ml = [o.version for o in model.opset_import if o.domain == ML_DOMAIN]
     if ml and max(ml) > MAX_ML_OPSET:
         raise ModelError(
@@ -119,19 +141,43 @@ def _opset(model: onnx.ModelProto, name: str) -> int:
             "this compiler knows; re-export with target_opset={'ai.onnx.ml': 3}"
         )
     versions = [o.version for o in model.opset_import if o.domain in ("", "ai.onnx")]
-    if not versions and ml and not _default_nodes(model):
-        return MIN_OPSET  # an ONNX-ML-only graph (as onnxmltools writes some)
     if not versions:
-        raise ModelError(f"{name}: the model imports no default-domain opset")
+        model.opset_import.append(helper.make_opsetid("", MIN_OPSET))
+        return model, MIN_OPSET
     v = int(max(versions))
-    if v < MIN_OPSET and _old_opset_ok(model, v):
-        return MIN_OPSET
-    if v < MIN_OPSET:
+    if v >= MIN_OPSET:
+        return model, v
+    if _old_opset_ok(model, v):
+        return model, MIN_OPSET
+    from onnx import version_converter
+
+    try:
+        upgraded = version_converter.convert_version(model, MIN_OPSET)
+        onnx.checker.check_model(upgraded)
+    except Exception as e:
+        op = _failing_op(model, str(e))
         raise ModelError(
-            f"{name}: opset {v} is older than {MIN_OPSET}; re-export the model with opset >= "
-            f"{MIN_OPSET} (e.g. torch.onnx.export(..., opset_version=17))"
-        )
-    return v
+            f"{name}: opset {v} is older than {MIN_OPSET} and onnx's version converter cannot "
+            f"upgrade {op}: {_first_line(e)}; re-export the model with opset >= {MIN_OPSET} "
+            "(e.g. torch.onnx.export(..., opset_version=17))"
+        ) from e
+    return upgraded, MIN_OPSET
+
+
+def _failing_op(model: onnx.ModelProto, message: str) -> str:
+    """The operator a converter message is about (its adapters are named after the op),
+    else the list of the model's default-domain operators."""
+    ops = sorted({n.op_type for n in model.graph.node if n.domain in ("", "ai.onnx")})
+    text = message.lower().replace("_", "")
+    named = [op for op in ops if op.lower() in text]
+    if named:
+        return f"operator {max(named, key=len)!r}"
+    return f"one of the operators {ops}"
+
+
+def _first_line(e: Exception) -> str:
+    lines = str(e).strip().splitlines()
+    return lines[0] if lines else type(e).__name__
 
 
 def _default_nodes(model: onnx.ModelProto) -> list[onnx.NodeProto]:
@@ -157,14 +203,15 @@ def _input_info(v: onnx.ValueInfoProto, name: str) -> TensorInfo:
         raise ModelError(
             f"{name}: input {v.name!r} has no static tensor shape; re-export with a fixed shape"
         )
-    if t.elem_type not in FLOAT_INPUTS:
+    if t.elem_type not in FLOAT_INPUTS + INT_INPUTS:
         kind = TensorProto.DataType.Name(t.elem_type)
         raise ModelError(
-            f"{name}: input {v.name!r} has element type {kind}; only float inputs are supported"
+            f"{name}: input {v.name!r} has element type {kind}; only float, integer and "
+            "boolean inputs are supported"
         )
     dims: list[int] = []
     for axis, d in enumerate(t.shape.dim):
-        if d.HasField("dim_value") and d.dim_value > 0:
+        if d.HasField("dim_value"):
             dims.append(d.dim_value)
         elif axis == 0:
             dims.append(1)  # a dynamic batch dimension: one inference per proof

@@ -96,6 +96,12 @@ def map_values(values: ValueArray, fn: Callable[[Value], Value]) -> ValueArray:
     return object_array((fn(v) for v in values.reshape(-1)), values.shape)
 
 
+def int_array(arr: npt.ArrayLike) -> ValueArray:
+    """An integer ndarray (any int dtype) as an object array of Python ints."""
+    a = np.asarray(arr)
+    return object_array((int(v) for v in a.reshape(-1).tolist()), a.shape)
+
+
 def linear(terms: Iterable[tuple[int, Value]], const: int = 0) -> Value:
     """sum(coef * v) + const in one pass (free: no constraint).
 

@@ -4,8 +4,20 @@ all of them (see `circuits.onnx.registry` for the calling convention).
 * `arith`: Add, Sub, Mul, Div, Neg, Sum, Relu, Identity, Dropout, Cast;
 * `linear`: Gemm, MatMul, Conv, BatchNormalization;
 * `pool`: AveragePool, GlobalAveragePool, ReduceSum, ReduceMean;
-* `shape`: Flatten, Reshape, Transpose, Squeeze, Unsqueeze, Concat, Slice, Gather, Pad,
-  Shape, Constant;
+* `shape`: Flatten, Reshape, Transpose, Squeeze, Unsqueeze, Concat, Slice, Gather, Pad
+  (constant, reflect, edge, wrap), Shape, Constant;
+* `contract`: Einsum, ConvTranspose;
+* `resize`: Resize (nearest, linear, cubic);
+* `quantized`: QuantizeLinear, DequantizeLinear, MatMulInteger, QLinearMatMul,
+  QLinearConv;
+* `activations`: Erf, Gelu, Mish, Elu, Selu, HardSwish;
+* `powers`: Sqrt, Reciprocal, Log, Pow (constant exponent), and Div by a tensor;
+* `reduce`: Mean, ReduceL1, ReduceL2, ReduceSumSquare, ReduceProd, ReduceLogSumExp, TopK;
+* `normalization`: LayerNormalization, InstanceNormalization;
+* `rounding`: Floor, Ceil, Round, Sign;
+* `indexing`: Expand, Tile, Split, DepthToSpace, SpaceToDepth, GatherElements,
+  ScatterElements, ScatterND, CumSum, ConstantOfShape, Range;
+* `logic`: Equal, Less, Greater, LessOrEqual, GreaterOrEqual, Not, And, Or, Xor, Where;
 * `nonlinear` and `compare`: activations approximated in fixed point, comparisons,
   max/min pooling and reductions.
 
@@ -19,29 +31,49 @@ all of them (see `circuits.onnx.registry` for the calling convention).
 """
 
 from circuits.onnx.ops import (
+    activations,
     arith,
     compare,
+    contract,
     control,
+    indexing,
     linear,
+    logic,
     ml_linear,
     ml_trees,
     nonlinear,
+    normalization,
     pool,
+    powers,
+    quantized,
     recurrent,
     recurrent_run,
+    reduce,
+    resize,
+    rounding,
     shape,
 )
 
 __all__ = [
+    "activations",
     "arith",
     "compare",
+    "contract",
     "control",
+    "indexing",
     "linear",
+    "logic",
     "ml_linear",
     "ml_trees",
     "nonlinear",
+    "normalization",
     "pool",
+    "powers",
+    "quantized",
     "recurrent",
     "recurrent_run",
+    "reduce",
+    "resize",
+    "rounding",
     "shape",
 ]

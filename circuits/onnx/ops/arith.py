@@ -17,7 +17,6 @@ from circuits.onnx.quant import quantize
 from circuits.onnx.registry import onnx_op
 from circuits.onnx.tensor import Const, Operand, QTensor, Result, Value, object_array
 
-_INT_TYPES: dict[int, int] = {TensorProto.INT64: 64, TensorProto.INT32: 32}
 _FLOAT_TYPES = (TensorProto.FLOAT, TensorProto.DOUBLE, TensorProto.FLOAT16, TensorProto.BFLOAT16)
 
 
@@ -129,16 +128,28 @@ def Mul(ctx: LoweringContext, A: Operand, B: Operand) -> Result:
 
 @onnx_op("Div")
 def Div(ctx: LoweringContext, A: Operand, B: Operand) -> Result:
+    """By a constant: a free product with its reciprocal. By a computed tensor: a proved,
+    rounded division (`powers.divide_tensors`)."""
+    if isinstance(B, QTensor):
+        from circuits.onnx.ops.powers import divide_tensors  # powers builds on this module
+
+        a = A if isinstance(A, QTensor) else ctx.as_qtensor(ctx.const_input(A, "A"))
+        if B.scale == 0 and (a.scale == 0 or not isinstance(A, QTensor)):
+            from circuits.onnx.ops.rounding import int_divide
+
+            a = A if isinstance(A, QTensor) else ctx.const(ctx.const_input(A, "A"), 0)
+            return int_divide(ctx, a, B)
+        return divide_tensors(ctx, a, B)
     a = computed(ctx, A, "A")
-    if isinstance(B, QTensor) or B is None:
-        raise ctx.unsupported(
-            "division by a tensor computed from the model inputs; only division by a constant"
-        )
+    if B is None:
+        raise ctx.error("Div needs a divisor")
     divisor = np.asarray(B, dtype=np.float64)
     if np.any(divisor == 0):
         raise ctx.error("division by a constant that contains zero")
-    if np.issubdtype(np.asarray(B).dtype, np.integer):
-        raise ctx.unsupported("integer division (the quotient of integer tensors is truncated)")
+    if np.issubdtype(np.asarray(B).dtype, np.integer) and a.scale == 0:
+        from circuits.onnx.ops.rounding import int_divide
+
+        return int_divide(ctx, a, ctx.const(np.asarray(B), 0))
     return mul_const(ctx, a, 1.0 / divisor)
 
 
@@ -177,14 +188,32 @@ def Dropout(
     return x, np.ones(x.shape, dtype=bool)
 
 
+_INT_TYPES = (
+    TensorProto.INT64,
+    TensorProto.INT32,
+    TensorProto.INT16,
+    TensorProto.INT8,
+    TensorProto.UINT64,
+    TensorProto.UINT32,
+    TensorProto.UINT16,
+    TensorProto.UINT8,
+)
+
+
 @onnx_op("Cast")
 def Cast(ctx: LoweringContext, input: Operand, *, to: int, saturate: int = 1) -> Result:
-    """A cast to a floating type keeps the quantized value, and so does a cast of an
-    integer tensor (scale 0: a class label, an index) to an integer type wide enough for
-    its bound; other targets are refused."""
+    """A cast to a floating type keeps the quantized value; to an integer type it rounds
+    toward zero (`rounding.truncate`, free for an integer tensor); to bool it tests for
+    non-zero. Other targets are refused."""
     x = computed(ctx, input, "input")
-    if to in _INT_TYPES and x.scale == 0 and x.bound < 1 << (_INT_TYPES[to] - 1):
-        return x
+    if to in _INT_TYPES:
+        from circuits.onnx.ops.rounding import truncate  # rounding builds on this module
+
+        return truncate(ctx, x)
+    if to == TensorProto.BOOL:
+        from circuits.onnx.ops.rounding import nonzero
+
+        return nonzero(ctx, x)
     if to not in _FLOAT_TYPES:
         name = TensorProto.DataType.Name(to) if to in TensorProto.DataType.values() else str(to)
         raise ctx.unsupported(f"cast of a computed tensor to {name}; only casts to floating types")

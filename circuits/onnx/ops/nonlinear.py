@@ -218,9 +218,17 @@ def _exp_rows(ctx: LoweringContext, x: QTensor, rows: ValueArray, exp_scale: int
     s, b = ctx.config.act_scale, ctx.builder
     drop = x.scale - s
     plan = plan_for(ctx, "expneg", s, exp_scale, 0, (2 * x.bound) >> drop, drop > 0)
-    if plan.lo != 0 or plan.below is not None or plan.y_min < 0:
+    # piecewise's unsigned decomposition of m - x_i proves m >= x_i only when the domain
+    # starts at 0 with no tail below it; expneg has no lower tail, so this always holds.
+    assert plan.lo == 0 and plan.below is None, plan.report()
+    # The rounded polynomial may dip to -1 near e^-x = 0 at fine scales: the row sum and
+    # every division stay valid while the sum exceeds 2^(s+1) times that dip (checked).
+    n = rows.shape[-1]
+    floor_sum = plan.evaluate(0) + (n - 1) * min(plan.y_min, 0)
+    if floor_sum <= -min(plan.y_min, 0) << (s + 1):
         raise ctx.error(
-            "internal: the exp plan of a softmax must start at 0 with no negative value"
+            f"the exp approximation of a row of {n} values dips to {plan.y_min} at scale "
+            f"2^-{exp_scale}; raise the approximation's guard_bits"
         )
     diffs, exps = [], []
     for row in rows:
@@ -280,7 +288,7 @@ def LogSoftmax(ctx: LoweringContext, input: Operand, *, axis: int | None = None)
         return QTensor(r.restore(np.zeros(r.rows.shape, dtype=object)), x.scale, 0)
     e = _exp_rows(ctx, x, r.rows, _exp_scale(ctx, n))
     p = e.plan
-    s_min, s_max = p.evaluate(0) + (n - 1) * max(p.y_min, 0), n * p.y_max
+    s_min, s_max = p.evaluate(0) + (n - 1) * p.y_min, n * p.y_max
     guard, b = ctx.config.approx_param("guard_bits", 2), ctx.builder
     out: list[Value] = []
     log_err, log_bound = 0.0, 0

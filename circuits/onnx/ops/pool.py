@@ -48,7 +48,8 @@ def reduce_sum(
     keep = [i for i in range(x.ndim) if i not in axes]
     moved = x.values.transpose(keep + list(axes))
     n = int(np.prod([x.shape[i] for i in axes], dtype=np.int64)) if axes else 1
-    rows = moved.reshape(-1, n)
+    lead = int(np.prod([x.shape[i] for i in keep], dtype=np.int64))
+    rows = moved.reshape(lead, n)  # explicit: n may be 0 (an empty reduction sums to 0)
     items: list[Value] = [linear((1, v) for v in row) for row in rows]
     shape = (
         [1 if i in axes else x.shape[i] for i in range(x.ndim)]

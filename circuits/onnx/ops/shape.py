@@ -162,10 +162,11 @@ def Pad(
     mode: str = "constant",
     value: float = 0.0,
 ) -> Result:
-    """Constant-mode padding; negative pads crop. The fill is quantized at the data scale."""
+    """Constant, reflect, edge and wrap padding; negative pads crop. The fill of constant
+    padding is quantized at the data scale; the other modes repeat elements (free)."""
     x = computed(ctx, data, "data")
-    if mode != "constant":
-        raise ctx.unsupported(f"mode = {mode!r}; only 'constant' padding")
+    if mode not in ("constant", "reflect", "edge", "wrap"):
+        raise ctx.unsupported(f"mode = {mode!r}; expected constant, reflect, edge or wrap")
     if pads is None:
         raise ctx.error("Pad needs pads")
     p = _ints(ctx, pads, "pads")
@@ -191,6 +192,9 @@ def Pad(
         for i, (b, e) in enumerate(zip(begins, ends, strict=True))
     )
     values = values[crop]
+    if mode != "constant":
+        widths = [(max(0, b_), max(0, e)) for b_, e in zip(begins, ends, strict=True)]
+        return x.with_values(np.pad(values, widths, mode=mode))  # type: ignore[call-overload]
     shape = tuple(
         d + max(0, b) + max(0, e) for d, b, e in zip(values.shape, begins, ends, strict=True)
     )

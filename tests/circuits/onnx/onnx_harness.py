@@ -28,8 +28,12 @@ def reference(model: onnx.ModelProto, feeds: dict[str, np.ndarray]) -> dict[str,
     opts.log_severity_level = 3
     sess = ort.InferenceSession(model.SerializeToString(), sess_options=opts)
     names = [o.name for o in sess.get_outputs()]
-    f32 = {k: np.asarray(v, dtype=np.float32) for k, v in feeds.items()}
-    return dict(zip(names, sess.run(None, f32), strict=True))
+    types = {i.name: i.type.tensor_type.elem_type for i in model.graph.input}
+    typed = {
+        k: np.asarray(v, dtype=onnx.helper.tensor_dtype_to_np_dtype(types.get(k, 1)))
+        for k, v in feeds.items()
+    }
+    return dict(zip(names, sess.run(None, typed), strict=True))
 
 
 def compile_model(model: onnx.ModelProto, config: QuantConfig | None = None) -> CompiledModel:
