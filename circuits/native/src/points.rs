@@ -170,7 +170,7 @@ pub fn g2_raw(b: &[u8]) -> G2Affine {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ark_ec::CurveGroup;
+    use ark_ec::{AffineRepr, CurveGroup};
     use ark_std::UniformRand;
 
     #[test]
