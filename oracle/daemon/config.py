@@ -115,6 +115,8 @@ class DaemonConfig:
     proof_timeout: float  # seconds before a proof attempt counts as failed
     models: tuple[ModelConfig, ...]
     feeds: tuple[FeedConfig, ...]
+    #: Prover threads per worker; workers x threads defaults to the machine's cores.
+    prover_threads: int = 1
 
     def model(self, name: str) -> ModelConfig:
         for m in self.models:
@@ -256,12 +258,28 @@ def parse_config(data: dict[str, object], file: Path) -> DaemonConfig:
     provers = root.table("provers")
     workers = provers.integer("workers", minimum=1, default=1)
     proof_timeout = provers.number("timeout", minimum=0.0, exclusive=True, default=3600.0)
+    # Each worker proves with its own thread pool: by default the cores are shared out so
+    # that workers x threads is the machine, and no proof waits on another's threads.
+    threads = provers.integer(
+        "threads", minimum=1, default=max(1, (os.cpu_count() or 1) // workers)
+    )
     provers.finish()
     models = _read_models(root.tables("models"), base)
     feeds = read_feeds(root.tables("feeds"), base, {m.name for m in models})
     root.finish()
     return DaemonConfig(
-        file, chain, hub, account, gas, store_path, port, workers, proof_timeout, models, feeds
+        file,
+        chain,
+        hub,
+        account,
+        gas,
+        store_path,
+        port,
+        workers,
+        proof_timeout,
+        models,
+        feeds,
+        prover_threads=threads,
     )
 
 

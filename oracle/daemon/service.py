@@ -170,6 +170,7 @@ class Service:
             [m.artifacts for m in self.config.models],
             queued=self.config.prover_workers,
             on_done=self._wake.set,
+            threads=self.config.prover_threads,
         )
         if self.config.metrics_port is not None:
             self.server = MetricsServer(

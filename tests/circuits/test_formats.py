@@ -25,9 +25,9 @@ from circuits.formats import wtns as wtns_format
 from circuits.formats import zkey as zkey_format
 from circuits.groth16.backend import KeyInfo, get_backend
 from circuits.groth16.data import Proof
-from circuits.groth16.snarkjs_cli import SnarkjsCli
 from circuits.groth16.trapdoor import make_trapdoor
 from circuits.program import Circuit, Witness
+from circuits.provers.snarkjs_cli import SnarkjsCli
 
 Define = Callable[[Builder], None]
 

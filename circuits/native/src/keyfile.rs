@@ -1,8 +1,8 @@
 //! Our proving-key file: raw Montgomery limbs, loaded without arithmetic or point checks,
 //! protected by a sha256 stored beside it (`<file>.sha256`) and checked on every load.
 //!
-//!     "ZKOPK001"  u64 reduction (0 libsnark, 1 circom)  32 bytes sha256 of the .r1cs
 //! ```text
+//!     "ZKOPK001"  u64 reduction (0 libsnark, 1 circom)  32 bytes sha256 of the .r1cs
 //!     u64 counts of a, b_g1, b_g2, h, l, ic
 //!     alpha_g1, beta_g1, delta_g1 (G1) beta_g2, gamma_g2, delta_g2 (G2)
 //!     ic, a, b_g1 (G1) b_g2 (G2) h, l (G1)

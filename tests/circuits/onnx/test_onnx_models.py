@@ -15,10 +15,10 @@ from circuits import pipeline
 from circuits.errors import FormatError
 from circuits.field import R
 from circuits.formats.snarkjs_json import write_proof, write_public
-from circuits.groth16.snarkjs_cli import SnarkjsCli
 from circuits.onnx import examples
 from circuits.onnx.registry import supported_ops
 from circuits.program import HINT, Circuit
+from circuits.provers.snarkjs_cli import SnarkjsCli
 from circuits.r1cs import ConstraintSystem
 
 needs_sigmoid = pytest.mark.skipif(
