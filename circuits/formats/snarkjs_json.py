@@ -28,6 +28,21 @@ from circuits.groth16.vk_json import (
     vk_to_json,
 )
 
+__all__ = [
+    "proof_from_json",
+    "proof_to_json",
+    "public_from_json",
+    "public_to_json",
+    "read_proof",
+    "read_public",
+    "read_vk",
+    "vk_from_json",
+    "vk_to_json",
+    "write_proof",
+    "write_public",
+    "write_vk",
+]
+
 
 def proof_to_json(proof: Proof) -> dict[str, Any]:
     return {

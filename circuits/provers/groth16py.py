@@ -28,7 +28,7 @@ import groth16py
 from circuits.errors import BackendError, VerificationInputError
 from circuits.field import R
 from circuits.formats import wtns as wtns_format
-from circuits.formats.snarkjs_json import vk_from_json, write_vk
+from circuits.formats.snarkjs_json import write_vk
 from circuits.groth16.backend import (
     CircuitSource,
     Progress,
@@ -48,6 +48,7 @@ from circuits.groth16.keydir import (
 )
 from circuits.groth16.keys import KeyCache
 from circuits.groth16.proving import check_with_cs, prove_checked
+from circuits.groth16.vk_json import vk_from_json
 from circuits.provers.ceremony import check_zkey
 from circuits.provers.files import cs_from_r1cs, materialize_r1cs
 from circuits.r1cs import ConstraintSystem

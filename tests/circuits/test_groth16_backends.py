@@ -524,3 +524,21 @@ def test_verifying_key_json_is_the_same_layout_for_both_backends(
             "IC",
         }
         assert read_vk(info.verification_key) == info.verifying_key()
+
+
+@pytest.mark.parametrize(("section", "name"), [(5, "A"), (7, "B2"), (9, "H")])
+def test_zkey_point_off_the_curve_is_refused(
+    native: NativeBackend, sj_keys: KeyInfo, tmp_path: Path, section: int, name: str
+) -> None:
+    from circuits.errors import InvalidPointError
+    from circuits.formats.container import SectionIndex
+
+    bad = tmp_path / "bad.zkey"
+    data = bytearray(sj_keys.proving_key.read_bytes())
+    with open(sj_keys.proving_key, "rb") as fh:
+        start, _size = SectionIndex(fh, b"zkey", "zkey").sections[section]
+    data[start + 32] ^= 1  # the first point's y (x.c1 for G2): no longer on the curve
+    bad.write_bytes(bytes(data))
+    with pytest.raises(InvalidPointError, match=rf"bad\.zkey: {name}\[0\] is not on the curve"):
+        native.import_zkey(bad, sj_keys.r1cs, tmp_path / "keys")
+    assert not (tmp_path / "keys" / "proving_key.bin").exists()
