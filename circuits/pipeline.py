@@ -2,16 +2,22 @@
 
 A model directory holds ``circuit.r1cs``, ``manifest.json`` (see `circuits.onnx.manifest`),
 ``model.onnx`` (a copy of the compiled model) and, after `setup`, the key files of the
-Groth16 backend. The witness program is not stored: `LoadedModel.load` recompiles the
-copied model with the manifest's QuantConfig and refuses to go on unless the rebuilt
-constraint system hashes to the manifest's ``r1cs`` digest (the one the keys were made
-for). A long-lived process keeps `LoadedModel`s in memory (`load_model_dir` caches them).
+Groth16 backend, and ``compiled.pickle`` / ``compiled.json``: the compiled model (circuit,
+witness program, statement layout), so that proving does not recompile the ONNX model.
+``compiled.json`` records the pickle's sha256, the manifest's ``onnx`` and ``r1cs`` digests
+and a digest of the compiler's source; the pickle is used only when all of them match
+(the hash catches corruption and stale files; the artifact directory is trusted input,
+like its keys). Otherwise `LoadedModel.load` recompiles the copied model with the
+manifest's QuantConfig, refuses to go on unless the rebuilt constraint system hashes to the
+manifest's ``r1cs`` digest (the one the keys were made for), and rewrites the cache. A
+long-lived process keeps `LoadedModel`s in memory (`load_model_dir` caches them).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import pickle
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -126,6 +132,7 @@ def compile_model(
     error = error_report(compiled, check, "calibration samples" if samples else "uniform [-1, 1]")
     manifest = Manifest.of(compiled, Path(onnx_path).name, hashlib.sha256(data).hexdigest(), error)
     manifest.save(out)
+    save_compiled(out, manifest, compiled)
     _CACHE.put(out, LoadedModel(out, manifest, compiled))
     return manifest
 
@@ -158,6 +165,56 @@ def error_report(compiled: CompiledModel, samples: Sequence[Sample], kind: str) 
     }
 
 
+COMPILED_FILE = "compiled.pickle"
+COMPILED_META = "compiled.json"
+
+
+def _code_digest() -> str:
+    """sha256 of the `circuits` package's Python source: a compiled model pickled by other
+    code is not reused."""
+    root = Path(__file__).parent
+    h = hashlib.sha256()
+    for f in sorted(root.rglob("*.py")):
+        h.update(str(f.relative_to(root)).encode() + b"\0" + f.read_bytes())
+    return h.hexdigest()
+
+
+def save_compiled(model_dir: Path, manifest: Manifest, compiled: CompiledModel) -> None:
+    """Store the compiled model beside the manifest (best effort: a read-only directory
+    only costs a recompilation per process)."""
+    data = pickle.dumps(compiled, protocol=pickle.HIGHEST_PROTOCOL)
+    meta = {
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "onnx_sha256": manifest.onnx_sha256,
+        "r1cs_sha256": manifest.r1cs_sha256,
+        "code_sha256": _code_digest(),
+    }
+    try:
+        (model_dir / COMPILED_FILE).write_bytes(data)
+        (model_dir / COMPILED_META).write_text(json.dumps(meta, indent=1) + "\n")
+    except OSError:
+        pass
+
+
+def load_compiled(model_dir: Path, manifest: Manifest) -> CompiledModel | None:
+    """The stored compiled model if it is the manifest's and this code's, else None."""
+    try:
+        meta = json.loads((model_dir / COMPILED_META).read_text())
+        data = (model_dir / COMPILED_FILE).read_bytes()
+    except (OSError, ValueError):
+        return None
+    want = {
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "onnx_sha256": manifest.onnx_sha256,
+        "r1cs_sha256": manifest.r1cs_sha256,
+        "code_sha256": _code_digest(),
+    }
+    if not isinstance(meta, dict) or any(meta.get(k) != v for k, v in want.items()):
+        return None
+    compiled = pickle.loads(data)
+    return compiled if isinstance(compiled, CompiledModel) else None
+
+
 class LoadedModel:
     """A model directory in memory: manifest, compiled circuit (with witness program)."""
 
@@ -168,7 +225,8 @@ class LoadedModel:
 
     @staticmethod
     def load(model_dir: str | Path) -> LoadedModel:
-        """Recompile the stored model and check it is the circuit the manifest describes."""
+        """The stored compiled model, or recompile the stored ONNX model and check it is
+        the circuit the manifest describes."""
         d = Path(model_dir)
         manifest = Manifest.load(d)
         model_path = d / MODEL_FILE
@@ -179,6 +237,9 @@ class LoadedModel:
             raise FormatError(
                 str(model_path), "the model copy does not match the manifest's sha256"
             )
+        stored = load_compiled(d, manifest)
+        if stored is not None:
+            return LoadedModel(d, manifest, stored)
         compiled = compile_graph(load_model_bytes(data, str(model_path)), manifest.config)
         digest = hashlib.sha256(r1cs_format.encode(compiled.circuit.cs)).hexdigest()
         if digest != manifest.r1cs_sha256:
@@ -187,6 +248,7 @@ class LoadedModel:
                 "recompiling the model gives a different constraint system than the manifest's; "
                 "the artifact was made by another compiler version: compile and set up again",
             )
+        save_compiled(d, manifest, compiled)
         return LoadedModel(d, manifest, compiled)
 
     def witness(self, inputs: Mapping[str, npt.ArrayLike], binding: int = 0) -> Witness:
