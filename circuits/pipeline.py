@@ -23,7 +23,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -43,7 +43,6 @@ from circuits.formats.snarkjs_json import (
     write_proof,
     write_public,
 )
-from circuits.groth16 import verifier
 from circuits.groth16.backend import (
     BACKENDS,
     DEFAULT_BACKEND,
@@ -55,13 +54,13 @@ from circuits.groth16.backend import (
     stderr_progress,
 )
 from circuits.groth16.data import Proof
-from circuits.onnx.calibrate import calibrate, random_samples, run_reference
-from circuits.onnx.compiler import CompiledModel, compile_graph
 from circuits.onnx.inputs import Sample, load_samples, single_sample
-from circuits.onnx.loader import load_model, load_model_bytes
 from circuits.onnx.manifest import MODEL_FILE, R1CS_FILE, Manifest
 from circuits.onnx.quant import QuantConfig
 from circuits.program import Witness
+
+if TYPE_CHECKING:
+    from circuits.onnx.compiler import CompiledModel
 
 __all__ = [
     "BACKENDS",
@@ -108,6 +107,11 @@ def compile_model(
     progress: Progress | None = None,
 ) -> Manifest:
     """Compile the model into `out_dir` (circuit.r1cs, manifest.json, model.onnx)."""
+    # onnx and onnxruntime are needed to compile, not to prove from a stored model
+    from circuits.onnx.calibrate import calibrate, random_samples
+    from circuits.onnx.compiler import compile_graph
+    from circuits.onnx.loader import load_model
+
     say = progress or (lambda _m: None)
     graph = load_model(onnx_path)
     names, shapes = [i.name for i in graph.inputs], [i.shape for i in graph.inputs]
@@ -139,6 +143,8 @@ def compile_model(
 
 def error_report(compiled: CompiledModel, samples: Sequence[Sample], kind: str) -> dict[str, Any]:
     """Largest and mean |circuit - onnxruntime| per output over the samples."""
+    from circuits.onnx.calibrate import run_reference
+
     refs = run_reference(compiled.graph, samples)
     worst: dict[str, float] = {}
     total, count, overflow = 0.0, 0, []
@@ -211,6 +217,8 @@ def load_compiled(model_dir: Path, manifest: Manifest) -> CompiledModel | None:
     }
     if not isinstance(meta, dict) or any(meta.get(k) != v for k, v in want.items()):
         return None
+    from circuits.onnx.compiler import CompiledModel
+
     compiled = pickle.loads(data)
     return compiled if isinstance(compiled, CompiledModel) else None
 
@@ -240,6 +248,9 @@ class LoadedModel:
         stored = load_compiled(d, manifest)
         if stored is not None:
             return LoadedModel(d, manifest, stored)
+        from circuits.onnx.compiler import compile_graph
+        from circuits.onnx.loader import load_model_bytes
+
         compiled = compile_graph(load_model_bytes(data, str(model_path)), manifest.config)
         digest = hashlib.sha256(r1cs_format.encode(compiled.circuit.cs)).hexdigest()
         if digest != manifest.r1cs_sha256:
@@ -342,10 +353,13 @@ def prove(
 
 
 def verify(model_dir: str | Path, proof: Proof, public: Sequence[int]) -> bool:
-    """Verify with the pure-Python verifier under the directory's verification key. A wrong
-    number of public inputs raises `VerificationInputError`; a wrong proof returns False."""
+    """Verify with the native verifier under the directory's verification key (every point
+    checked). A wrong number of public inputs raises `VerificationInputError`; a wrong proof
+    returns False. `circuits.groth16.verifier` is the independent pure-Python check."""
+    from circuits.provers.native import verify_with_key
+
     info = load_key_info(model_dir)
-    return verifier.verify(read_vk(info.verification_key), list(public), proof)
+    return verify_with_key(read_vk(info.verification_key), list(public), proof)
 
 
 def info(model_dir: str | Path) -> dict[str, Any]:

@@ -23,7 +23,6 @@ from pathlib import Path
 from circuits import _native
 from circuits.errors import BackendError, VerificationInputError, WitnessError
 from circuits.field import R
-from circuits.formats import wtns as wtns_format
 from circuits.formats.snarkjs_json import write_vk
 from circuits.groth16.backend import CircuitSource, Progress, WitnessValues, stderr_progress
 from circuits.groth16.backend import witness_list as _witness_list
@@ -40,7 +39,6 @@ from circuits.groth16.keydir import (
 )
 from circuits.groth16.keys import KeyCache
 from circuits.groth16.proving import prove_checked
-from circuits.provers.ceremony import check_zkey
 from circuits.provers.files import cs_from_r1cs, materialize_r1cs
 from circuits.r1cs import ConstraintSystem
 
@@ -109,6 +107,8 @@ class NativeBackend:
         self, zkey_path: str | Path, r1cs: CircuitSource, out_dir: str | Path
     ) -> KeyInfo:
         """Adopt a snarkjs ceremony key for our circuit (see `circuits.provers.ceremony`)."""
+        from circuits.provers.ceremony import check_zkey
+
         out = Path(out_dir)
         summary = materialize_r1cs(r1cs, out)
         details = check_zkey(Path(zkey_path), summary.path)
@@ -159,6 +159,8 @@ class NativeBackend:
         return Proof.from_bytes(data), None
 
     def prove_wtns(self, key_dir: str | Path, wtns_path: str | Path) -> Proof:
+        from circuits.formats import wtns as wtns_format
+
         info = self._info(key_dir)
         return self.prove_values(info, wtns_format.read(wtns_path))[0]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from circuits import pipeline
+from circuits.errors import FormatError
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -22,8 +22,18 @@ def run(args: argparse.Namespace) -> int:
     d = Path(args.dir)
     proof_path = Path(args.proof) if args.proof else d / "proof.json"
     public_path = Path(args.public) if args.public else d / "public.json"
-    proof, public = pipeline.read_proof_files(proof_path, public_path)
-    if pipeline.verify(d, proof, public):
+    # Only the key directory, the JSON readers and the native verifier: no compiler, numpy
+    # or onnx to import for a check that takes milliseconds.
+    from circuits.formats.snarkjs_json import read_proof, read_public, read_vk
+    from circuits.groth16.keydir import load_key_info
+    from circuits.provers.native import verify_with_key
+
+    for p in (proof_path, public_path):
+        if not p.is_file():
+            raise FormatError(str(p), "no such file (write it with `zkoracle prove`)")
+    proof, public = read_proof(proof_path), read_public(public_path)
+    vk = read_vk(load_key_info(d).verification_key)
+    if verify_with_key(vk, public, proof):
         print(f"valid: {proof_path} proves {public_path} for {d}")
         return 0
     print(f"INVALID: {proof_path} does not prove {public_path} for {d}")

@@ -270,9 +270,9 @@ def test_snarkjs_wtns_check_rejects_a_tampered_witness(
 @pytest.fixture(scope="module")
 def ark_proved(tmp_path_factory: pytest.TempPathFactory) -> tuple[KeyInfo, Witness, Proof]:
     circuit, w = built("chain")
-    arkworks = get_backend("arkworks", progress=lambda _m: None)
-    info = arkworks.setup(circuit, tmp_path_factory.mktemp("ark"))
-    return info, w, arkworks.prove(info.key_dir, w, cs=circuit.cs)
+    native = get_backend("native", progress=lambda _m: None)
+    info = native.setup(circuit, tmp_path_factory.mktemp("native"))
+    return info, w, native.prove(info.key_dir, w, cs=circuit.cs)
 
 
 @pytest.mark.snarkjs

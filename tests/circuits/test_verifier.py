@@ -13,7 +13,6 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-import groth16py
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -29,6 +28,9 @@ from circuits.formats.snarkjs_json import vk_to_json
 from circuits.groth16 import verifier
 from circuits.groth16.data import G1, G2, Proof, VerifyingKey
 from circuits.groth16.trapdoor import Trapdoor, make_trapdoor
+
+# groth16py is an optional extra (GPL-3.0), installed by `make install` for the tests.
+groth16py = pytest.importorskip("groth16py")
 
 FEW = settings(max_examples=5, deadline=None)
 

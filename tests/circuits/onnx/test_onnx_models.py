@@ -103,8 +103,10 @@ def test_stored_compiled_model_is_used_only_when_it_matches(
     manifest = pipeline.Manifest.load(copy)
     assert pipeline.load_compiled(copy, manifest) is not None
     compiles: list[object] = []
-    real = pipeline.compile_graph
-    monkeypatch.setattr(pipeline, "compile_graph", lambda *a: compiles.append(a) or real(*a))
+    from circuits.onnx import compiler
+
+    real = compiler.compile_graph
+    monkeypatch.setattr(compiler, "compile_graph", lambda *a: compiles.append(a) or real(*a))
     pipeline.LoadedModel.load(copy)
     assert compiles == []  # no recompilation
     data = bytearray((copy / pipeline.COMPILED_FILE).read_bytes())
