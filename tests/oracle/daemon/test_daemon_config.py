@@ -202,3 +202,15 @@ def test_account_needs_exactly_one_source(tmp_path: Path) -> None:
 def test_rpc_fields_are_refused_for_a_local_chain(tmp_path: Path) -> None:
     text = _base(tmp_path).replace('kind = "rpc"', 'kind = "anvil"')
     assert "[chain].url: only allowed with kind = 'rpc'" in _error(tmp_path, text)
+
+
+def test_prover_threads_share_the_cores_between_workers(tmp_path: Path) -> None:
+    import os
+
+    cfg = _load(tmp_path, _base(tmp_path))
+    assert cfg.prover_workers == 2
+    assert cfg.prover_threads == max(1, (os.cpu_count() or 1) // 2)
+    cfg = _load(tmp_path, _base(tmp_path).replace("workers = 2", "workers = 2\nthreads = 3"))
+    assert cfg.prover_threads == 3
+    err = _error(tmp_path, _base(tmp_path).replace("workers = 2", "workers = 2\nthreads = 0"))
+    assert "[provers].threads: expected an integer >= 1, got 0" in err
