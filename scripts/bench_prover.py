@@ -5,25 +5,30 @@ The circuit is a chain of squarings built with our Builder, 2^n constraints in a
     x_0 = s (private),  x_{i+1} = x_i * x_i + c  (2^n - 1 products),  y = x_last (public)
 
 Each (size, backend) runs in a fresh Python process so that its peak RSS is its own: the
-measuring process's for arkworks (groth16py runs in process), the largest node child's
-for snarkjs. snarkjs runs only up to ``--snarkjs-max`` (default 2^12); its prepared
-powers of tau is made once (with a real contribution) and cached outside the repository,
-before any timing starts.
+measuring process's for native and groth16py (in process), the largest node child's for
+snarkjs. snarkjs runs only up to ``--snarkjs-max`` (default 2^12), groth16py up to
+``--groth16py-max`` (2^16); snarkjs' prepared powers of tau is made once (with a real
+contribution) and cached outside the repository, before any timing starts.
 
-Columns (wall clock):
+Columns (seconds, wall clock unless named cpu):
 
-* ``build_s`` Builder + build(), ``witness_s`` solve without the check, ``write_s`` .r1cs
-  and .wtns; ``us/c`` is their sum per constraint, ``cpu_us/c`` the same in process CPU
-  time, which other load on the machine disturbs less;
-* ``setup_s`` development setup; ``prove_s`` the prover on the .wtns with the key already
-  loaded (second of two runs; ``prove_cold_s`` is the first, including arkworks' key
-  load); ``verify_s`` one verification by the backend; ``check_s`` (JSON only) the witness
-  check `prove` runs before proving.
+* ``setup_s`` development setup from the ``.r1cs``;
+* native only: ``load_s`` the proving key and the ``.r1cs`` read into memory (a cold
+  process's cost), ``transfer_s`` the witness from Python ints to the bytes handed to the
+  extension, ``check_s`` every constraint checked natively, ``prove_s`` witness in memory
+  to proof (best of two; ``prove_cpu_s`` the CPU seconds of all its threads),
+  ``prove_1t_s`` the same on one thread, ``prove_checked_s`` the whole `Backend.prove`
+  (shape check, constraint check, proof, verification);
+* groth16py and snarkjs: ``prove_cold_s`` / ``prove_s`` the prover on the ``.wtns`` (first
+  run with the key load, then with the key loaded);
+* ``verify_s`` one verification by the backend, ``pk_mb`` the proving-key file,
+  ``peak_rss_mb`` the process's peak memory, ``loadavg`` the machine's 1-minute load
+  average when the record was taken (wall times on a shared machine depend on it).
 
 Usage::
 
-    python scripts/bench_prover.py --sizes 10,12,14,16 --json bench-prover.json
-    python scripts/bench_prover.py --sizes 12 --backends arkworks,snarkjs
+    python scripts/bench_prover.py --sizes 12,16,18 --json bench-prover.json
+    python scripts/bench_prover.py --sizes 12 --backends native,snarkjs
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -67,12 +73,16 @@ def _timed(record: dict[str, Any], key: str, fn: Any, *args: Any, **kw: Any) -> 
 
 def _best(rec: dict[str, Any], key: str, runs: int, fn: Any, *args: Any) -> Any:
     """The fastest of `runs` calls (the first may pay for page faults and pool start-up)."""
-    times, out = [], None
+    times, cpus, out = [], [], None
     for _ in range(runs):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         out = fn(*args)
         times.append(time.perf_counter() - t0)
+        cpus.append(time.process_time() - c0)
     rec[key] = round(min(times), 4)
+    # CPU seconds of all threads: on a machine shared with other work, wall time says more
+    # about the neighbours than about the prover.
+    rec[key.replace("_s", "_cpu_s")] = round(min(cpus), 4)
     return out
 
 
@@ -122,6 +132,7 @@ def measure_one(log2: int, backend_name: str, work: Path, runs: int = 2) -> dict
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     rec["peak_rss_mb"] = round(child if backend_name == "snarkjs" else own, 1)
+    rec["loadavg"] = round(os.getloadavg()[0], 1)
     return rec
 
 
@@ -142,6 +153,7 @@ def prepare_ptau(max_log2: int) -> None:
 
 COLUMNS = (
     "setup_s",
+    "prove_cpu_s",
     "load_s",
     "transfer_s",
     "check_s",
@@ -151,6 +163,7 @@ COLUMNS = (
     "verify_s",
     "pk_mb",
     "peak_rss_mb",
+    "loadavg",
 )
 
 
