@@ -11,9 +11,10 @@ from collections.abc import Sequence
 from circuits.errors import CircuitError
 from oracle.errors import OracleError
 
-#: Subcommand modules under oracle.commands, in the order `--help` lists them, with the
-#: one-line help `--help` shows. Only the module of the command being run is imported: the
-#: others would pull in the compiler, web3 or the daemon for nothing.
+#: Subcommands in the order `--help` lists them, with the one-line help `--help` shows. The
+#: module of a command is oracle.commands.<name with "-" as "_">; only the module of the
+#: command being run is imported: the others would pull in the compiler, web3 or the daemon
+#: for nothing.
 COMMANDS: dict[str, str] = {
     "demo": "end-to-end demo: models, circuits, contracts, daemon, verified outputs",
     "compile": "compile an ONNX model to an R1CS circuit",
@@ -23,7 +24,7 @@ COMMANDS: dict[str, str] = {
     "info": "describe a compiled model directory",
     "serve": "run the oracle daemon",
     "deploy": "deploy the hub, a model's verifier, and register the model",
-    "export_verifier": "write the Solidity verifier of a model's verification key",
+    "export-verifier": "write the Solidity verifier of a model's verification key",
 }
 
 
@@ -49,7 +50,7 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     wanted = None if argv is None else _command_of(argv)
     for name, help_text in COMMANDS.items():
         if argv is None or name == wanted:
-            module = importlib.import_module(f"oracle.commands.{name}")
+            module = importlib.import_module(f"oracle.commands.{name.replace('-', '_')}")
             module.register(sub)
         else:
             sub.add_parser(name, help=help_text)
