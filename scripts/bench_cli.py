@@ -79,9 +79,12 @@ def measure(runs: int) -> list[dict[str, Any]]:
 
 
 def report(records: list[dict[str, Any]]) -> list[str]:
-    lines = [f"{'model':16} {'prove_s':>8} {'verify_s':>8} {'help_s':>7}"]
+    lines = [f"{'model':16} {'prove_s':>8} {'verify_s':>8} {'help_s':>7} {'python_s':>8}"]
     for r in records:
-        lines.append(f"{r['model']:16} {r['prove_s']:8.3f} {r['verify_s']:8.3f} {r['help_s']:7.3f}")
+        lines.append(
+            f"{r['model']:16} {r['prove_s']:8.3f} {r['verify_s']:8.3f} {r['help_s']:7.3f}"
+            f" {r['python_s']:8.3f}"
+        )
     for r in records:
         target = MODELS[r["model"]][1]
         for col, bound in (("prove_s", target), ("verify_s", VERIFY_TARGET)):
