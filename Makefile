@@ -1,6 +1,9 @@
 # Two entry points for a fresh machine: `make demo` and `make test`.
-# Each creates .venv if missing, installs the package with its dev extras and the pinned
-# npm toolchain of hardhat-free-devnet/, then does its job.
+# Each creates .venv if missing, installs the package with its dev extras (building the
+# Rust extension circuits._native with maturin, in release mode; cargo keeps its target
+# directory in circuits/native/target, so a rebuild after a change is incremental) and the
+# pinned npm toolchain of hardhat-free-devnet/, then does its job. groth16py (GPL-3.0) is
+# installed for the tests only, as one more independent verifier.
 
 PYTHON ?= python3
 VENV := .venv
@@ -17,11 +20,13 @@ test: install browser lint typecheck unit test-ray
 
 install: $(VENV)/.installed $(DEVNET)/node_modules/.installed
 
-$(VENV)/.installed: pyproject.toml
+NATIVE_SOURCES := circuits/native/Cargo.toml circuits/native/Cargo.lock $(wildcard circuits/native/src/*.rs)
+
+$(VENV)/.installed: pyproject.toml $(NATIVE_SOURCES)
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "zkoracle needs Python >= 3.11")'
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev,ray]'
+	$(PY) -m pip install --quiet -e '.[dev,ray,groth16py]'
 	touch $@
 
 $(DEVNET)/node_modules/.installed: $(DEVNET)/package.json $(DEVNET)/package-lock.json
@@ -45,6 +50,7 @@ typecheck:
 	$(VENV)/bin/mypy
 
 unit:
+	cargo test --release --quiet --manifest-path circuits/native/Cargo.toml
 	$(VENV)/bin/pytest -n 2 --dist loadgroup -q -m "not ray"
 
 # A Ray node binds every interface and advertises the machine's first non-loopback address;
@@ -57,7 +63,7 @@ test-ray: install
 	$$ns sh -c 'ip link set lo up && exec $(VENV)/bin/pytest -q -m ray -p no:cacheprovider'
 
 bench: install
-	$(PY) scripts/bench_prover.py --sizes 10,12,14,16,18 --json bench-prover.json
+	$(PY) scripts/bench_prover.py --sizes 12,16,18 --json bench-prover.json
 	$(PY) scripts/bench_models.py --json bench-models.json
 	$(PY) scripts/gas_report.py --json gas-report.json
 	$(PY) scripts/bench_daemon.py --json bench-daemon.json

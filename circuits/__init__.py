@@ -12,7 +12,8 @@ This module is the façade: the chain side (`oracle`) imports only what is liste
 * proofs and keys: `Proof`, `VerifyingKey`, `verify_proof` (the pure-Python verifier;
   like `verify`, it takes the key first, then the public inputs, then the proof, as
   ``snarkjs groth16 verify vk public proof`` does),
-  `get_backend` (Groth16 backends: "arkworks", the default, and "snarkjs"), `load_key_info`;
+  `get_backend` (Groth16 backends: "native", the default, "snarkjs" and "groth16py"),
+  `load_key_info`;
 * the statement and the chain: `Manifest` / `manifest_sha256` (a model directory's
   description and its hash; `ManifestJson` / `ModelInfoJson` are the JSON shapes of the
   manifest and of `info`), `PublicLayout` / `Packing` (public-input encoding),
@@ -21,47 +22,128 @@ This module is the façade: the chain side (`oracle`) imports only what is liste
 * privacy: `Visibility` / `Claim` (what a statement hides), `commit` / `Segment` /
   `input_commitment` / `new_salt` (salted Poseidon commitments), `poseidon_hash`;
 * example models: `save_mlp` (an MLP with given weights, written as ONNX).
+
+Names are imported on first use (PEP 562), so ``import circuits.errors`` or a command that
+only verifies does not pay for the compiler, numpy or onnx.
 """
 
-from circuits.audit import Recompiled, opened_weights_commitment, recompiled_hashes
-from circuits.builder import Builder
-from circuits.commitment import Segment, commit, input_commitment, new_salt
-from circuits.constraint_system import ConstraintSystem
-from circuits.errors import CircuitError, FieldRangeError
-from circuits.field import R, from_field, to_field
-from circuits.groth16.backend import get_backend, load_key_info
-from circuits.groth16.data import Proof, VerifyingKey
-from circuits.groth16.verifier import verify as verify_proof
-from circuits.lc import LinearCombination
-from circuits.onnx.examples import save_mlp
-from circuits.onnx.manifest import Manifest, manifest_sha256
-from circuits.onnx.quant import QuantConfig, quantize
-from circuits.onnx.schema import ManifestJson, ModelInfoJson
-from circuits.onnx.statement import Packing, PublicLayout
-from circuits.onnx.visibility import Claim, Visibility
-from circuits.pipeline import (
-    BACKENDS,
-    DEFAULT_BACKEND,
-    LoadedModel,
-    ProveResult,
-    check_proof,
-    compile_model,
-    info,
-    load_model_dir,
-    load_salts,
-    prove,
-    read_inputs,
-    read_proof_files,
-    read_samples,
-    sample_errors,
-    setup,
-    stderr_progress,
-    verify,
-    write_proof_files,
-)
-from circuits.poseidon import poseidon as poseidon_hash
-from circuits.program import Circuit, Witness
-from circuits.solidity import render_verifier, verifier_calldata
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from circuits.audit import Recompiled, opened_weights_commitment, recompiled_hashes
+    from circuits.builder import Builder
+    from circuits.commitment import Segment, commit, input_commitment, new_salt
+    from circuits.constraint_system import ConstraintSystem
+    from circuits.errors import CircuitError, FieldRangeError
+    from circuits.field import R, from_field, to_field
+    from circuits.groth16.backend import get_backend
+    from circuits.groth16.data import Proof, VerifyingKey
+    from circuits.groth16.keydir import load_key_info
+    from circuits.groth16.verifier import verify as verify_proof
+    from circuits.lc import LinearCombination
+    from circuits.onnx.examples import save_mlp
+    from circuits.onnx.manifest import Manifest, manifest_sha256
+    from circuits.onnx.quant import QuantConfig, quantize
+    from circuits.onnx.schema import ManifestJson, ModelInfoJson
+    from circuits.onnx.statement import Packing, PublicLayout
+    from circuits.onnx.visibility import Claim, Visibility
+    from circuits.pipeline import (
+        BACKENDS,
+        DEFAULT_BACKEND,
+        LoadedModel,
+        ProveResult,
+        check_proof,
+        compile_model,
+        info,
+        load_model_dir,
+        load_salts,
+        prove,
+        read_inputs,
+        read_proof_files,
+        read_samples,
+        sample_errors,
+        setup,
+        stderr_progress,
+        verify,
+        write_proof_files,
+    )
+    from circuits.poseidon import poseidon as poseidon_hash
+    from circuits.program import Circuit, Witness
+    from circuits.provers.native import verify_proof_files
+    from circuits.solidity import render_verifier, verifier_calldata
+
+#: Public name -> "module" (same name there) or "module:attribute".
+_LAZY: dict[str, str] = {
+    "BACKENDS": "circuits.pipeline",
+    "DEFAULT_BACKEND": "circuits.pipeline",
+    "Builder": "circuits.builder",
+    "Circuit": "circuits.program",
+    "CircuitError": "circuits.errors",
+    "Claim": "circuits.onnx.visibility",
+    "ConstraintSystem": "circuits.constraint_system",
+    "FieldRangeError": "circuits.errors",
+    "LinearCombination": "circuits.lc",
+    "LoadedModel": "circuits.pipeline",
+    "Manifest": "circuits.onnx.manifest",
+    "ManifestJson": "circuits.onnx.schema",
+    "ModelInfoJson": "circuits.onnx.schema",
+    "Packing": "circuits.onnx.statement",
+    "Proof": "circuits.groth16.data",
+    "ProveResult": "circuits.pipeline",
+    "PublicLayout": "circuits.onnx.statement",
+    "QuantConfig": "circuits.onnx.quant",
+    "R": "circuits.field",
+    "Recompiled": "circuits.audit",
+    "Segment": "circuits.commitment",
+    "VerifyingKey": "circuits.groth16.data",
+    "Visibility": "circuits.onnx.visibility",
+    "Witness": "circuits.program",
+    "check_proof": "circuits.pipeline",
+    "commit": "circuits.commitment",
+    "compile_model": "circuits.pipeline",
+    "from_field": "circuits.field",
+    "get_backend": "circuits.groth16.backend",
+    "info": "circuits.pipeline",
+    "input_commitment": "circuits.commitment",
+    "load_key_info": "circuits.groth16.keydir",
+    "load_model_dir": "circuits.pipeline",
+    "load_salts": "circuits.pipeline",
+    "manifest_sha256": "circuits.onnx.manifest",
+    "new_salt": "circuits.commitment",
+    "opened_weights_commitment": "circuits.audit",
+    "poseidon_hash": "circuits.poseidon:poseidon",
+    "prove": "circuits.pipeline",
+    "quantize": "circuits.onnx.quant",
+    "read_inputs": "circuits.pipeline",
+    "read_proof_files": "circuits.pipeline",
+    "read_samples": "circuits.pipeline",
+    "recompiled_hashes": "circuits.audit",
+    "render_verifier": "circuits.solidity",
+    "sample_errors": "circuits.pipeline",
+    "save_mlp": "circuits.onnx.examples",
+    "setup": "circuits.pipeline",
+    "stderr_progress": "circuits.pipeline",
+    "to_field": "circuits.field",
+    "verifier_calldata": "circuits.solidity",
+    "verify": "circuits.pipeline",
+    "verify_proof": "circuits.groth16.verifier:verify",
+    "verify_proof_files": "circuits.provers.native",
+    "write_proof_files": "circuits.pipeline",
+}
+
+
+def __getattr__(name: str) -> Any:
+    target = _LAZY.get(name)
+    if target is None:
+        raise AttributeError(f"module 'circuits' has no attribute {name!r}")
+    module, _, attr = target.partition(":")
+    value = getattr(importlib.import_module(module), attr or name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "BACKENDS",
@@ -117,5 +199,6 @@ __all__ = [
     "verifier_calldata",
     "verify",
     "verify_proof",
+    "verify_proof_files",
     "write_proof_files",
 ]

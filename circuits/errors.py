@@ -53,8 +53,20 @@ class FormatError(CircuitError):
         self.path = path
 
 
+class InvalidPointError(FormatError):
+    """A key file holds a curve point that is off the curve or outside the subgroup."""
+
+
+class CorruptKeyError(FormatError):
+    """A proving-key file does not match the hash stored beside it, or cannot be decoded."""
+
+
 class BackendError(CircuitError):
     """A Groth16 backend failed (setup, prove, key import, external tool)."""
+
+
+class KeyMismatchError(BackendError):
+    """A key and a circuit that do not belong together (a key made for another circuit)."""
 
 
 class VerificationInputError(CircuitError):

@@ -2,22 +2,28 @@
 
 A model directory holds ``circuit.r1cs``, ``manifest.json`` (see `circuits.onnx.manifest`),
 ``model.onnx`` (a copy of the compiled model) and, after `setup`, the key files of the
-Groth16 backend. The witness program is not stored: `LoadedModel.load` recompiles the
-copied model with the manifest's QuantConfig and refuses to go on unless the rebuilt
-constraint system hashes to the manifest's ``r1cs`` digest (the one the keys were made
-for). A long-lived process keeps `LoadedModel`s in memory (`load_model_dir` caches them).
+Groth16 backend, and ``compiled.pickle`` / ``compiled.json``: the compiled model (circuit,
+witness program, statement layout), so that proving does not recompile the ONNX model.
+``compiled.json`` records the pickle's sha256, the manifest's ``onnx`` and ``r1cs`` digests
+and a digest of the compiler's source; the pickle is used only when all of them match
+(the hash catches corruption and stale files; the artifact directory is trusted input,
+like its keys). Otherwise `LoadedModel.load` recompiles the copied model with the
+manifest's QuantConfig, refuses to go on unless the rebuilt constraint system hashes to the
+manifest's ``r1cs`` digest (the one the keys were made for), and rewrites the cache. A
+long-lived process keeps `LoadedModel`s in memory (`load_model_dir` caches them).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import pickle
 import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -39,7 +45,6 @@ from circuits.formats.snarkjs_json import (
     write_proof,
     write_public,
 )
-from circuits.groth16 import verifier
 from circuits.groth16.backend import (
     BACKENDS,
     DEFAULT_BACKEND,
@@ -51,16 +56,16 @@ from circuits.groth16.backend import (
     stderr_progress,
 )
 from circuits.groth16.data import Proof
-from circuits.onnx.calibrate import calibrate, random_samples, run_reference
-from circuits.onnx.compiler import CompiledModel, compile_graph
 from circuits.onnx.inputs import Sample, load_samples, single_sample
-from circuits.onnx.loader import load_model, load_model_bytes
 from circuits.onnx.manifest import MODEL_FILE, Manifest
 from circuits.onnx.opening import OPENING_FILE, WeightsOpening, load_salts, save_salts
 from circuits.onnx.quant import QuantConfig
 from circuits.onnx.schema import ErrorReport, ModelInfoJson
 from circuits.onnx.visibility import Claim, Visibility
 from circuits.program import Witness
+
+if TYPE_CHECKING:
+    from circuits.onnx.compiler import CompiledModel
 
 __all__ = [
     "BACKENDS",
@@ -119,6 +124,11 @@ def compile_model(
 ) -> Manifest:
     """Compile the model into `out_dir` (circuit.r1cs, manifest.json, model.onnx; with
     private weights also weights-opening.json, the owner's secret opening)."""
+    # onnx and onnxruntime are needed to compile, not to prove from a stored model
+    from circuits.onnx.calibrate import calibrate, random_samples
+    from circuits.onnx.compiler import compile_graph
+    from circuits.onnx.loader import load_model
+
     say = progress or (lambda _m: None)
     graph = load_model(onnx_path)
     names, shapes = [i.name for i in graph.inputs], [i.shape for i in graph.inputs]
@@ -151,12 +161,15 @@ def compile_model(
         compiled, Path(onnx_path).name, hashlib.sha256(data).hexdigest(), error, commitment
     )
     manifest.save(out)
+    save_compiled(out, manifest, compiled)
     _CACHE.put(out, LoadedModel(out, manifest, compiled))
     return manifest
 
 
 def error_report(compiled: CompiledModel, samples: Sequence[Sample], kind: str) -> ErrorReport:
     """Largest and mean |circuit - onnxruntime| per output over the samples."""
+    from circuits.onnx.calibrate import run_reference
+
     refs = run_reference(compiled.graph, samples)
     worst: dict[str, float] = {}
     total, count, overflow = 0.0, 0, []
@@ -199,6 +212,8 @@ def sample_errors(
 ) -> ErrorSamples:
     """Measure the compiled model against onnxruntime on the samples of a JSON file (ezkl
     ``input_data`` or ``{name: values}``), or on `n` samples uniform in [-1, 1]."""
+    from circuits.onnx.calibrate import random_samples, run_reference
+
     compiled = load_model_dir(model_dir).compiled
     graph = compiled.graph
     if samples is not None:
@@ -222,6 +237,58 @@ def sample_errors(
     return ErrorSamples(kind, errors, overflows)
 
 
+COMPILED_FILE = "compiled.pickle"
+COMPILED_META = "compiled.json"
+
+
+def _code_digest() -> str:
+    """sha256 of the `circuits` package's Python source: a compiled model pickled by other
+    code is not reused."""
+    root = Path(__file__).parent
+    h = hashlib.sha256()
+    for f in sorted(root.rglob("*.py")):
+        h.update(str(f.relative_to(root)).encode() + b"\0" + f.read_bytes())
+    return h.hexdigest()
+
+
+def save_compiled(model_dir: Path, manifest: Manifest, compiled: CompiledModel) -> None:
+    """Store the compiled model beside the manifest (best effort: a read-only directory
+    only costs a recompilation per process)."""
+    data = pickle.dumps(compiled, protocol=pickle.HIGHEST_PROTOCOL)
+    meta = {
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "onnx_sha256": manifest.onnx_sha256,
+        "r1cs_sha256": manifest.r1cs_sha256,
+        "code_sha256": _code_digest(),
+    }
+    try:
+        (model_dir / COMPILED_FILE).write_bytes(data)
+        (model_dir / COMPILED_META).write_text(json.dumps(meta, indent=1) + "\n")
+    except OSError:
+        pass
+
+
+def load_compiled(model_dir: Path, manifest: Manifest) -> CompiledModel | None:
+    """The stored compiled model if it is the manifest's and this code's, else None."""
+    try:
+        meta = json.loads((model_dir / COMPILED_META).read_text())
+        data = (model_dir / COMPILED_FILE).read_bytes()
+    except (OSError, ValueError):
+        return None
+    want = {
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "onnx_sha256": manifest.onnx_sha256,
+        "r1cs_sha256": manifest.r1cs_sha256,
+        "code_sha256": _code_digest(),
+    }
+    if not isinstance(meta, dict) or any(meta.get(k) != v for k, v in want.items()):
+        return None
+    from circuits.onnx.compiler import CompiledModel
+
+    compiled = pickle.loads(data)
+    return compiled if isinstance(compiled, CompiledModel) else None
+
+
 class LoadedModel:
     """A model directory in memory: manifest, compiled circuit (with witness program)."""
 
@@ -232,7 +299,8 @@ class LoadedModel:
 
     @staticmethod
     def load(model_dir: str | Path) -> LoadedModel:
-        """Recompile the stored model and check it is the circuit the manifest describes."""
+        """The stored compiled model, or recompile the stored ONNX model and check it is
+        the circuit the manifest describes."""
         d = Path(model_dir)
         manifest = Manifest.load(d)
         model_path = d / MODEL_FILE
@@ -243,6 +311,12 @@ class LoadedModel:
             raise FormatError(
                 str(model_path), "the model copy does not match the manifest's sha256"
             )
+        stored = load_compiled(d, manifest)
+        if stored is not None:
+            return LoadedModel(d, manifest, stored)
+        from circuits.onnx.compiler import compile_graph
+        from circuits.onnx.loader import load_model_bytes
+
         graph = load_model_bytes(data, str(model_path))
         compiled = compile_graph(graph, manifest.config, manifest.visibility)
         digest = hashlib.sha256(r1cs_format.encode(compiled.circuit.cs)).hexdigest()
@@ -252,6 +326,7 @@ class LoadedModel:
                 "recompiling the model gives a different constraint system than the manifest's; "
                 "the artifact was made by another compiler version: compile and set up again",
             )
+        save_compiled(d, manifest, compiled)
         return LoadedModel(d, manifest, compiled)
 
     def salts(self, salts: Mapping[str, int] | None = None) -> dict[str, int]:
@@ -387,15 +462,18 @@ def prove(
 
 
 def verify(model_dir: str | Path, public: Sequence[int], proof: Proof) -> bool:
-    """Verify with the pure-Python verifier under the directory's verification key. A wrong
-    number of public inputs raises `VerificationInputError`; a wrong proof returns False."""
+    """Verify with the native verifier under the directory's verification key (every point
+    checked). A wrong number of public inputs raises `VerificationInputError`; a wrong proof
+    returns False. `circuits.groth16.verifier` is the independent pure-Python check."""
+    from circuits.provers.native import verify_with_key
+
     info = load_key_info(model_dir)
-    return verifier.verify(read_vk(info.verification_key), list(public), proof)
+    return verify_with_key(read_vk(info.verification_key), list(public), proof)
 
 
 def check_proof(model_dir: str | Path, proof: Proof, public: Sequence[int]) -> bool:
-    """Verify with the directory's own backend (native for arkworks keys: milliseconds),
-    e.g. right after proving; `verify` is the independent pure-Python check."""
+    """Verify with the backend that made the directory's keys, e.g. right after proving
+    (milliseconds with the native backend)."""
     return backend_for(model_dir).verify(model_dir, list(public), proof)
 
 

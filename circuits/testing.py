@@ -231,7 +231,7 @@ def replay(circuit: Circuit, values: Sequence[int], forced: Mapping[int, int]) -
 
 # proving --------------------------------------------------------------------------------
 def prove_and_verify(
-    circuit: Circuit, witnesses: Sequence[Witness], backend: str = "arkworks"
+    circuit: Circuit, witnesses: Sequence[Witness], backend: str = "native"
 ) -> None:
     """Groth16 setup for `circuit` with `backend`, then prove and verify every witness;
     a proof must not verify once its first public input is changed."""

@@ -23,6 +23,7 @@ from pathlib import Path
 from circuits.constraint_system import ConstraintSystem
 from circuits.errors import FormatError
 from circuits.field import R
+from circuits.formats.container import Reader, sections
 from circuits.gcutil import gc_paused
 from circuits.lc import Terms
 
@@ -118,50 +119,17 @@ class R1csFile:
         return self.n_pub_out + self.n_pub_in
 
 
-class _Reader:
-    def __init__(self, data: bytes, path: str) -> None:
-        self.data, self.pos, self.path = data, 0, path
-
-    def take(self, n: int) -> bytes:
-        if self.pos + n > len(self.data):
-            raise FormatError(self.path, f"truncated at byte {self.pos} (wanted {n} more bytes)")
-        b = self.data[self.pos : self.pos + n]
-        self.pos += n
-        return b
-
-    def u32(self) -> int:
-        return int(_U32.unpack(self.take(4))[0])
-
-    def u64(self) -> int:
-        return int(struct.unpack("<Q", self.take(8))[0])
-
-
-def sections(data: bytes, magic: bytes, path: str) -> dict[int, bytes]:
-    """Split an iden3 binary container into {section type: payload}."""
-    rd = _Reader(data, path)
-    if rd.take(4) != magic:
-        raise FormatError(path, f"not a {magic.decode()} file (bad magic)")
-    rd.u32()
-    out: dict[int, bytes] = {}
-    for _ in range(rd.u32()):
-        kind, size = rd.u32(), rd.u64()
-        if kind in out:
-            raise FormatError(path, f"section {kind} appears twice")
-        out[kind] = rd.take(size)
-    return out
-
-
 def decode(data: bytes, path: str = "<r1cs>") -> R1csFile:
     secs = sections(data, MAGIC, path)
     if 1 not in secs or 2 not in secs:
         raise FormatError(path, "missing header (1) or constraints (2) section")
-    hd = _Reader(secs[1], path)
+    hd = Reader(secs[1], path)
     n8 = hd.u32()
     if n8 != N8 or int.from_bytes(hd.take(n8), "little") != R:
         raise FormatError(path, "the field is not the BN254 scalar field")
     n_wires, n_out, n_in, n_prv = hd.u32(), hd.u32(), hd.u32(), hd.u32()
     n_labels, m = hd.u64(), hd.u32()
-    rd = _Reader(secs[2], path)
+    rd = Reader(secs[2], path)
     constraints: list[tuple[Terms, Terms, Terms]] = []
     for _ in range(m):
         lcs = []

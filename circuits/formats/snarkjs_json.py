@@ -17,7 +17,16 @@ from pathlib import Path
 from typing import Any, Literal, TypedDict
 
 from circuits.errors import FormatError
-from circuits.groth16.data import G1, G2, Proof, VerifyingKey
+from circuits.groth16.data import Proof, VerifyingKey
+from circuits.groth16.vk_json import (
+    g1_from_json,
+    g1_to_json,
+    g2_from_json,
+    g2_to_json,
+    int_from_json,
+    vk_from_json,
+    vk_to_json,
+)
 
 #: A G1 point as snarkjs writes it: ``["x", "y", "1"]``.
 G1Json = list[str]
@@ -44,74 +53,27 @@ class ProofJson(TypedDict):
     curve: Literal["bn128"]
 
 
-def _g1_json(p: G1) -> G1Json:
-    return [str(p[0]), str(p[1]), "1"]
-
-
-def _g2_json(p: G2) -> G2Json:
-    (x0, x1), (y0, y1) = p
-    return [[str(x0), str(x1)], [str(y0), str(y1)], ["1", "0"]]
-
-
-def _int(v: Any, where: str) -> int:
-    if not isinstance(v, str | int) or isinstance(v, bool):
-        raise ValueError(f"{where}: expected a decimal string, got {v!r}")
-    return int(v)
-
-
-def _g1(v: Any, where: str) -> G1:
-    if not isinstance(v, list) or len(v) not in (2, 3):
-        raise ValueError(f"{where}: expected a G1 point [x, y, z]")
-    if len(v) == 3 and _int(v[2], where) != 1:
-        raise ValueError(f"{where}: only affine points (z = 1) are supported")
-    return (_int(v[0], where), _int(v[1], where))
-
-
-def _g2(v: Any, where: str) -> G2:
-    if not isinstance(v, list) or len(v) not in (2, 3):
-        raise ValueError(f"{where}: expected a G2 point [[x0, x1], [y0, y1], [z0, z1]]")
-    if len(v) == 3 and [_int(c, where) for c in v[2]] != [1, 0]:
-        raise ValueError(f"{where}: only affine points (z = 1) are supported")
-    x, y = v[0], v[1]
-    return ((_int(x[0], where), _int(x[1], where)), (_int(y[0], where), _int(y[1], where)))
-
-
-def vk_to_json(vk: VerifyingKey) -> VerifyingKeyJson:
-    return {
-        "protocol": "groth16",
-        "curve": "bn128",
-        "nPublic": vk.n_public,
-        "vk_alpha_1": _g1_json(vk.alpha1),
-        "vk_beta_2": _g2_json(vk.beta2),
-        "vk_gamma_2": _g2_json(vk.gamma2),
-        "vk_delta_2": _g2_json(vk.delta2),
-        "IC": [_g1_json(p) for p in vk.ic],
-    }
-
-
-def vk_from_json(obj: Any, path: str = "<verification key>") -> VerifyingKey:
-    try:
-        if obj.get("protocol") not in ("groth16", "groth"):
-            raise ValueError(f"protocol is {obj.get('protocol')!r}, expected 'groth16'")
-        vk = VerifyingKey(
-            alpha1=_g1(obj["vk_alpha_1"], "vk_alpha_1"),
-            beta2=_g2(obj["vk_beta_2"], "vk_beta_2"),
-            gamma2=_g2(obj["vk_gamma_2"], "vk_gamma_2"),
-            delta2=_g2(obj["vk_delta_2"], "vk_delta_2"),
-            ic=tuple(_g1(p, f"IC[{i}]") for i, p in enumerate(obj["IC"])),
-        )
-        if "nPublic" in obj and int(obj["nPublic"]) != vk.n_public:
-            raise ValueError(f"nPublic is {obj['nPublic']} but IC has {len(vk.ic)} points")
-    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as e:
-        raise FormatError(path, f"not a snarkjs Groth16 verification key: {e}") from e
-    return vk
+__all__ = [
+    "proof_from_json",
+    "proof_to_json",
+    "public_from_json",
+    "public_to_json",
+    "read_proof",
+    "read_public",
+    "read_vk",
+    "vk_from_json",
+    "vk_to_json",
+    "write_proof",
+    "write_public",
+    "write_vk",
+]
 
 
 def proof_to_json(proof: Proof) -> ProofJson:
     return {
-        "pi_a": _g1_json(proof.a),
-        "pi_b": _g2_json(proof.b),
-        "pi_c": _g1_json(proof.c),
+        "pi_a": g1_to_json(proof.a),
+        "pi_b": g2_to_json(proof.b),
+        "pi_c": g1_to_json(proof.c),
         "protocol": "groth16",
         "curve": "bn128",
     }
@@ -120,7 +82,9 @@ def proof_to_json(proof: Proof) -> ProofJson:
 def proof_from_json(obj: Any, path: str = "<proof>") -> Proof:
     try:
         return Proof(
-            a=_g1(obj["pi_a"], "pi_a"), b=_g2(obj["pi_b"], "pi_b"), c=_g1(obj["pi_c"], "pi_c")
+            a=g1_from_json(obj["pi_a"], "pi_a"),
+            b=g2_from_json(obj["pi_b"], "pi_b"),
+            c=g1_from_json(obj["pi_c"], "pi_c"),
         )
     except (KeyError, TypeError, ValueError, IndexError) as e:
         raise FormatError(path, f"not a snarkjs Groth16 proof: {e}") from e
@@ -134,7 +98,7 @@ def public_from_json(obj: Any, path: str = "<public inputs>") -> list[int]:
     if not isinstance(obj, list):
         raise FormatError(path, "public inputs must be a JSON list of decimal strings")
     try:
-        return [_int(v, f"public[{i}]") for i, v in enumerate(obj)]
+        return [int_from_json(v, f"public[{i}]") for i, v in enumerate(obj)]
     except ValueError as e:
         raise FormatError(path, str(e)) from e
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from circuits.errors import FormatError
 from circuits.field import R
-from circuits.formats.r1cs import sections
+from circuits.formats.container import sections
 
 MAGIC = b"wtns"
 N8 = 32

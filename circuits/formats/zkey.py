@@ -24,12 +24,12 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
 
 from py_ecc.optimized_bn128.optimized_curve import G2, normalize
 
 from circuits.errors import FormatError
 from circuits.field import Q, R
+from circuits.formats.container import SectionIndex
 
 MAGIC = b"zkey"
 GROTH16 = 1
@@ -53,40 +53,6 @@ class ZkeyHeader:
     domain_size: int
     n_contributions: int
     delta2_is_generator: bool
-
-
-class _Container:
-    """Random access to the sections of an iden3 binary file, without reading it whole."""
-
-    def __init__(self, fh: BinaryIO, path: str) -> None:
-        self.fh, self.path = fh, path
-        if fh.read(4) != MAGIC:
-            raise FormatError(path, "not a zkey file (bad magic)")
-        head = fh.read(8)
-        if len(head) != 8:
-            raise FormatError(path, "truncated in the file header")
-        _, n_sections = struct.unpack("<II", head)
-        self.sections: dict[int, tuple[int, int]] = {}
-        for _ in range(n_sections):
-            sh = fh.read(12)
-            if len(sh) != 12:
-                raise FormatError(path, "truncated in the section table")
-            kind, size = struct.unpack("<IQ", sh)
-            self.sections[kind] = (fh.tell(), size)
-            fh.seek(size, 1)
-        end = fh.tell()
-        fh.seek(0, 2)
-        if fh.tell() < end:
-            raise FormatError(
-                path, f"truncated: sections need {end} bytes, the file has {fh.tell()}"
-            )
-
-    def read(self, kind: int, what: str) -> bytes:
-        if kind not in self.sections:
-            raise FormatError(self.path, f"missing section {kind} ({what})")
-        pos, size = self.sections[kind]
-        self.fh.seek(pos)
-        return self.fh.read(size)
 
 
 def _u32(data: bytes, pos: int) -> int:
@@ -128,7 +94,7 @@ def _is_g2_generator(point: bytes) -> bool:
 def read_header(path: str | Path) -> ZkeyHeader:
     """The circuit sizes and contribution count of a Groth16 zkey."""
     with open(path, "rb") as fh:
-        box = _Container(fh, str(path))
+        box = SectionIndex(fh, MAGIC, str(path))
         proto = box.read(1, "protocol header")
         if len(proto) < 4 or _u32(proto, 0) != GROTH16:
             raise FormatError(str(path), "not a Groth16 zkey (protocol id is not 1)")
@@ -145,7 +111,7 @@ def read_header(path: str | Path) -> ZkeyHeader:
 def read_coefficients(path: str | Path) -> dict[CoefKey, int]:
     """The A and B coefficients of a zkey, {(matrix, constraint, signal): c}, standard form."""
     with open(path, "rb") as fh:
-        data = _Container(fh, str(path)).read(4, "coefficients")
+        data = SectionIndex(fh, MAGIC, str(path)).read(4, "coefficients")
     if len(data) < 4:
         raise FormatError(str(path), "truncated coefficients section")
     n = _u32(data, 0)

@@ -35,15 +35,14 @@ from py_ecc.optimized_bn128.optimized_curve import add, is_inf, multiply, normal
 from circuits.errors import VerificationInputError
 from circuits.field import Q, R
 from circuits.groth16.data import G1, Proof
-from circuits.groth16.verifier import (
-    _ONE12,
+from circuits.groth16.pairing import (
+    ONE12,
     Lines,
-    PreparedVerifyingKey,
     final_exponentiation,
     g2_lines,
     multi_miller_loop,
-    proof_defect,
 )
+from circuits.groth16.verifier import PreparedVerifyingKey, proof_defect
 
 
 def _word(v: int) -> bytes:
@@ -134,4 +133,4 @@ def verify_batch(
             pairs.append((lines, point))
     # e(S alpha, beta) = e(alpha, beta)^S: raise the prepared Miller value, same final exp.
     f = pvk.alpha_beta**total * multi_miller_loop(pairs)
-    return bool(final_exponentiation(f) == _ONE12)
+    return bool(final_exponentiation(f) == ONE12)

@@ -89,3 +89,23 @@ class Proof:
         if len(data) != PROOF_BYTES:
             raise ValueError(f"a proof is {PROOF_BYTES} bytes, got {len(data)}")
         return cls.from_words([int.from_bytes(data[i : i + 32], "big") for i in range(0, 256, 32)])
+
+
+def vk_words(vk: VerifyingKey) -> bytes:
+    """The key as big-endian EVM words: alpha (2), beta, gamma, delta (4 each), IC (2 each)."""
+    words = [*vk.alpha1]
+    for p in (vk.beta2, vk.gamma2, vk.delta2):
+        words.extend(g2_to_evm(p))
+    for q in vk.ic:
+        words.extend(q)
+    return b"".join(w.to_bytes(32, "big") for w in words)
+
+
+def vk_from_words(data: bytes) -> VerifyingKey:
+    """Inverse of `vk_words` (no curve checks: the verifiers do those)."""
+    if len(data) < 16 * 32 or len(data) % 64:
+        raise ValueError(f"a verifying key is 14 + 2k words, got {len(data)} bytes")
+    w = [int.from_bytes(data[i : i + 32], "big") for i in range(0, len(data), 32)]
+    g2s = [g2_from_evm((w[i], w[i + 1], w[i + 2], w[i + 3])) for i in (2, 6, 10)]
+    ic = tuple((w[i], w[i + 1]) for i in range(14, len(w), 2))
+    return VerifyingKey(alpha1=(w[0], w[1]), beta2=g2s[0], gamma2=g2s[1], delta2=g2s[2], ic=ic)

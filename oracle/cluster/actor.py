@@ -25,9 +25,13 @@ from oracle.daemon.provers import ProofResult, ProofTask, prove_task
 class ProverActor:
     """Proves tasks of the models it was given, by the model directory the daemon names."""
 
-    def __init__(self, models: Mapping[str, str], blobs: Mapping[str, list[Any]]) -> None:
+    def __init__(
+        self, models: Mapping[str, str], blobs: Mapping[str, list[Any]], threads: int = 1
+    ) -> None:
         """`models`: {daemon-side model dir: manifest sha256}; `blobs`: {manifest sha256:
-        [ObjectRef of the packed model]} (wrapped in a list so Ray does not resolve it)."""
+        [ObjectRef of the packed model]} (wrapped in a list so Ray does not resolve it);
+        `threads`: the prover's threads, as many as the CPUs the actor reserved."""
+        os.environ["ZKORACLE_THREADS"] = str(threads)
         self._local: dict[str, str] = {}
         started = time.perf_counter()
         for model_dir, sha in models.items():

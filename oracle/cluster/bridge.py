@@ -100,7 +100,8 @@ def _start_actors(settings: RaySettings, model_dirs: list[str]) -> tuple[list[An
     remote = ray.remote(ProverActor).options(**options)
     n = _actor_count(settings)
     started = time.perf_counter()
-    actors = [remote.remote(models, blobs) for _ in range(n)]
+    threads = max(1, int(settings.cpus))
+    actors = [remote.remote(models, blobs, threads) for _ in range(n)]
     ready = ray.get([a.ready.remote() for a in actors], timeout=settings.start_timeout)
     info = {
         "actors": n,

@@ -1,4 +1,4 @@
-"""`zkoracle setup DIR [--backend arkworks|snarkjs] [--zkey CEREMONY.zkey]`: Groth16 keys."""
+"""`zkoracle setup DIR [--backend native|snarkjs] [--zkey CEREMONY.zkey]`: Groth16 keys."""
 
 from __future__ import annotations
 

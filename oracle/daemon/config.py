@@ -143,6 +143,8 @@ class DaemonConfig:
     feeds: tuple[FeedConfig, ...]
     engine: EngineConfig = field(default_factory=lambda: EngineConfig())
     submitter: SubmitterConfig = SubmitterConfig()
+    #: Prover threads per worker; workers x threads defaults to the machine's cores.
+    prover_threads: int = 1
 
     def model(self, name: str) -> ModelConfig:
         for m in self.models:
@@ -298,6 +300,11 @@ def parse_config(data: dict[str, object], file: Path) -> DaemonConfig:
     workers = provers.integer("workers", minimum=1, default=1)
     proof_timeout = provers.number("timeout", minimum=0.0, exclusive=True, default=3600.0)
     engine = _read_engine(provers)
+    # Each worker proves with its own thread pool: by default the cores are shared out so
+    # that workers x threads is the machine, and no proof waits on another's threads.
+    threads = provers.integer(
+        "threads", minimum=1, default=max(1, (os.cpu_count() or 1) // workers)
+    )
     provers.finish()
     submitter = _read_submitter(root.table("submitter"))
     # Salts only where the daemon deploys the hub and registers the models itself.
@@ -306,7 +313,7 @@ def parse_config(data: dict[str, object], file: Path) -> DaemonConfig:
     root.finish()
     return DaemonConfig(
         file, chain, hub, account, gas, store_path, port, workers, proof_timeout, models, feeds,
-        engine, submitter,
+        engine, submitter, threads,
     )  # fmt: skip
 
 

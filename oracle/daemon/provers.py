@@ -116,10 +116,12 @@ def _exit_with_parent() -> None:
     threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
-def _preload(model_dirs: Sequence[str]) -> None:
-    """Worker initializer: exit with the parent, load every model once, leave SIGINT and
-    SIGTERM to the parent."""
+def _preload(model_dirs: Sequence[str], threads: int | None = None) -> None:
+    """Worker initializer: exit with the parent, set the prover's thread count, load every
+    model once, leave SIGINT and SIGTERM to the parent."""
     _exit_with_parent()
+    if threads is not None:
+        os.environ["ZKORACLE_THREADS"] = str(threads)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     import circuits
@@ -160,14 +162,17 @@ class ProverPool:
         *,
         queued: int = 0,
         on_done: Callable[[], None] | None = None,
+        threads: int | None = None,
     ) -> None:
-        """`on_done` is called (in a pool thread) whenever a proof finishes or fails."""
+        """`on_done` is called (in a pool thread) whenever a proof finishes or fails;
+        `threads`: prover threads per worker (None: ``ZKORACLE_THREADS`` or every core)."""
         if workers < 1:
             raise ProverError(f"a prover pool needs at least one worker, got {workers}")
         self.workers = workers
         self.capacity = workers + max(0, queued)
         self.model_dirs = [str(d) for d in model_dirs]
         self.on_done = on_done
+        self.threads = threads
         self._in_flight: dict[int, tuple[Future[ProofResult], float]] = {}
         self._executor = self._start()
 
@@ -176,7 +181,7 @@ class ProverPool:
             max_workers=self.workers,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_preload,
-            initargs=(self.model_dirs,),
+            initargs=(self.model_dirs, self.threads),
         )
 
     @property

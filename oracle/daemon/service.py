@@ -195,7 +195,10 @@ class Service:
 
         def local() -> ProverPool:
             workers = config.prover_workers
-            return ProverPool(workers, model_dirs, queued=workers, on_done=self._wake.set)
+            return ProverPool(
+                workers, model_dirs, queued=workers, on_done=self._wake.set,
+                threads=config.prover_threads,
+            )  # fmt: skip
 
         engine = config.engine
         if engine.kind == "local":

@@ -1,4 +1,4 @@
-"""The whole pipeline on a chain: ONNX model -> circuit -> arkworks keys -> verifier ->
+"""The whole pipeline on a chain: ONNX model -> circuit -> native keys -> verifier ->
 deployed hub -> a consumer's request -> real proof -> fulfillment -> the consumer's state.
 
 The model is the 8 -> 16 -> 1 MLP of `circuits.onnx.examples`; the consumer is

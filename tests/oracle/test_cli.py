@@ -91,7 +91,7 @@ def test_info(artifacts: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert "constraints per node:" in out and "Relu" in out and "error vs onnxruntime" in out
     assert main(["info", str(artifacts / "out"), "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
-    assert doc["setup"]["backend"] == "arkworks"
+    assert doc["setup"]["backend"] == "native"
 
 
 def test_errors_exit_2_with_a_message(

@@ -2,7 +2,7 @@
 and the `deploy` / `export-verifier` commands.
 
 The model is the 8 -> 16 -> 1 MLP of `circuits.onnx.examples`, compiled and set up with
-arkworks keys; the chain is a real Anvil node (the embedded chain is exercised by
+native keys; the chain is a real Anvil node (the embedded chain is exercised by
 tests/e2e/test_pipeline_onchain.py). No proof is verified here.
 """
 
@@ -43,9 +43,9 @@ FEATURES = [0.5, -0.25, 0.1, 0.9, -0.7, 0.3, 0.0, 0.2]
 
 
 def make_model(root: Path) -> Path:
-    """The 8 -> 16 -> 1 MLP compiled and set up (arkworks) in `root`/model."""
+    """The 8 -> 16 -> 1 MLP compiled and set up (native) in `root`/model."""
     compile_model(save(mlp((8, 16, 1), seed=0), root / "mlp.onnx"), root / "model")
-    setup(root / "model", "arkworks")
+    setup(root / "model", "native")
     return root / "model"
 
 
@@ -104,7 +104,7 @@ def test_model_id_is_the_owner_and_a_salt_from_the_keys_or_a_name(
     assert art.model_id(owner, "risk-v2") == model_id_of(owner, keccak(b"risk-v2"))
     # A new setup of the same circuit: same manifest, new key, new salt.
     again = shutil.copytree(model_dir, tmp_path / "again")
-    setup(again, "arkworks")
+    setup(again, "native")
     other = ModelArtifacts.load(again)
     assert other.manifest_hash == art.manifest_hash and other.salt() != art.salt()
 

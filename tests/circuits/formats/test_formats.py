@@ -25,9 +25,9 @@ from circuits.formats import wtns as wtns_format
 from circuits.formats import zkey as zkey_format
 from circuits.groth16.backend import KeyInfo, get_backend
 from circuits.groth16.data import Proof
-from circuits.groth16.snarkjs_cli import SnarkjsCli
 from circuits.groth16.trapdoor import make_trapdoor
 from circuits.program import Circuit, Witness
+from circuits.provers.snarkjs_cli import SnarkjsCli
 
 Define = Callable[[Builder], None]
 
@@ -270,9 +270,9 @@ def test_snarkjs_wtns_check_rejects_a_tampered_witness(
 @pytest.fixture(scope="module")
 def ark_proved(tmp_path_factory: pytest.TempPathFactory) -> tuple[KeyInfo, Witness, Proof]:
     circuit, w = built("chain")
-    arkworks = get_backend("arkworks", progress=lambda _m: None)
-    info = arkworks.setup(circuit, tmp_path_factory.mktemp("ark"))
-    return info, w, arkworks.prove(info.key_dir, w, cs=circuit.cs)
+    native = get_backend("native", progress=lambda _m: None)
+    info = native.setup(circuit, tmp_path_factory.mktemp("native"))
+    return info, w, native.prove(info.key_dir, w, cs=circuit.cs)
 
 
 @pytest.mark.snarkjs

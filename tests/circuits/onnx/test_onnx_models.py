@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import onnx
@@ -14,9 +15,9 @@ from circuits import pipeline
 from circuits.errors import FormatError
 from circuits.field import R
 from circuits.formats.snarkjs_json import write_proof, write_public
-from circuits.groth16.snarkjs_cli import SnarkjsCli
 from circuits.onnx import examples
 from circuits.onnx.registry import supported_ops
+from circuits.provers.snarkjs_cli import SnarkjsCli
 from circuits.testing import assert_pinned, unpinned_wires
 from tests.circuits.onnx.onnx_harness import reference
 
@@ -85,11 +86,41 @@ def test_manifest_and_reload(model_dir: Path) -> None:
     m = pipeline.load_model_dir(model_dir).manifest
     assert m.error["max_abs_err"] < 1e-4 and m.error["overflows"] == 0
     assert sum(n.constraints for n in m.nodes) == m.n_constraints
-    reloaded = pipeline.LoadedModel.load(model_dir)  # recompiles and checks the r1cs hash
+    reloaded = pipeline.LoadedModel.load(model_dir)  # the stored compiled model
     assert reloaded.compiled.circuit.cs.n_constraints == m.n_constraints
     doc = pipeline.info(model_dir)
     assert doc["public_inputs"]["order"][0] == {"name": "binding", "words": 1}
-    assert doc["setup"] is not None and doc["setup"]["backend"] == "arkworks"
+    assert doc["setup"] is not None and doc["setup"]["backend"] == "native"
+
+
+def test_stored_compiled_model_is_used_only_when_it_matches(
+    model_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(model_dir, copy)
+    manifest = pipeline.Manifest.load(copy)
+    assert pipeline.load_compiled(copy, manifest) is not None
+    compiles: list[object] = []
+    from circuits.onnx import compiler
+
+    real = compiler.compile_graph
+
+    def counting(*a: Any) -> Any:
+        compiles.append(a)
+        return real(*a)
+
+    monkeypatch.setattr(compiler, "compile_graph", counting)
+    pipeline.LoadedModel.load(copy)
+    assert compiles == []  # no recompilation
+    data = bytearray((copy / pipeline.COMPILED_FILE).read_bytes())
+    data[len(data) // 2] ^= 1
+    (copy / pipeline.COMPILED_FILE).write_bytes(bytes(data))
+    assert pipeline.load_compiled(copy, manifest) is None
+    loaded = pipeline.LoadedModel.load(copy)  # recompiles, checks, stores again
+    assert len(compiles) == 1 and loaded.manifest == manifest
+    assert pipeline.load_compiled(copy, manifest) is not None
 
 
 def test_tampered_model_copy_is_refused(model_dir: Path, tmp_path: Path) -> None:

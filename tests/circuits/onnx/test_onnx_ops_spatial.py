@@ -56,9 +56,7 @@ def test_conv_transpose(attrs: dict[str, Any], xs: tuple[int, ...], ws: tuple[in
     assert compiled.nodes[1].constraints == 0
 
 
-def _resize(
-    mode: str, scales: list[float] | None, sizes: list[int] | None, **attrs: Any
-) -> object:
+def _resize(mode: str, scales: list[float] | None, sizes: list[int] | None, **attrs: Any) -> object:
     x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 2, 3, 4])
     inits = [helper.make_tensor("roi", TensorProto.FLOAT, [0], [])]
     names = ["x", "roi"]

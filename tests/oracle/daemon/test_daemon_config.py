@@ -299,3 +299,15 @@ def test_a_chainlink_source_takes_its_freshness_limits(tmp_path: Path) -> None:
     )
     bad = text.replace("positive = false", 'positive = "no"')
     assert "[feeds][0].source.positive: expected true or false" in _error(tmp_path, bad)
+
+
+def test_prover_threads_share_the_cores_between_workers(tmp_path: Path) -> None:
+    import os
+
+    cfg = _load(tmp_path, _base(tmp_path))
+    assert cfg.prover_workers == 2
+    assert cfg.prover_threads == max(1, (os.cpu_count() or 1) // 2)
+    cfg = _load(tmp_path, _base(tmp_path).replace("workers = 2", "workers = 2\nthreads = 3"))
+    assert cfg.prover_threads == 3
+    err = _error(tmp_path, _base(tmp_path).replace("workers = 2", "workers = 2\nthreads = 0"))
+    assert "[provers].threads: expected an integer >= 1, got 0" in err

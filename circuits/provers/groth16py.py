@@ -1,11 +1,13 @@
-"""The arkworks Groth16 backend, through the groth16py extension (Rust, in process).
+"""The groth16py backend (arkworks through the groth16py extension), an optional extra.
 
-groth16py is GPL-3.0: this module is the only one in the package that imports it, so the
-rest of the project depends on the `Backend` interface, never on groth16py.
+groth16py is GPL-3.0 and not a dependency of the package (``pip install
+'zkoracle[groth16py]'``): this module is the only one that imports it, and the tests use it
+as one more independent prover and verifier. Its key directories name it ``arkworks`` (it
+was the default backend before the native one).
 
 * setup: groth16py's native single-party setup from the ``.r1cs`` (arkworks' generator,
   which adds the input-consistency rows, so every public input is bound);
-* prove: ``prove_wtns`` on an iden3 ``.wtns`` file, about 10x faster than snarkjs;
+* prove: ``prove_wtns`` on an iden3 ``.wtns`` file;
 * verify: groth16py's prepared verifier (a couple of milliseconds);
 * import_zkey: groth16py reads a snarkjs ceremony key directly; proofs made with it verify
   under the ceremony's verifying key.
@@ -27,27 +29,29 @@ from circuits.constraint_system import ConstraintSystem
 from circuits.errors import BackendError, VerificationInputError
 from circuits.field import R
 from circuits.formats import wtns as wtns_format
-from circuits.formats.snarkjs_json import vk_from_json, write_vk
+from circuits.formats.snarkjs_json import write_vk
 from circuits.groth16.backend import (
+    CircuitSource,
+    Progress,
+    WitnessValues,
+    stderr_progress,
+    witness_list,
+)
+from circuits.groth16.data import Proof
+from circuits.groth16.key_cache import KeyCache
+from circuits.groth16.keydir import (
     KIND_CEREMONY,
     KIND_DEVELOPMENT,
     VK_FILE,
-    CircuitSource,
     KeyInfo,
-    Progress,
-    WitnessValues,
-    check_witness,
-    cs_from_r1cs,
     load_key_info,
-    materialize_r1cs,
     new_key_info,
-    stderr_progress,
-    witness_list,
     write_key_info,
 )
-from circuits.groth16.ceremony import check_zkey
-from circuits.groth16.data import Proof
-from circuits.groth16.key_cache import KeyCache
+from circuits.groth16.proving import check_with_cs, prove_checked
+from circuits.groth16.vk_json import vk_from_json
+from circuits.provers.ceremony import check_zkey
+from circuits.provers.files import cs_from_r1cs, materialize_r1cs
 
 PROVING_KEY_FILE = "proving_key.bin"
 
@@ -73,8 +77,8 @@ def _write_vk(out_dir: Path, vk: groth16py.VerifyingKey) -> None:
     write_vk(out_dir / VK_FILE, vk_from_json(json.loads(vk.to_json()), "groth16py verifying key"))
 
 
-class ArkworksBackend:
-    """Groth16 with arkworks (groth16py)."""
+class Groth16pyBackend:
+    """Groth16 with groth16py (arkworks, GPL-3.0)."""
 
     name = "arkworks"
 
@@ -117,7 +121,7 @@ class ArkworksBackend:
     def import_zkey(
         self, zkey_path: str | Path, r1cs: CircuitSource, out_dir: str | Path
     ) -> KeyInfo:
-        """Adopt a snarkjs ceremony key for our circuit (see `circuits.groth16.ceremony`)."""
+        """Adopt a snarkjs ceremony key for our circuit (see `circuits.provers.ceremony`)."""
         out = Path(out_dir)
         summary = materialize_r1cs(r1cs, out)
         details = check_zkey(Path(zkey_path), summary.path)
@@ -151,19 +155,18 @@ class ArkworksBackend:
         self, key_dir: str | Path, witness: WitnessValues, *, cs: ConstraintSystem | None = None
     ) -> Proof:
         """Check the witness against the circuit, prove, then verify the proof."""
-        info = self._info(key_dir)
-        values = witness_list(witness)
-        check_witness(info, values, cs, lambda: _CONSTRAINTS.get(info.r1cs, cs_from_r1cs))
+        return prove_checked(self, self._info(key_dir), witness_list(witness), cs)
+
+    def check_constraints(
+        self, info: KeyInfo, values: list[int], cs: ConstraintSystem | None
+    ) -> None:
+        check_with_cs(values, cs, lambda: _CONSTRAINTS.get(info.r1cs, cs_from_r1cs))
+
+    def prove_values(self, info: KeyInfo, values: list[int]) -> tuple[Proof, list[int] | None]:
         with tempfile.TemporaryDirectory(prefix="zkoracle-wtns-") as tmp:
             path = Path(tmp) / "witness.wtns"
             wtns_format.write(path, values)
-            proof = self.prove_wtns(info.key_dir, path)
-        public = values[1 : info.n_public + 1]
-        if not self.verify(info.key_dir, public, proof):
-            raise BackendError(
-                f"the fresh proof does not verify under {info.verification_key}: the key is broken"
-            )
-        return proof
+            return self.prove_wtns(info.key_dir, path), None
 
     def prove_wtns(self, key_dir: str | Path, wtns_path: str | Path) -> Proof:
         info = self._info(key_dir)

@@ -1,14 +1,14 @@
 """The snarkjs Groth16 backend: the pinned snarkjs CLI under node, one process per step.
 
 * setup: a prepared powers of tau (given, or from the cache in
-  `circuits.groth16.snarkjs_cli.PtauCache`), ``groth16 setup``, one phase-2 contribution
+  `circuits.provers.snarkjs_cli.PtauCache`), ``groth16 setup``, one phase-2 contribution
   with fresh entropy (``zkey contribute``), and the verifying key exported from the zkey.
   snarkjs adds the input-consistency rows, so every public input is bound;
 * prove: ``groth16 prove circuit.zkey witness.wtns proof.json public.json``;
 * verify: ``groth16 verify``, which rejects public inputs >= r;
 * import_zkey: a ceremony zkey is checked against the circuit and used as is.
 
-This backend is the reference: slower than arkworks, but it is the tool the circom
+This backend is the reference: slower than the native prover, but it is the tool the circom
 ecosystem audits keys and proofs with.
 """
 
@@ -33,27 +33,28 @@ from circuits.formats.snarkjs_json import (
     write_vk,
 )
 from circuits.groth16.backend import (
+    CircuitSource,
+    Progress,
+    WitnessValues,
+    stderr_progress,
+    witness_list,
+)
+from circuits.groth16.data import Proof
+from circuits.groth16.key_cache import KeyCache
+from circuits.groth16.keydir import (
     KIND_CEREMONY,
     KIND_DEVELOPMENT,
     VK_FILE,
-    CircuitSource,
     KeyInfo,
-    Progress,
     R1csSummary,
-    WitnessValues,
-    check_witness,
-    cs_from_r1cs,
     load_key_info,
-    materialize_r1cs,
     new_key_info,
-    stderr_progress,
-    witness_list,
     write_key_info,
 )
-from circuits.groth16.ceremony import check_zkey, domain_power
-from circuits.groth16.data import Proof
-from circuits.groth16.key_cache import KeyCache
-from circuits.groth16.snarkjs_cli import PtauCache, SnarkjsCli
+from circuits.groth16.proving import check_with_cs, prove_checked
+from circuits.provers.ceremony import check_zkey, domain_power
+from circuits.provers.files import cs_from_r1cs, materialize_r1cs
+from circuits.provers.snarkjs_cli import PtauCache, SnarkjsCli
 
 ZKEY_FILE = "circuit.zkey"
 #: The G1 generator: alpha1 equal to it means alpha = 1, a ptau nobody contributed to.
@@ -162,23 +163,18 @@ class SnarkjsBackend:
         self, key_dir: str | Path, witness: WitnessValues, *, cs: ConstraintSystem | None = None
     ) -> Proof:
         """Check the witness against the circuit, prove, then verify the proof."""
-        info = self._info(key_dir)
-        values = witness_list(witness)
-        check_witness(info, values, cs, lambda: _CONSTRAINTS.get(info.r1cs, cs_from_r1cs))
-        public = values[1 : info.n_public + 1]
+        return prove_checked(self, self._info(key_dir), witness_list(witness), cs)
+
+    def check_constraints(
+        self, info: KeyInfo, values: list[int], cs: ConstraintSystem | None
+    ) -> None:
+        check_with_cs(values, cs, lambda: _CONSTRAINTS.get(info.r1cs, cs_from_r1cs))
+
+    def prove_values(self, info: KeyInfo, values: list[int]) -> tuple[Proof, list[int] | None]:
         with tempfile.TemporaryDirectory(prefix="zkoracle-wtns-") as tmp:
             path = Path(tmp) / "witness.wtns"
             wtns_format.write(path, values)
-            proof, proved_public = self._prove(info, path, Path(tmp))
-        if proved_public != public:
-            raise BackendError(
-                f"snarkjs reported public inputs {proved_public}, the witness holds {public}"
-            )
-        if not self.verify(info.key_dir, public, proof):
-            raise BackendError(
-                f"the fresh proof does not verify under {info.verification_key}: the key is broken"
-            )
-        return proof
+            return self._prove(info, path, Path(tmp))
 
     def prove_wtns(self, key_dir: str | Path, wtns_path: str | Path) -> Proof:
         info = self._info(key_dir)

@@ -1,0 +1,24 @@
+//! Groth16 over BN254 for zkoracle: glue between iden3 files and arkworks.
+//!
+//! * `r1cs`, `zkey`, `container`: the iden3 / snarkjs files;
+//! * `keyfile`: our proving-key file (fast to load, hash-protected);
+//! * `setup`, `reduction`, `prover`: arkworks' generator and prover, with arkworks' own or
+//!   circom's QAP reduction;
+//! * `python` (feature `python`): the `circuits._native` extension module.
+
+pub mod container;
+pub mod error;
+pub mod keyfile;
+pub mod points;
+pub mod prover;
+pub mod r1cs;
+pub mod reduction;
+pub mod setup;
+pub mod threads;
+pub mod zkey;
+
+#[cfg(feature = "python")]
+mod python;
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,55 @@
+"""The CLI imports only the command it runs, and its help table matches the commands."""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+from pathlib import Path
+
+from oracle.cli import COMMANDS, build_parser
+
+ROOT = Path(__file__).parents[2]
+
+
+def _subparsers(
+    parser: argparse.ArgumentParser,
+) -> argparse._SubParsersAction[argparse.ArgumentParser]:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return action
+    raise AssertionError("no subcommands")
+
+
+def test_help_table_matches_the_command_modules() -> None:
+    full = _subparsers(build_parser())
+    helps = {a.dest: a.help for a in full._choices_actions}
+    assert helps == COMMANDS
+
+
+def _imported(*args: str) -> set[str]:
+    code = (
+        "import sys\nfrom oracle.cli import main\n"
+        "try:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
+        "print(' '.join(sorted(sys.modules)))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, *args],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+    )
+    return set(out.stdout.split())
+
+
+def test_help_imports_no_command_and_no_heavy_library() -> None:
+    mods = _imported("--help")
+    assert not any(m.startswith("oracle.commands.") for m in mods)
+    assert not {"numpy", "onnx", "web3", "py_ecc", "circuits.pipeline"} & mods
+
+
+def test_verify_imports_neither_the_compiler_nor_numpy(tmp_path: Path) -> None:
+    mods = _imported("verify", str(tmp_path))
+    assert "oracle.commands.verify" in mods and "oracle.commands.prove" not in mods
+    assert not {"numpy", "onnx", "circuits.onnx.compiler", "circuits.pipeline"} & mods
