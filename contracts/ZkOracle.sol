@@ -89,6 +89,7 @@ contract ZkOracle is BatchFulfillment {
         private
         returns (uint256 requestId)
     {
+        Model storage m = _liveModel(modelId);
         if (msg.value > type(uint88).max) revert FeeTooLarge(msg.value);
         if (callbackGasLimit > MAX_CALLBACK_GAS) revert CallbackGasTooHigh(callbackGasLimit, MAX_CALLBACK_GAS);
         if (msg.value < m.minFee) revert FeeBelowModelMinimum(modelId, msg.value, m.minFee);

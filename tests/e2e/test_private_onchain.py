@@ -73,7 +73,10 @@ def scene(model_dir: Path) -> Iterator[Scene]:
         dep = deploy_model(chain, model_dir)
         hub = Hub(chain, dep.hub)
         code = hub_contracts()["RiskGatedLendingPool"]
-        args = (dep.hub, dep.model_id, 3600, REFUSE_AT, MAX_CREDIT, CALLBACK_GAS)
+        model = hub.model(dep.model_id)
+        assert model is not None
+        pins = (model["owner"], dep.model_id, model["verifier_code_hash"])
+        args = (dep.hub, *pins, 3600, REFUSE_AT, MAX_CREDIT, CALLBACK_GAS)
         pool_address, _ = deploy_contract(chain, code, *args, value=MAX_CREDIT)
         yield Scene(
             chain,

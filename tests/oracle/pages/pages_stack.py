@@ -113,6 +113,8 @@ def _config(folder: Path, chain: Chain, hub: str, models: list[ModelEntry]) -> P
         ("account", "key_env"): KEY_ENV,
         ("store", "path"): "state/oracle.db",
         ("metrics", "port"): 0,
+        # one transaction per fulfillment, so each row of the page has its own
+        ("submitter", "max_batch"): 1,
     }
     feed = (
         f'[[feeds]]\nid = "0x{FEED_ID.hex()}"\nmodel = "{models[0].name}"\nheartbeat = 3600\n'

@@ -62,4 +62,4 @@ def test_compile_and_setup_print_their_steps_without_a_terminal(
     assert main(["setup", str(tmp_path / "m")]) == 0
     err = capsys.readouterr().err.splitlines()
     assert err[0].startswith("zkoracle: compiling") and "measuring the error" in err[1]
-    assert err[2].startswith("zkoracle: arkworks setup for")
+    assert err[2].startswith("zkoracle: native setup for")
