@@ -9,7 +9,6 @@ import json
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,22 +17,9 @@ import pytest
 from oracle.daemon.jobs import State
 from oracle.daemon.store import Store
 from tests.e2e.e2e_stack import DaemonProcess, Stack, wait_for, write_config
-from tests.e2e.ray_cluster import RayCluster, require_isolated_network
+from tests.e2e.ray_cluster import RayCluster
 
 pytestmark = [pytest.mark.ray, pytest.mark.anvil, pytest.mark.slow]
-
-
-@pytest.fixture(scope="module")
-def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RayCluster]:
-    require_isolated_network()
-    c = RayCluster(tmp_path_factory.mktemp("ray"))
-    try:
-        c.start_head()
-        c.add_node("n2")
-        c.wait_for_nodes(2)
-        yield c
-    finally:
-        c.stop()
 
 
 def _health(base: str) -> tuple[int, dict[str, Any]]:

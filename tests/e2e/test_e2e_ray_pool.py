@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,22 +16,9 @@ from oracle.cluster.bridge import RaySettings
 from oracle.cluster.pool import RayProverPool
 from oracle.daemon.errors import ProverError, ProverLost
 from oracle.daemon.provers import ProofResult, ProofTask
-from tests.e2e.ray_cluster import RayCluster, require_isolated_network
+from tests.e2e.ray_cluster import RayCluster
 
 pytestmark = [pytest.mark.ray, pytest.mark.slow]
-
-
-@pytest.fixture(scope="module")
-def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RayCluster]:
-    require_isolated_network()
-    c = RayCluster(tmp_path_factory.mktemp("ray"))
-    try:
-        c.start_head()
-        c.add_node("n2")
-        c.wait_for_nodes(2)
-        yield c
-    finally:
-        c.stop()
 
 
 def _pool(cluster: RayCluster, model: Path, **kw: float) -> RayProverPool:
