@@ -11,7 +11,7 @@ PY := $(VENV)/bin/python
 DEVNET := hardhat-free-devnet
 CHAIN ?= embedded
 
-.PHONY: demo test lint typecheck unit test-ray bench install browser clean
+.PHONY: demo test test-full lint typecheck unit test-ray bench install browser clean
 
 demo: install
 	$(PY) -m oracle.cli demo --chain $(CHAIN)
@@ -51,7 +51,7 @@ typecheck:
 
 unit:
 	cargo test --release --quiet --manifest-path circuits/native/Cargo.toml
-	$(VENV)/bin/pytest -n 2 --dist loadgroup -q -m "not ray"
+	$(VENV)/bin/pytest -n 2 --dist loadgroup -q -m "not ray" --durations=15
 
 # A Ray node binds every interface and advertises the machine's first non-loopback address;
 # its tests therefore run in a network namespace of their own whose one interface is
@@ -61,6 +61,12 @@ test-ray: install
 	elif unshare -rn true 2>/dev/null; then ns="unshare -rn"; \
 	else echo "test-ray: no network namespace can be made here; Ray tests not run"; exit 0; fi; \
 	$$ns sh -c 'ip link set lo up && exec $(VENV)/bin/pytest -q -m ray -p no:cacheprovider'
+
+# Everything `test` runs, plus every gadget proved through snarkjs as well and every ONNX
+# conformance case with proofs (about an hour on two cores).
+test-full: export ZKORACLE_CHECK_ALL_BACKENDS = 1
+test-full: export ZKORACLE_CONFORMANCE = full
+test-full: test
 
 bench: install
 	$(PY) scripts/bench_prover.py --sizes 12,16,18 --json bench-prover.json

@@ -69,10 +69,10 @@ def check_circuit(
     * every tamper, applied to the honest witness of ``valid[0]``, must change it and leave
       the system unsatisfied;
     * unless ``prove=False`` (property tests that run many assignments), a Groth16 setup,
-      proof and verification succeed through each of `backends` (default: every
-      registered backend), and verification fails for a changed public input: for every
+      proof and verification succeed through each of `backends` (default:
+      `check_backends()`), and verification fails for a changed public input: for every
       valid witness on the first backend, for the first one on the others (they run the
-      same circuit; a proof through an external tool costs seconds).
+      same circuit).
     """
     if not valid:
         raise ValueError("check_circuit needs at least one valid assignment")
@@ -89,11 +89,34 @@ def check_circuit(
     for i, fn in enumerate(malicious or []):
         _check_malicious(circuit, witnesses[0], fn, i)
     if prove:
-        from circuits.groth16.backend import BACKENDS
-
-        for i, backend in enumerate(BACKENDS if backends is None else backends):
+        for i, backend in enumerate(check_backends() if backends is None else backends):
             prove_and_verify(circuit, witnesses if i == 0 else witnesses[:1], backend)
     return Checked(circuit, witnesses, [out for _, out in checked])
+
+
+#: Set to 1 to have `check_circuit` prove through snarkjs too (`make test-full`).
+ENV_ALL_BACKENDS = "ZKORACLE_CHECK_ALL_BACKENDS"
+
+
+def check_backends() -> tuple[str, ...]:
+    """The backends `check_circuit` proves on by default: every registered backend that
+    runs in this process (native, and groth16py when installed); snarkjs as well with
+    ``ZKORACLE_CHECK_ALL_BACKENDS=1``. A snarkjs proof is a node process of several seconds,
+    so the default run leaves it to the tests that cross-check the backends on one circuit."""
+    import importlib.util
+    import os
+
+    from circuits.groth16.backend import BACKENDS
+
+    every = os.environ.get(ENV_ALL_BACKENDS) == "1"
+    chosen = []
+    for name in BACKENDS:
+        if name == "snarkjs" and not every:
+            continue
+        if name == "groth16py" and importlib.util.find_spec("groth16py") is None:
+            continue
+        chosen.append(name)
+    return tuple(chosen)
 
 
 def _check_valid(
