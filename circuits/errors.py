@@ -2,9 +2,24 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class CircuitError(Exception):
     """Root of every error raised by the `circuits` package."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Subclasses take their own arguments (a path, a node, a constraint index) and keep
+        # the formatted message: rebuild from the message and the attributes, so an error
+        # raised in a prover worker process reaches the daemon intact.
+        return (_restore, (type(self), str(self), dict(self.__dict__)))
+
+
+def _restore(cls: type[CircuitError], message: str, state: dict[str, Any]) -> CircuitError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, message)
+    error.__dict__.update(state)
+    return error
 
 
 class FieldRangeError(CircuitError):

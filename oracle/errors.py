@@ -12,6 +12,18 @@ from typing import Any
 class OracleError(Exception):
     """Root of every error raised by the `oracle` package."""
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # As `circuits.errors.CircuitError`: rebuilt from the message and the attributes, so
+        # an error crosses a process boundary (prover workers, the Ray bridge) intact.
+        return (_restore, (type(self), str(self), dict(self.__dict__)))
+
+
+def _restore(cls: type[OracleError], message: str, state: dict[str, Any]) -> OracleError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, message)
+    error.__dict__.update(state)
+    return error
+
 
 class DevnetError(OracleError):
     """The local devnet toolchain (node, node_modules, Anvil, Ganache) is missing or broken."""

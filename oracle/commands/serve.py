@@ -36,16 +36,25 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    setup_logging(args.log_level)
-    config = load_config(args.config)
-    service = Service(config, shutdown_grace=args.grace)
+    # The handlers come first: a SIGTERM while the service is still being set up (keys
+    # loading, the chain connecting) must end it cleanly too, not kill the process.
+    services: list[Service] = []
+    stopping: list[int] = []
 
     def stop(signum: int, _frame: FrameType | None) -> None:
         print(f"zkoracle serve: {signal.Signals(signum).name}: finishing", file=sys.stderr)
-        service.stop()
+        stopping.append(signum)
+        for service in services:
+            service.stop()
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    setup_logging(args.log_level)
+    config = load_config(args.config)
+    service = Service(config, shutdown_grace=args.grace)
+    services.append(service)
+    if stopping:
+        service.stop()  # asked to stop while starting: run closes what it opened
     service.run(max_iterations=1 if args.once else None)
     print(f"zkoracle serve: stopped; state kept in {config.store_path}", file=sys.stderr)
     print(f"next: zkoracle serve --config {args.config} (resumes here)", file=sys.stderr)

@@ -276,8 +276,10 @@ class DaemonProcess:
         self.log = log
         self.grace = grace
         self.proc: subprocess.Popen[bytes] | None = None
+        self._started_with = 0
 
     def start(self, *extra: str) -> DaemonProcess:
+        self._started_with = self._serving_lines()
         env = {**os.environ, KEY_ENV: self.key, "PYTHONPATH": str(ROOT)}
         command = [sys.executable, "-m", "oracle.cli", "serve", "-c", str(self.config),
                    "--log-level", "debug", "--grace", str(self.grace), *extra]  # fmt: skip
@@ -325,6 +327,22 @@ class DaemonProcess:
     def logs(self) -> list[dict[str, Any]]:
         lines = self.log.read_text(errors="replace").splitlines()
         return [json.loads(line) for line in lines if line.startswith("{")]
+
+    def _serving_lines(self) -> int:
+        if not self.log.exists():
+            return 0
+        return sum(1 for e in self.logs() if e["msg"].startswith("serving hub"))
+
+    def wait_started(self, timeout: float = 60) -> None:
+        """Until the daemon started last serves (the log is shared across restarts, so its
+        own "serving hub" line is counted); its signal handlers are in place from then."""
+        before = self._started_with
+
+        def serving() -> bool:
+            assert self.alive(), self.tail()
+            return self._serving_lines() > before
+
+        wait_for("the daemon to serve", serving, timeout, 0.05)
 
     def metrics_base(self, timeout: float = 60) -> str:
         """``http://127.0.0.1:PORT`` of the metrics server (``[metrics] port = 0``)."""

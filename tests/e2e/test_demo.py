@@ -19,7 +19,7 @@ def _check(report_outcomes: list[Outcome], n: int = 7) -> None:
     assert len(report_outcomes) == n
     for o in report_outcomes:
         assert abs(o.onchain - o.float_model) < ERROR_BOUND, o
-        assert 200_000 < o.fulfill_gas < 400_000, o
+        assert 200_000 < o.fulfill_gas < 450_000, o  # the on-chain-input round reads 8 rounds
 
 
 @pytest.mark.anvil

@@ -123,6 +123,7 @@ def test_sigkill_at_random_points_loses_and_repeats_no_fulfillment(
 
         daemon.start()
         miner.release()
+        daemon.wait_started()
         ids = stack.request_ids(sent)
         assert store is not None
         done = store  # bound for the closure

@@ -15,15 +15,16 @@ from oracle.cli import main
 from oracle.cluster.bridge import RaySettings
 from oracle.cluster.pool import RayProverPool
 from oracle.daemon.errors import ProverError, ProverLost
-from oracle.daemon.provers import ProofResult, ProofTask
+from oracle.daemon.provers import ProofResult, ProofTask, ProverPool
 from tests.e2e.ray_cluster import RayCluster
 
 pytestmark = [pytest.mark.ray, pytest.mark.slow]
 
 
-def _pool(cluster: RayCluster, model: Path, **kw: float) -> RayProverPool:
+def _pool(cluster: RayCluster, model: Path, *, fallback: bool = False) -> RayProverPool:
     settings = RaySettings(cluster.address, actors=2, cpus=1.0, memory_mb=0, start_timeout=120)
-    pool = RayProverPool(settings, [model], reconnect_interval=float(kw.get("reconnect", 1.0)))
+    local = (lambda: ProverPool(1, [model], queued=1)) if fallback else None
+    pool = RayProverPool(settings, [model], reconnect_interval=1.0, fallback=local)
     _wait(lambda: pool.state == "up", 120, f"pool up ({pool.last_error})")
     return pool
 
@@ -124,7 +125,8 @@ def test_a_node_killed_mid_burst_loses_no_job(cluster: RayCluster, mlp_model: Pa
 def test_a_stopped_cluster_parks_jobs_and_a_restarted_one_resumes(
     cluster: RayCluster, mlp_model: Path
 ) -> None:
-    pool = _pool(cluster, mlp_model, reconnect=1.0)
+    pool = _pool(cluster, mlp_model)
+    with_fallback = _pool(cluster, mlp_model, fallback=True)
     try:
         pool.submit(_task(1, mlp_model))
         assert isinstance(_collect(pool, 1, 60)[1], ProofResult)
@@ -132,6 +134,14 @@ def test_a_stopped_cluster_parks_jobs_and_a_restarted_one_resumes(
         _wait(lambda: pool.state == "down", 90, "the pool to see the cluster gone")
         assert not pool.has_capacity()
         assert pool.status()["state"] == "down" and pool.status()["last_error"]
+        # With fallback = "local", the jobs are proved on this machine meanwhile.
+        _wait(lambda: with_fallback.state != "up", 90, "the second pool to see it too")
+        _wait(with_fallback.has_capacity, 60, "the local fallback")
+        with_fallback.submit(_task(3, mlp_model))
+        local = _collect(with_fallback, 1, 120)[3]
+        assert isinstance(local, ProofResult) and with_fallback.status()["fallback_active"]
+        _check(mlp_model, 3, local)
+        with_fallback.close()
         cluster.start_head()
         cluster.add_node("n4")
         _wait(lambda: pool.state == "up", 180, f"reconnection ({pool.last_error})")
@@ -142,6 +152,7 @@ def test_a_stopped_cluster_parks_jobs_and_a_restarted_one_resumes(
         _check(mlp_model, 2, result)
     finally:
         pool.close()
+        with_fallback.close()
 
 
 def test_prove_batch_on_the_cluster(cluster: RayCluster, mlp_model: Path, tmp_path: Path) -> None:

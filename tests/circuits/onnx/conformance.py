@@ -66,8 +66,20 @@ def in_scope() -> dict[str, Case]:
         if not t.data_sets:
             continue
         ins, outs = t.data_sets[0]
+        if not all(_is_tensor(v) for v in (*ins, *outs)):
+            continue  # sequence or optional values: no tensor to put in a circuit
         out[t.name] = Case(t.name, t.model, _arrays(ins), _arrays(outs), ops)
     return out
+
+
+def _is_tensor(v: Any) -> bool:
+    if isinstance(v, onnx.TensorProto | np.ndarray | np.generic | int | float | bool):
+        return True
+    try:
+        np.asarray(v)
+    except ValueError:
+        return False
+    return not isinstance(v, list | tuple)
 
 
 def _arrays(values: Any) -> tuple[np.ndarray, ...]:

@@ -3,13 +3,15 @@ values, post transforms and the binary layouts, against onnxruntime; and bad inp
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
+import onnx
 import pytest
 
 from circuits import pipeline
-from circuits.errors import InputRangeError, ModelError, UnsupportedOpError
+from circuits.errors import CircuitError, InputRangeError, UnsupportedOpError
 from tests.circuits.onnx.ml_harness import certified, compare, compile_onnx
 from tests.circuits.onnx.tree_builders import (
     MODES,
@@ -82,17 +84,20 @@ def test_input_outside_the_compiled_range_is_refused() -> None:
 
 
 def test_a_failed_compile_leaves_nothing_behind(tmp_path: Path) -> None:
-    # onnxruntime refuses membership values beyond int32, so the error report cannot run
+    # The calibration samples hold a value no circuit can carry: the compile fails after
+    # loading the model, and the output directory stays as it was (absent).
     model = ensemble_v5(4, 2, 2, 2, 1, 1)
-    attrs = {a.name: a for a in model.graph.node[0].attribute}
-    n = len(attrs["nodes_modes"].t.int32_data)
-    attrs["nodes_modes"].t.int32_data[:] = [6] * n
-    values = attrs["membership_values"].t
-    values.double_data[:] = [1e12, float("nan")] * n
-    values.dims[:] = [2 * n]
     src = tmp_path / "m.onnx"
     src.write_bytes(model.SerializeToString())
+    name = model.graph.input[0].name
+    samples = tmp_path / "samples.json"
+    samples.write_text(json.dumps({name: [[1e300] * _width(model)]}))
     out = tmp_path / "out"
-    with pytest.raises(ModelError):
-        pipeline.compile_model(src, out)
+    with pytest.raises(CircuitError):
+        pipeline.compile_model(src, out, calibration=samples)
     assert not out.exists() or not any(out.iterdir())
+
+
+def _width(model: onnx.ModelProto) -> int:
+    dims = model.graph.input[0].type.tensor_type.shape.dim
+    return int(dims[-1].dim_value)
