@@ -64,7 +64,10 @@ class RayProverPool:
         self._conn: Any = None
         self._closed = threading.Event()
         self._connect()
-        threading.Thread(target=self._supervise, name="ray-supervisor", daemon=True).start()
+        self._supervisor = threading.Thread(
+            target=self._supervise, name="ray-supervisor", daemon=True
+        )
+        self._supervisor.start()
 
     # -- the bridge --------------------------------------------------------------------
 
@@ -244,6 +247,9 @@ class RayProverPool:
 
     def close(self, *, kill: bool = False) -> None:
         self._closed.set()
+        # The supervisor may be starting a bridge right now: let it finish, then stop it.
+        if self._supervisor.is_alive() and self._supervisor is not threading.current_thread():
+            self._supervisor.join(10.0)
         self._stop_bridge("closed")
         with self._lock:
             self._bridge = None
