@@ -118,7 +118,7 @@ def test_a_reorg_removing_a_fulfillment_gets_it_fulfilled_again(
         reopened = "fulfillment reorged out" in history
         return reopened and _job(store, request_id).state is State.CONFIRMED
 
-    wait_for("the fulfillment after the reorg", fulfilled_again, 30)
+    wait_for("the fulfillment after the reorg", fulfilled_again, 90)
     assert stack.status(request_id) == 2
     _one_fulfillment_each(stack, [request_id])
     (again,) = stack.daemon_fulfill_txs()[request_id]
