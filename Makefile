@@ -51,7 +51,8 @@ typecheck:
 
 unit:
 	cargo test --release --quiet --manifest-path circuits/native/Cargo.toml
-	$(VENV)/bin/pytest -n 2 --dist loadgroup -q -m "not ray" --durations=15
+	$(VENV)/bin/pytest -n 2 --dist loadgroup -q -m "not ray and not isolated" --durations=15
+	$(VENV)/bin/pytest -q -m "isolated and not ray" -p no:cacheprovider
 
 # A Ray node binds every interface and advertises the machine's first non-loopback address;
 # its tests therefore run in a network namespace of their own whose one interface is
