@@ -424,6 +424,6 @@ def format_report(report: DemoReport) -> str:
         )
     rows.append(
         f"{report.proofs} proofs of 256 bytes each, {report.mean_prove_s * 1000:.0f} ms mean "
-        "proving time (arkworks, one worker)"
+        "proving time (native prover, one worker)"
     )
     return "\n".join(rows)

@@ -56,10 +56,15 @@ def Mean(ctx: LoweringContext, *data_0: Operand) -> Result:
     return mul_const(ctx, total, np.asarray(1.0 / len(data_0)))
 
 
-def _square(ctx: LoweringContext, x: QTensor) -> QTensor:
-    out = Mul(ctx, x, x)
+def _product(ctx: LoweringContext, a: QTensor, b: QTensor) -> QTensor:
+    """a * b elementwise (one multiplication and rescale per element)."""
+    out = Mul(ctx, a, b)
     assert isinstance(out, QTensor)
     return out
+
+
+def _square(ctx: LoweringContext, x: QTensor) -> QTensor:
+    return _product(ctx, x, x)
 
 
 @onnx_op("ReduceSumSquare")
@@ -151,14 +156,8 @@ def ReduceProd(
     cols = [x.with_values(rows[:, j].copy()) for j in range(rows.shape[1])]
     acc = cols[0]
     for c in cols[1:]:
-        acc = ctx.activation(_square_pair(ctx, acc, c))
+        acc = ctx.activation(_product(ctx, acc, c))
     return acc.reshape(shape)
-
-
-def _square_pair(ctx: LoweringContext, a: QTensor, b: QTensor) -> QTensor:
-    out = Mul(ctx, a, b)
-    assert isinstance(out, QTensor)
-    return out
 
 
 @onnx_op("ReduceLogSumExp")
