@@ -11,7 +11,7 @@ PY := $(VENV)/bin/python
 DEVNET := hardhat-free-devnet
 CHAIN ?= embedded
 
-.PHONY: demo test test-full isolated lint typecheck unit test-ray bench install browser clean
+.PHONY: demo test test-full lint typecheck unit test-ray bench install browser clean
 
 demo: install
 	$(PY) -m oracle.cli demo --chain $(CHAIN)
@@ -51,11 +51,7 @@ typecheck:
 
 unit:
 	cargo test --release --quiet --manifest-path circuits/native/Cargo.toml
-	$(VENV)/bin/pytest -n 2 --dist loadgroup -q -m "not ray and not isolated" --durations=15
-
-# Timing-sensitive tests, one at a time (part of test-full).
-isolated: install
-	$(VENV)/bin/pytest -q -m "isolated and not ray" -p no:cacheprovider
+	$(VENV)/bin/pytest -n 2 --dist loadgroup -q -m "not ray" --durations=15
 
 # A Ray node binds every interface and advertises the machine's first non-loopback address;
 # its tests therefore run in a network namespace of their own whose one interface is
@@ -70,7 +66,7 @@ test-ray: install
 # conformance case with proofs (about an hour on two cores).
 test-full: export ZKORACLE_CHECK_ALL_BACKENDS = 1
 test-full: export ZKORACLE_CONFORMANCE = full
-test-full: test isolated
+test-full: test
 
 bench: install
 	$(PY) scripts/bench_prover.py --sizes 12,16,18 --json bench-prover.json

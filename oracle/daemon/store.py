@@ -320,7 +320,18 @@ class Store(BatchRecords):
         )
 
     def mark_confirmed(self, job_id: int, note: str | None = None) -> Job:
-        return self.transition(job_id, State.CONFIRMED, note or "", reason=note)
+        """submitted -> confirmed. The block the transaction was mined in joins the
+        remembered block hashes: the submitter may confirm a receipt in a block the watcher
+        has not scanned yet, and a reorg that replaces only blocks above the watcher's
+        cursor would otherwise go unseen, leaving the job confirmed and the request open."""
+        with self._write() as db:
+            job = self._get(db, job_id)
+            if job.mined_block is not None and job.mined_block_hash is not None:
+                db.execute(
+                    "INSERT OR REPLACE INTO blocks VALUES (?, ?)",
+                    (job.mined_block, job.mined_block_hash),
+                )
+            return self._move(db, job_id, State.CONFIRMED, note or "", reason=note)
 
     def requeue_unsent(self, job_id: int, why: str, *, release_nonce: bool = False) -> Job:
         """submitted -> proved: the job's transaction will not be mined (its nonce went to

@@ -100,10 +100,6 @@ def _send_as_daemon(stack: Stack, nonce: int, max_fee: int, priority_fee: int) -
     return str(stack.w3.eth.send_raw_transaction(signed.raw_transaction).to_0x_hex())
 
 
-# Intermittent: the re-fulfillment after the reorg was seen to stall for 90 s in some runs
-# (inside the parallel suite, and once alone) while most runs pass in seconds; the cause is
-# open. `make test-full` runs it on its own.
-@pytest.mark.isolated
 def test_a_reorg_removing_a_fulfillment_gets_it_fulfilled_again(
     stack: Stack, served: tuple[DaemonProcess, Store]
 ) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from oracle.daemon.hub import Status
-from oracle.daemon.jobs import State
+from oracle.daemon.jobs import State, TxRecord
 from oracle.daemon.store import Store
 from oracle.daemon.watcher import Watcher, WatcherSettings
 from tests.oracle.daemon.daemon_helpers import MODEL, Devchain
@@ -129,3 +129,35 @@ def test_anvil_reorg_inside_the_remembered_window_is_detected(
     # below the reorg is the request's block.
     assert report.fork_point == request_block and report.caught_up
     assert len(watcher.store.jobs()) == 1  # the request is older than the fork
+
+
+def test_a_reorg_above_the_cursor_reopens_a_fulfillment_confirmed_there(
+    devchain: Devchain, tmp_path: Path
+) -> None:
+    """The submitter may confirm a receipt in a block the watcher has not scanned yet (it
+    runs on every pass, the watcher once per poll interval). A reorg that replaces only
+    blocks above the watcher's cursor must still reopen that fulfillment."""
+    watcher = _watcher(devchain, tmp_path, confirmations=1)
+    devchain.request([8])
+    devchain.mine(1)
+    (job,) = watcher.poll().new_jobs
+    cursor = watcher.store.cursor()
+    assert cursor is not None
+    store = watcher.store
+    store.start_proving(job.id)
+    store.mark_proved(job.id, [1], b"proof", b"calldata")
+    tx_hash = "0x" + "ee" * 32
+    store.record_tx(TxRecord(tx_hash, job.id, "0x" + "ab" * 20, 0, 10, 1, 50_000, b"r", 0.0))
+    devchain.mine(2)  # the fulfillment's block, and one confirmation on top of it
+    mined = cursor + 2
+    assert mined > cursor + 1  # above the newest block the watcher remembers
+    block_hash = devchain.w3.eth.get_block(mined)["hash"].to_0x_hex()
+    store.mark_mined(job.id, tx_hash, mined, block_hash, 1)
+    store.mark_confirmed(job.id)
+
+    devchain.rpc("anvil_reorg", devchain.head() - mined + 1, [])  # same height, new blocks
+    report = watcher.poll()
+    assert report.fork_point is not None and report.fork_point < mined
+    reopened = store.get(job.id)
+    assert reopened.state is State.SUBMITTED and reopened.mined_block is None
+    assert "fulfillment reorged out" in [d for _, _, d in store.history(job.id)]
