@@ -92,7 +92,6 @@ def test_preprocessing_ops_match_onnxruntime() -> None:
 @pytest.mark.parametrize(
     ("attrs", "needle"),
     [
-        ({"post_transform": "PROBIT"}, "post_transform = 'PROBIT'"),
         ({"classlabels_strings": ["a", "b"]}, "classlabels_strings"),
     ],
 )
