@@ -8,8 +8,9 @@
 * L2: x_i / sqrt(S), S = sum x_j^2, with no square root in the circuit: the hinted
   magnitude q of each output is proved by comparing squares,
   (2q - 1)^2 S <= x_i^2 4^(s+1) < (2q + 1)^2 S (the left side waived for q = 0), so
-  q = round(|x_i| 2^s / sqrt(S)) exactly; the sign is x_i's (one signed decomposition). A row of zeros (S = 0) gives zeros, as in
-  onnxruntime: S is replaced by 1 there, which makes every q 0.
+  q = round(|x_i| 2^s / sqrt(S)) exactly; the sign is x_i's (one signed decomposition).
+  A row of zeros (S = 0) gives zeros, as in onnxruntime: S is replaced by 1 there, which
+  makes every q 0.
 
 Both are exact up to one rounding, half a step at activation scale. Both are exact for
 the quantized input: MAX divides by the maximum, so a small maximum magnifies the
