@@ -14,12 +14,13 @@ so the circuit hints y and checks it against a certified approximation A of Phi 
 Soundness: with |A - Phi| <= e (the plan's certified error, tails included), the checks
 give Phi(y - h) < p + e and Phi(y + h) >= p - e for h = 2^-(o+1), so
 probit(p - e) - h <= y <= probit(p + e) + h and |y - probit(p)| <= h + e max|probit'| on
-[2^-s - e, 1 - 2^-s + e] (`ProbitPlan.error`). The piecewise evaluations range-check
-their inputs, which bounds y. Completeness needs no monotonicity of A: the hint bisects
+[2^-s - e, 1 - 2^-s + e] (`ProbitPlan.error`). y is range-checked to [-limit, limit],
+where Phi's plan is certified. Completeness needs no monotonicity of A: the hint bisects
 for a crossing of the integer sequence g(y) = A(2y + 1) between its ends, which bracket
 every admissible p (checked when the plan is made).
 
-Constraints: 2 piecewise evaluations + 2 (c + 3)-bit range checks + 2 s-bit range checks.
+Constraints: 2 piecewise evaluations + 2 (c + 3)-bit range checks + 2 s-bit range checks
++ 2 range checks of y (`ProbitPlan.cost`).
 """
 
 from __future__ import annotations
@@ -70,7 +71,13 @@ class ProbitPlan:
         return (math.ldexp(1.0, -self.out_scale - 1) + e * slope) * (1 + 1e-9)
 
     def cost(self) -> int:
-        return 2 * piecewise_cost(self.cdf) + 2 * (self.cdf.out_scale + 4) + 2 * (self.p_scale + 1)
+        width = (2 * self.limit).bit_length() + 1
+        return (
+            2 * piecewise_cost(self.cdf)
+            + 2 * (self.cdf.out_scale + 4)
+            + 2 * (self.p_scale + 1)
+            + 2 * width
+        )
 
 
 @functools.lru_cache(maxsize=32)
@@ -115,6 +122,11 @@ def probit(api: Builder, pp: ProbitPlan, p: LinearCombination, guard: int = 2) -
         assert_unsigned(api, p - 1, s)  # p >= 1
         assert_unsigned(api, (1 << s) - 1 - p, s)  # p <= 2^s - 1
         (y,) = api.hint("probit_search", [p], 1, p_scale=s, out_scale=pp.out_scale, guard=guard)
+        # |y| <= limit: Phi's plan is certified on [-2 limit - 1, 2 limit + 1] only (its
+        # polynomial domain extends further, uncertified)
+        width = (2 * pp.limit).bit_length()
+        assert_unsigned(api, y + pp.limit, width)
+        assert_unsigned(api, pp.limit - y, width)
         below = piecewise(api, pp.cdf, y * 2 - 1)
         above = piecewise(api, pp.cdf, y * 2 + 1)
         target = p * (1 << pp.shift)

@@ -150,5 +150,8 @@ def test_probit_gadget_is_exact_within_its_bound_and_pins_y() -> None:
     for p, (y,) in zip(ps, res.outputs, strict=True):
         exact = _STD.inv_cdf(p / 2**P_SCALE)
         assert abs(from_field(y) / 2**OUT_SCALE - exact) <= pp.error
-    for p in (300, 2048):
-        check_circuit(_define, [{"p": p}], malicious=[_shift_y(d) for d in (1, -1, 5, -40)])
+    shifts = (1, -1, 5, -40, 3 * pp.limit, -3 * pp.limit)  # the last two leave [-limit, limit]
+    for p in (300, 2048, 1):
+        check_circuit(_define, [{"p": p}], malicious=[_shift_y(d) for d in shifts])
+    res = check_circuit(_define, [{"p": 1}])
+    assert res.n_constraints == pp.cost()
