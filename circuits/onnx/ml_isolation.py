@@ -31,7 +31,16 @@ _TREE = "TreeEnsembleRegressor"
 
 
 def rewrite_isolation_forest(model: onnx.ModelProto) -> onnx.ModelProto:
-    """The model with its isolation trees folded into one ensemble (see the module doc)."""
+    """The model with its isolation trees folded into one ensemble (see the module doc).
+    A model that only looks like one is returned as it is: its own operators then get
+    the usual errors (e.g. LabelEncoder unsupported, naming the node)."""
+    try:
+        return _rewrite(model)
+    except (ValueError, KeyError, IndexError, TypeError, RuntimeError):
+        return model
+
+
+def _rewrite(model: onnx.ModelProto) -> onnx.ModelProto:
     g = model.graph
     if not any(n.op_type == "LabelEncoder" for n in g.node):
         return model
