@@ -22,7 +22,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from circuits.gadgets.compare import is_equal
+from circuits.gadgets.compare import is_equal, is_zero
 from circuits.gadgets.reduce import div_round
 from circuits.gadgets.select import abs_
 from circuits.onnx.context import LoweringContext
@@ -200,8 +200,8 @@ def ArrayFeatureExtractor(ctx: LoweringContext, X: Operand, Y: Operand) -> Resul
 
 @onnx_op("Normalizer", ML_DOMAIN)
 def Normalizer(ctx: LoweringContext, X: Operand, *, norm: str = "MAX") -> Result:
-    """L1: each row divided by the sum of its absolute values (a row of zeros has no
-    norm and fails the witness). MAX and L2: `ml_normalize`."""
+    """L1: each row divided by the sum of its absolute values (a row of zeros stays
+    zeros, as in onnxruntime). MAX and L2: `ml_normalize`."""
     if norm not in ("L1", "L2", "MAX"):
         raise ctx.error(f"attribute norm = {norm!r} is not one of MAX, L1, L2")
     x = ctx.activation(_rows(ctx, X))
@@ -214,6 +214,7 @@ def Normalizer(ctx: LoweringContext, X: Operand, *, norm: str = "MAX") -> Result
         for row in x.values:
             mags = [abs_(b, as_lc(v), n) for v in row]
             total = linear((1, m) for m in mags)
+            total = total + is_zero(b, total)  # 1 for a row of zeros: zeros out, as onnxruntime
             t_bits = (len(mags) * x.bound).bit_length()
             # x / total lies in [-1, 1]: divide x + total (in [0, 2 total]) and shift back
             for v in row:

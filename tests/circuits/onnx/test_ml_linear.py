@@ -131,7 +131,7 @@ def test_normalizer_l2_and_max_edge_rows_match_onnxruntime() -> None:
     # MAX divides by the row's maximum, which may be tiny: the inputs are multiples of
     # 2^-8 so that their quantization is exact and only the division rounds
     grid = np.random.default_rng(5).integers(-256, 257, (30, 4)).astype(np.float32) / 256
-    for norm in ("L2", "MAX"):
+    for norm in ("L1", "L2", "MAX"):
         compiled = compile_onnx(_graph(_ml("Normalizer", ["X"], norm=norm), 4, 4))
         res = compare(compiled, np.concatenate([x, grid]))
         assert res.max_err["Y"] <= certified(compiled) + 2.0**-20, norm
