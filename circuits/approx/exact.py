@@ -65,6 +65,11 @@ def _sqrt2() -> Decimal:
 _SQRT2 = _sqrt2()
 
 
+def _ncdf_upper(x: Decimal) -> Decimal:
+    """1 - Phi(x) = erfc(x / sqrt 2) / 2, without cancellation beyond erf's reach."""
+    return _erfc(x / _SQRT2) / 2
+
+
 def _gelu(x: Decimal) -> Decimal:
     return x * (1 + _erf(x / _SQRT2)) / 2
 
@@ -104,6 +109,7 @@ DEC_FUNCS: dict[str, DecFunc] = {
     "gelu_tanh": lambda x: x * _logistic(2 * _gelu_tanh_u(x)),
     "mish": _mish,
     "elu": _elu,
+    "ncdf": lambda x: 1 - _ncdf_upper(x),
 }
 
 #: |f - tail| beyond each end, in decimal (see `circuits.approx.funcs.tail_error`). For
@@ -133,6 +139,8 @@ _TAILS: dict[tuple[str, str], DecFunc] = {
     ("mish", "above"): lambda x: (
         max(x, Decimal(2)) * 2 * _logistic(-2 * _softplus(max(x, Decimal(2))))
     ),
+    ("ncdf", "below"): lambda x: _ncdf_upper(-x),
+    ("ncdf", "above"): _ncdf_upper,
     ("elu", "below"): lambda x: x.exp(),
     ("elu", "above"): lambda x: Decimal(0) if x >= 0 else x.exp() - 1 - x,
 }

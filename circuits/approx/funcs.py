@@ -100,6 +100,10 @@ def _erf(x: FloatArray) -> FloatArray:
     return np.asarray(_ERF(x), dtype=np.float64)
 
 
+def _ncdf(x: FloatArray) -> FloatArray:
+    return np.asarray(0.5 * _ERFC(-x / math.sqrt(2.0)), dtype=np.float64)
+
+
 def _gelu(x: FloatArray) -> FloatArray:
     return np.asarray(0.5 * x * _ERFC(-x / math.sqrt(2.0)), dtype=np.float64)
 
@@ -124,6 +128,8 @@ def _elu(x: FloatArray) -> FloatArray:
 #: 1.09 / 0.60); elu' <= 1, |elu''| <= 1 (e^x on the negative side, 0 beyond; elu' is
 #: continuous, so the interpolation bounds hold across 0).
 #: max |sigmoid'| = 1/4, max |sigmoid''| = 1 / (6 sqrt 3); max |tanh''| = 4 / (3 sqrt 3);
+#: ncdf (the standard normal CDF Phi): Phi' = phi <= 1 / sqrt(2 pi) = 0.39894 and
+#: |Phi''| = |x| phi(x) <= phi(1) = 0.24197.
 #: softplus' = sigmoid < 1 and softplus'' = sigmoid' <= 1/4; log1p' = 1 / (1 + x).
 FUNCS: dict[str, Func] = {
     "sigmoid": Func("sigmoid", _sigmoid, _const(0.25), _const(0.0963), Tail(0, 0.0), Tail(0, 1.0)),
@@ -139,6 +145,7 @@ FUNCS: dict[str, Func] = {
     ),
     "mish": Func("mish", _mish, _const(1.2), _const(1.0), Tail(0, 0.0), Tail(1, 0.0)),
     "elu": Func("elu", _elu, _const(1.0), _const(1.0), Tail(0, -1.0), Tail(1, 0.0)),
+    "ncdf": Func("ncdf", _ncdf, _const(0.39895), _const(0.24198), Tail(0, 0.0), Tail(0, 1.0)),
 }
 
 
@@ -171,6 +178,8 @@ def _tail_error_extra(name: str, side: str, x: float) -> float:
     neg = side == "below"
     if name == "erf":
         return math.erfc(-x if neg else x)
+    if name == "ncdf":  # Phi(x) below, 1 - Phi(x) above
+        return 0.5 * math.erfc((x if neg else -x) / math.sqrt(2.0))
     # gelu and mish: the monotone envelope of `circuits.approx.exact._TAILS`
     if name == "gelu":  # -x Phi(x) below; x Phi(-x) above
         z = min(x, -1.0) if neg else -max(x, 1.0)

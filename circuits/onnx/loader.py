@@ -24,6 +24,7 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 from circuits.errors import ModelError
+from circuits.onnx.ml_isolation import rewrite_isolation_forest
 from circuits.onnx.tensor import Const
 
 MIN_OPSET = 11
@@ -106,6 +107,7 @@ def load_model_bytes(data: bytes, name: str = "<model>") -> OnnxGraph:
             f"{name}: the ONNX checker rejects the model (truncated or corrupt?): {e}"
         ) from e
     model, opset = _upgrade(model, name)
+    model = rewrite_isolation_forest(model)
     constants = {t.name: _const(numpy_helper.to_array(t)) for t in model.graph.initializer}
     inputs = tuple(_input_info(v, name) for v in model.graph.input if v.name not in constants)
     if not inputs:

@@ -5,7 +5,8 @@ With constant coefficients a linear model's scores are free linear combinations 
 Gemm); the classifier's label is a proved arg max of the raw scores and its probabilities
 go through the certified post transforms of `ml_post`. Scaler and ArrayFeatureExtractor
 are free; Binarizer is one comparison per element, Imputer one equality test and one
-selection, Normalizer (L1) an absolute value and a constrained rounded division.
+selection, Normalizer (L1) an absolute value and a constrained rounded division (MAX
+and L2 in `ml_normalize`).
 
 Circuit inputs are finite numbers (NaN and infinities are refused when an input is
 quantized), so an Imputer that replaces NaN never fires and is the identity.
@@ -21,12 +22,13 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from circuits.gadgets.compare import is_equal
+from circuits.gadgets.compare import is_equal, is_zero
 from circuits.gadgets.reduce import div_round
 from circuits.gadgets.select import abs_
 from circuits.onnx.context import LoweringContext
 from circuits.onnx.ops.arith import add_const, computed, mul_const
 from circuits.onnx.ops.linear import matmul
+from circuits.onnx.ops.ml_normalize import normalize_l2, normalize_max
 from circuits.onnx.ops.ml_post import (
     binary_columns,
     class_labels,
@@ -198,11 +200,13 @@ def ArrayFeatureExtractor(ctx: LoweringContext, X: Operand, Y: Operand) -> Resul
 
 @onnx_op("Normalizer", ML_DOMAIN)
 def Normalizer(ctx: LoweringContext, X: Operand, *, norm: str = "MAX") -> Result:
-    """L1: each row divided by the sum of its absolute values (a row of zeros has no
-    norm and fails the witness). MAX and L2 are refused."""
-    if norm != "L1":
-        raise ctx.unsupported(f"attribute norm = {norm!r}; only L1 is supported")
+    """L1: each row divided by the sum of its absolute values (a row of zeros stays
+    zeros, as in onnxruntime). MAX and L2: `ml_normalize`."""
+    if norm not in ("L1", "L2", "MAX"):
+        raise ctx.error(f"attribute norm = {norm!r} is not one of MAX, L1, L2")
     x = ctx.activation(_rows(ctx, X))
+    if norm != "L1":
+        return normalize_l2(ctx, x) if norm == "L2" else normalize_max(ctx, x)
     s, b = x.scale, ctx.builder
     n = bits_for_bound(x.bound)
     out: list[Value] = []
@@ -210,6 +214,7 @@ def Normalizer(ctx: LoweringContext, X: Operand, *, norm: str = "MAX") -> Result
         for row in x.values:
             mags = [abs_(b, as_lc(v), n) for v in row]
             total = linear((1, m) for m in mags)
+            total = total + is_zero(b, total)  # 1 for a row of zeros: zeros out, as onnxruntime
             t_bits = (len(mags) * x.bound).bit_length()
             # x / total lies in [-1, 1]: divide x + total (in [0, 2 total]) and shift back
             for v in row:

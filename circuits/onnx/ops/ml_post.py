@@ -4,8 +4,8 @@ Linear classifiers and tree ensembles both end in raw scores (one column per cla
 target), an optional `post_transform` and, for classifiers, the label of the best class.
 
 * `post_transform`: NONE is free; LOGISTIC and SOFTMAX reuse the certified approximations
-  of `Sigmoid` and `Softmax` (their error is recorded for the manifest). SOFTMAX_ZERO and
-  PROBIT have no certified approximation here and are refused naming the attribute.
+  of `Sigmoid` and `Softmax` (their error is recorded for the manifest); SOFTMAX_ZERO and
+  PROBIT are in `ml_transforms`.
 * `class_labels`: the label is computed from the raw scores (every transform is monotone,
   so the order is the same and no rounding of the transform can create a tie): a proved
   arg max (`reduce.argmax`) mapped to the integer class labels.
@@ -22,6 +22,7 @@ from circuits.gadgets.compare import is_equal, less_than
 from circuits.gadgets.reduce import argmax
 from circuits.lc import LinearCombination
 from circuits.onnx.context import LoweringContext
+from circuits.onnx.ops.ml_transforms import probit_scores, softmax_zero
 from circuits.onnx.ops.nonlinear import Softmax, elementwise
 from circuits.onnx.quant import bits_for_bound, quantize
 from circuits.onnx.tensor import QTensor, Value, as_lc, linear, object_array
@@ -39,12 +40,10 @@ def post_transform(ctx: LoweringContext, scores: QTensor, post: str) -> QTensor:
         out = Softmax(ctx, scores, axis=-1)
         assert isinstance(out, QTensor)
         return out
-    if post in POST_TRANSFORMS:
-        raise ctx.unsupported(
-            f"attribute post_transform = {post!r} has no certified approximation; supported: "
-            "NONE, LOGISTIC, SOFTMAX (export the raw scores, e.g. post_transform NONE, and "
-            "apply the transform off-chain)"
-        )
+    if post == "SOFTMAX_ZERO":
+        return softmax_zero(ctx, scores)
+    if post == "PROBIT":
+        return probit_scores(ctx, scores)
     raise ctx.error(f"attribute post_transform = {post!r} is not one of {POST_TRANSFORMS}")
 
 
@@ -102,8 +101,12 @@ def binary_columns(ctx: LoweringContext, s: QTensor, post: str) -> QTensor:
     if post == "NONE":
         return QTensor(np.concatenate([-col, col], axis=1), s.scale, s.bound)
     if post != "LOGISTIC":
-        post_transform(ctx, s, post)  # raises the right error
-        raise ctx.error(f"post_transform {post!r} on a single-score binary classifier")
+        # onnxruntime's output for this layout under SOFTMAX, SOFTMAX_ZERO or PROBIT is not
+        # a transform of the two columns (PROBIT fills half the rows), so nothing to match
+        raise ctx.unsupported(
+            f"attribute post_transform = {post!r} on a binary classifier with a single score "
+            "column; supported there: NONE, LOGISTIC (or write two score columns)"
+        )
     p = elementwise(ctx, QTensor(col, s.scale, s.bound), "sigmoid")
     one = int(quantize(np.asarray(1.0), p.scale).item())
     q = np.concatenate([one - p.values, p.values], axis=1)

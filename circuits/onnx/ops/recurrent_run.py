@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from circuits.onnx.context import LoweringContext
+from circuits.onnx.ops import recurrent_bound
 from circuits.onnx.ops.recurrent import (
     Cell,
     Layer,
@@ -57,7 +58,7 @@ def run(
     names = acts or DEFAULT_ACTS[kind] * len(revs)
     if len(names) != per * len(revs):
         raise ctx.error(f"attribute activations has {len(names)} names, expected {per * len(revs)}")
-    before = ctx.builder.n_constraints
+    before, first = ctx.builder.n_constraints, len(ctx.state.approximations)
     ys, hs, cs = [], [], []
     for d, rev in enumerate(revs):
         fns = [_activation(ctx, n) for n in names[d * per : (d + 1) * per]]
@@ -79,9 +80,12 @@ def run(
         cs.append(c)
     steps = layer.seq * len(revs)
     cost = ctx.builder.n_constraints - before
+    err = recurrent_bound.record(ctx, kind, layer.x, (w, r, b, p), names, revs, (h0, c0), lbr,
+                                 ctx.state.approximations[first:])  # fmt: skip
     ctx.record_approximation(
-        {"function": "recurrent", "method": "cost", "max_abs_error": 0.0, "cell": kind,
-         "steps": steps, "constraints": cost, "constraints_per_step": cost / max(steps, 1)}
+        {"function": "recurrent", "method": "bound propagated through the steps",
+         "max_abs_error": err, "cell": kind, "steps": steps, "constraints": cost,
+         "constraints_per_step": cost / max(steps, 1)}
     )  # fmt: skip
     return layer.outputs(
         [[ys[d][t] for t in range(layer.seq)] for d in range(len(revs))],

@@ -14,7 +14,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from circuits.errors import UnsupportedOpError
-from circuits.testing import prove_and_verify
+from circuits.testing import assert_pinned, hint_outputs, prove_and_verify, replay
 from tests.circuits.onnx.ml_harness import certified, compare, compile_onnx, data, export
 
 #: The error of the free linear part (weights and inputs rounded at 2^-16) on top of the
@@ -81,6 +81,7 @@ def test_preprocessing_ops_match_onnxruntime() -> None:
         (_ml("Imputer", ["X"], imputed_value_floats=[9.0], replaced_value_float=0.25), 4, {}),
         (_ml("ArrayFeatureExtractor", ["X", "idx"]), 2, {"idx": idx}),
         (_ml("Normalizer", ["X"], norm="L1"), 4, {}),
+        (_ml("Normalizer", ["X"], norm="L2"), 4, {}),
         (_ml("Scaler", ["X"], offset=[0.5, 0, 0, -1], scale=[2.0, 3, 0.5, 1]), 4, {}),
     ]
     for node, out_width, extra in cases:
@@ -92,7 +93,6 @@ def test_preprocessing_ops_match_onnxruntime() -> None:
 @pytest.mark.parametrize(
     ("attrs", "needle"),
     [
-        ({"post_transform": "PROBIT"}, "post_transform = 'PROBIT'"),
         ({"classlabels_strings": ["a", "b"]}, "classlabels_strings"),
     ],
 )
@@ -121,6 +121,29 @@ def test_unsupported_attributes_name_node_and_fix(attrs: dict[str, Any], needle:
     assert "'clf'" in str(info.value) and "LinearClassifier" in str(info.value)
 
 
-def test_normalizer_l2_is_refused() -> None:
-    with pytest.raises(UnsupportedOpError, match=r"Normalizer.*my_Normalizer.*norm = 'L2'"):
-        compile_onnx(_graph(_ml("Normalizer", ["X"], norm="L2"), 4, 4))
+def test_normalizer_l2_and_max_edge_rows_match_onnxruntime() -> None:
+    # a row of zeros, a row whose maximum is 0 (left unchanged), a negative maximum
+    # (the signs flip), a single nonzero element, and ties
+    x = np.array(
+        [[0, 0, 0, 0], [-1, 0, -2, 0], [-1, -2, -4, -0.5], [0, 0.5, 0, 0], [3, 3, -3, 1.5]],
+        dtype=np.float32,
+    )
+    # MAX divides by the row's maximum, which may be tiny: the inputs are multiples of
+    # 2^-8 so that their quantization is exact and only the division rounds
+    grid = np.random.default_rng(5).integers(-256, 257, (30, 4)).astype(np.float32) / 256
+    for norm in ("L1", "L2", "MAX"):
+        compiled = compile_onnx(_graph(_ml("Normalizer", ["X"], norm=norm), 4, 4))
+        res = compare(compiled, np.concatenate([x, grid]))
+        assert res.max_err["Y"] <= certified(compiled) + 2.0**-20, norm
+        for row in x:  # every hinted wire is pinned by the constraints
+            assert_pinned(compiled.circuit, compiled.witness({"X": row[None]}).values)
+
+
+def test_normalizer_l2_magnitude_is_pinned() -> None:
+    compiled = compile_onnx(_graph(_ml("Normalizer", ["X"], norm="L2"), 4, 4))
+    honest = compiled.witness({"X": np.array([[0.5, -0.25, 1.0, 0.0]], np.float32)}, check=True)
+    circuit = compiled.circuit
+    for wires in hint_outputs(circuit, "l2_magnitude"):
+        for delta in (1, -1):
+            forged = replay(circuit, honest.values, {wires[0]: honest.values[wires[0]] + delta})
+            assert circuit.cs.first_unsatisfied(forged) is not None

@@ -69,11 +69,10 @@ def test_categorical_split_off_the_grid_is_refused() -> None:
         compile_onnx(regressor_v3(flat, 2, 1, "SUM", [0.0]))
 
 
-@pytest.mark.parametrize("post", ["PROBIT", "SOFTMAX_ZERO"])
-def test_unsupported_post_transform_names_the_attribute(post: str) -> None:
+def test_unknown_post_transform_names_the_attribute() -> None:
     flat = random_flat(1, trees=1, depth=1, features=2, targets=1, modes=MODES)
-    with pytest.raises(UnsupportedOpError, match=rf"'trees'.*post_transform = '{post}'"):
-        compile_onnx(regressor_v3(flat, 2, 1, "SUM", [0.0], post=post))
+    with pytest.raises(CircuitError, match=r"'trees'.*post_transform = 'CUBIC'"):
+        compile_onnx(regressor_v3(flat, 2, 1, "SUM", [0.0], post="CUBIC"))
 
 
 def test_input_outside_the_compiled_range_is_refused() -> None:

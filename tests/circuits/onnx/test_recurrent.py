@@ -17,10 +17,14 @@ from tests.circuits.onnx.ml_harness import certified, compare, compile_onnx
 from tests.circuits.onnx.rnn_builders import recurrent_model
 
 SAMPLES = 12
-#: The recorded bounds certify the activations; the rounding of weights and of the states
-#: at each step (and its propagation through the recurrence) is not yet part of them. At
-#: the default precision it stays far below this slack.
-ROUNDING_SLACK = 1e-4
+
+
+def layer_bound(compiled: Any) -> float:
+    """The recurrent layer's certified bound: every rounding and approximation of every
+    step, propagated through the recurrence (`recurrent_bound`)."""
+    return float(
+        next(a for a in compiled.approximations if a["function"] == "recurrent")["max_abs_error"]
+    )
 
 
 def inputs(model: onnx.ModelProto, n: int, seed: int = 1) -> np.ndarray:
@@ -48,7 +52,7 @@ def test_matches_onnxruntime_within_the_certified_bound(kind: str, kw: dict[str,
     model = recurrent_model(kind, 3, 3, 4, **kw)
     compiled = compile_onnx(model)
     res = compare(compiled, inputs(model, SAMPLES))
-    bound = certified(compiled) + ROUNDING_SLACK
+    bound = layer_bound(compiled)
     for name, err in res.max_err.items():
         assert err <= bound, (name, err, bound)
     assert steps_cost(compiled) > 0
@@ -60,7 +64,7 @@ def test_error_over_100_random_inputs(kind: str) -> None:
     model = recurrent_model(kind, 3, 3, 3, seed=3)
     compiled = compile_onnx(model)
     res = compare(compiled, inputs(model, 100, seed=5))
-    assert max(res.max_err.values()) <= certified(compiled) + ROUNDING_SLACK
+    assert max(res.max_err.values()) <= layer_bound(compiled)
 
 
 def test_constant_sequence_lens_shorter_than_the_sequence_is_refused() -> None:
@@ -104,6 +108,6 @@ def test_torch_exports_match_onnxruntime(name: str) -> None:
     compiled = compile_onnx(model)
     res = compare(compiled, inputs(model, SAMPLES, seed=9))
     for out, err in res.max_err.items():
-        assert err <= certified(compiled) + ROUNDING_SLACK, out
+        assert err <= certified(compiled), out
     if name == "torch_rnn_s3_f3_h4":
         prove_and_verify(compiled.circuit, [compiled.witness({"x": inputs(model, 1)[0]})])
