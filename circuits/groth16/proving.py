@@ -12,7 +12,7 @@ verifier. `prove_checked` adds what must never be skipped, in this order:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Protocol
 
 from circuits.constraint_system import ConstraintSystem
@@ -58,13 +58,6 @@ def check_shape(info: KeyInfo, values: Sequence[int], cs: ConstraintSystem | Non
             f"{cs.n_constraints} constraints) is not the one of {info.key_dir} "
             f"({info.n_wires} wires, {info.n_public} public, {info.n_constraints} constraints)"
         )
-
-
-def check_with_cs(
-    values: list[int], cs: ConstraintSystem | None, load_cs: Callable[[], ConstraintSystem]
-) -> None:
-    """Check every constraint in Python (for backends without a check of their own)."""
-    (cs if cs is not None else load_cs()).check(values)
 
 
 def prove_checked(
