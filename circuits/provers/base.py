@@ -1,11 +1,17 @@
 """What every file-based backend shares: the circuit file of its key directory (written
 from a circuit, summarised, read back) and the skeleton of `KeyDirBackend`.
 
-A backend subclasses `KeyDirBackend` and supplies its own setup, key import and the two
-raw steps, `prove_values` and `verify_values`; the base adds what must be the same
-everywhere: the checked proving sequence (`circuits.groth16.proving.prove_checked`), the
-public-input checks before any verifier runs (a wrong count raises, an input >= r is
-rejected), the refusal of another backend's keys, and the recording of a key directory.
+A backend subclasses `KeyDirBackend` and supplies its own setup, key import and two raw
+steps, `prove_values` and `verify_values`. The base adds what must be the same everywhere:
+the refusal of another backend's keys, the recording of a key directory, the public-input
+checks before any verifier runs (a wrong count raises, an input >= r is rejected), and the
+one proving sequence, which never skips a step:
+
+1. the witness has one canonical field element per wire and starts with 1;
+2. it satisfies every constraint (`check_constraints`: in Python by default, where the
+   constraint system names the first violated constraint and its gadget);
+3. the prover runs; if it reports public inputs, they must be the witness's;
+4. the fresh proof verifies under the key directory's verifying key.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from circuits.constraint_system import R1CS_FILE, ConstraintSystem
-from circuits.errors import BackendError, FormatError, VerificationInputError
+from circuits.errors import BackendError, FormatError, VerificationInputError, WitnessError
 from circuits.field import R
 from circuits.formats import r1cs as r1cs_format
 from circuits.formats.container import sections
@@ -32,7 +38,6 @@ from circuits.groth16.keydir import (
     new_key_info,
     write_key_info,
 )
-from circuits.groth16.proving import prove_checked
 from circuits.program import Circuit
 
 #: Constraint systems read back from key directories, for the Python constraint check.
@@ -90,6 +95,30 @@ def cs_from_r1cs(path: str) -> ConstraintSystem:
     )
 
 
+def check_shape(info: KeyInfo, values: Sequence[int], cs: ConstraintSystem | None) -> None:
+    """Refuse a witness of the wrong length or with a value outside [0, r)."""
+    if len(values) != info.n_wires:
+        raise WitnessError(
+            f"witness has {len(values)} values, "
+            f"the circuit of {info.key_dir} has {info.n_wires} wires"
+        )
+    if values and values[0] != 1:
+        raise WitnessError(f"witness value #0 is {values[0]}, the constant wire must be 1")
+    for i, v in enumerate(values):
+        if not 0 <= v < R:
+            raise WitnessError(f"witness value #{i} = {v} is not a field element in [0, r)")
+    if cs is not None and (cs.n_wires, cs.n_public, cs.n_constraints) != (
+        info.n_wires,
+        info.n_public,
+        info.n_constraints,
+    ):
+        raise BackendError(
+            f"the constraint system passed to prove ({cs.n_wires} wires, {cs.n_public} public, "
+            f"{cs.n_constraints} constraints) is not the one of {info.key_dir} "
+            f"({info.n_wires} wires, {info.n_public} public, {info.n_constraints} constraints)"
+        )
+
+
 def public_inputs_valid(n_public: int, public_inputs: Sequence[int]) -> bool:
     """False if an input is not below r (no verifier may accept it); raises
     `VerificationInputError` for a wrong count (a caller's mistake, not a bad proof)."""
@@ -107,8 +136,20 @@ class KeyDirBackend:
     def prove(
         self, key_dir: str | Path, witness: WitnessValues, *, cs: ConstraintSystem | None = None
     ) -> Proof:
-        """Check the witness against the circuit, prove, then verify the proof."""
-        return prove_checked(self, self._info(key_dir), witness_list(witness), cs)
+        """Check the witness, prove, and verify the fresh proof (the module docstring's
+        sequence); `cs`, when given, names a violated constraint's gadget."""
+        info, values = self._info(key_dir), witness_list(witness)
+        check_shape(info, values, cs)
+        self.check_constraints(info, values, cs)
+        proof, proved_public = self.prove_values(info, values)
+        public = values[1 : info.n_public + 1]
+        if proved_public is not None and proved_public != public:
+            raise BackendError(f"the prover reported public inputs {proved_public}, not {public}")
+        if not self.verify(info.key_dir, public, proof):
+            raise BackendError(
+                f"the fresh proof does not verify under {info.verification_key}: the key is broken"
+            )
+        return proof
 
     def check_constraints(
         self, info: KeyInfo, values: list[int], cs: ConstraintSystem | None
