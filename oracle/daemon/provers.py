@@ -104,10 +104,12 @@ def prove_task(task: ProofTask) -> ProofResult:
     )
 
 
-def _exit_with_parent() -> None:
-    """End this worker as soon as the daemon that started it is gone, even by SIGKILL:
-    its proofs would go nowhere, and every crash would leave a process behind holding
-    the models in memory. The parent sentinel becomes ready when the parent exits."""
+def exit_with_parent() -> None:
+    """End this process (a prover worker, the Ray bridge) as soon as the daemon that
+    started it is gone, even by SIGKILL and even while it waits in a long call: its proofs
+    would go nowhere, and every crash would leave a process behind holding the models in
+    memory (or Ray actors holding CPUs of the cluster). The parent sentinel becomes ready
+    when the parent exits."""
     parent = multiprocessing.parent_process()
     if parent is None:
         return
@@ -122,7 +124,7 @@ def _exit_with_parent() -> None:
 def _preload(model_dirs: Sequence[str], threads: int | None = None) -> None:
     """Worker initializer: exit with the parent, set the prover's thread count, load every
     model once, leave SIGINT and SIGTERM to the parent."""
-    _exit_with_parent()
+    exit_with_parent()
     if threads is not None:
         os.environ["ZKORACLE_THREADS"] = str(threads)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
