@@ -37,170 +37,29 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import random
-import re
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
-from eth_account import Account
-from web3 import Web3
-from web3.contract import Contract
+from daemon_stack import (
+    Client,
+    Serving,
+    build_model,
+    cpu_seconds,
+    daemon_gas,
+    load_seconds,
+    proving_seconds,
+    ray_cluster,
+    serving,
+)
 
-from circuits import pipeline
-from circuits.onnx import examples
 from oracle import chain as chains
-from oracle.contracts import hub_contracts
-from oracle.deploy import deploy_model
-from oracle.hub_types import only_from
 
-ROOT = Path(__file__).resolve().parents[1]
-KEY_ENV = "ZKORACLE_BENCH_KEY"
-ZERO = "0x" + "00" * 20
 TARGET_MEDIAN_S = 1.5
 TARGET_OVERHEAD = 0.10
-_METRICS = re.compile(r"metrics on (http://127\.0\.0\.1:\d+)/metrics")
-
-
-def _config(folder: Path, url: str, hub: str, model_id: bytes, model_dir: Path,
-            args: argparse.Namespace) -> Path:  # fmt: skip
-    text = f"""[chain]
-url = "{url}"
-chain_id = 31337
-confirmations = 0
-poll_interval = {args.poll_interval}
-[hub]
-address = "{hub}"
-[account]
-key_env = "{KEY_ENV}"
-[store]
-path = "oracle.db"
-[metrics]
-port = 0
-[provers]
-workers = {args.workers}
-{_engine_lines(args)}
-[submitter]
-max_batch = {args.max_batch}
-max_batch_wait = {args.max_batch_wait}
-[[models]]
-name = "mlp_8_16_1"
-id = "0x{model_id.hex()}"
-artifacts = "{model_dir}"
-"""
-    path = folder / "oracle.toml"
-    path.write_text(text)
-    return path
-
-
-def _engine_lines(args: argparse.Namespace) -> str:
-    if args.engine == "local":
-        return ""
-    return f'engine = "ray"\nray_address = "{args.ray_address}"\nray_actors = {args.workers}'
-
-
-def _ray_cluster(args: argparse.Namespace, folder: Path) -> Any:
-    """A local Ray cluster of --ray-nodes nodes (None for the local engine)."""
-    if args.engine == "local":
-        return None
-    from oracle.cluster.local import LocalRayCluster, loopback_only
-
-    if not loopback_only():
-        raise SystemExit("--engine ray: run in a loopback-only network namespace (see --help)")
-    cluster = LocalRayCluster(folder / "ray")
-    cluster.start_head()
-    for i in range(1, args.ray_nodes):
-        cluster.add_node(f"node{i}")
-    cluster.wait_for_nodes(args.ray_nodes)
-    args.ray_address = cluster.address
-    return cluster
-
-
-def _load_seconds(metrics: str) -> float | None:
-    """How long the Ray actors took to get the model to their nodes and load it."""
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"{metrics}/health", timeout=10) as resp:
-                provers = json.loads(resp.read()).get("provers", {})
-        except OSError:
-            provers = {}
-        if provers.get("state") == "up":
-            seconds = provers.get("load_seconds")
-            return float(seconds) if seconds is not None else None
-        time.sleep(0.2)
-    raise SystemExit("the Ray provers did not come up within 300 s")
-
-
-def _start_daemon(config: Path, key: str, log: Path) -> tuple[subprocess.Popen[bytes], str]:
-    """``zkoracle serve`` and the base URL of its metrics server."""
-    env = {**os.environ, KEY_ENV: key, "PYTHONPATH": str(ROOT)}
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "oracle.cli", "serve", "-c", str(config)],
-            stdout=out, stderr=out, env=env, cwd=config.parent,
-        )  # fmt: skip
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"the daemon exited: {log.read_text()[-2000:]}")
-        found = _METRICS.search(log.read_text(errors="replace"))
-        if found:
-            return proc, found.group(1)
-        time.sleep(0.05)
-    proc.kill()
-    raise SystemExit("the daemon did not start within 120 s")
-
-
-def _proving_seconds(metrics: str) -> float:
-    with urllib.request.urlopen(f"{metrics}/metrics", timeout=10) as resp:
-        text = resp.read().decode()
-    (line,) = [x for x in text.splitlines() if x.startswith("zkoracle_proving_seconds_sum")]
-    return float(line.split()[-1])
-
-
-class Client:
-    """The requesting side: dev accounts of Anvil sending requests, watching results."""
-
-    def __init__(self, w3: Web3, hub: Contract, model_id: bytes) -> None:
-        self.w3 = w3
-        self.hub = hub
-        self.model_id = model_id
-        self.senders = w3.eth.accounts[1:]
-        self.sent = 0
-        self.rng = random.Random(1)
-
-    def send(self) -> int:
-        """Send one request; its id (requests are numbered from 1 in order)."""
-        inputs = [self.rng.randint(-(2**16), 2**16) for _ in range(8)]
-        fn = self.hub.functions.request(self.model_id, inputs, ZERO, 0, 0)
-        fn.transact({"from": self.senders[self.sent % len(self.senders)], "gas": 500_000})
-        self.sent += 1
-        return self.sent
-
-    def fulfilled(self, request_id: int) -> bool:
-        return int(self.hub.functions.result(request_id).call()[0]) == 2
-
-    def fulfilled_count(self, since: int) -> int:
-        """``InferenceFulfilled`` events from block `since` on."""
-        logs = self.hub.events.InferenceFulfilled().get_logs(from_block=since, to_block="latest")
-        return len(only_from(self.hub.address, logs))
-
-    def wait(self, done: Any, timeout: float, step: float) -> float:
-        """Poll `done()` every `step` s; the time it first held."""
-        deadline = time.perf_counter() + timeout
-        while not done():
-            if time.perf_counter() > deadline:
-                raise SystemExit(f"timed out after {timeout} s")
-            time.sleep(step)
-        return time.perf_counter()
 
 
 def bench_latency(client: Client, n: int, poll: float) -> list[float]:
@@ -214,27 +73,17 @@ def bench_latency(client: Client, n: int, poll: float) -> list[float]:
     return latencies
 
 
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU time of process `pid` (Linux /proc; NaN elsewhere)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return float("nan")
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def bench_burst(
-    client: Client, n: int, metrics: str, daemon: int, workers: int
-) -> dict[str, float]:
+def bench_burst(daemon: Serving, n: int, workers: int) -> dict[str, float]:
+    client, metrics = daemon.client, daemon.metrics
     since = int(client.w3.eth.block_number) + 1
-    proving0, cpu0 = _proving_seconds(metrics), _cpu_seconds(daemon)
+    proving0, cpu0 = proving_seconds(metrics), cpu_seconds(daemon.pid)
     t0 = time.perf_counter()
     for _ in range(n):
         client.send()
     t1 = client.wait(lambda: client.fulfilled_count(since) >= n, 300, 0.02)
-    cpu = _cpu_seconds(daemon) - cpu0
+    cpu = cpu_seconds(daemon.pid) - cpu0
     time.sleep(0.5)  # the daemon records the last proving time before it submits
-    proving = _proving_seconds(metrics) - proving0
+    proving = proving_seconds(metrics) - proving0
     wall = t1 - t0
     return {
         "wall_s": wall,
@@ -245,44 +94,24 @@ def bench_burst(
     }
 
 
-def _daemon_gas(w3: Web3, sender: str, since: int) -> int:
-    """Gas used by `sender`'s transactions mined from block `since` on."""
-    total = 0
-    for number in range(since, int(w3.eth.block_number) + 1):
-        block = w3.eth.get_block(number, full_transactions=True)
-        for tx in block["transactions"]:
-            if not isinstance(tx, bytes) and tx["from"] == sender:
-                total += int(w3.eth.get_transaction_receipt(tx["hash"])["gasUsed"])
-    return total
-
-
 def compare_batching(args: argparse.Namespace) -> list[dict[str, float]]:
     """One burst of --burst requests with ``max_batch = 1`` and with --max-batch, each on a
     fresh Anvil: wall time, requests per second and the daemon's gas per request."""
     rows = []
     with tempfile.TemporaryDirectory(prefix="zkoracle-bench-batch-") as tmp:
-        model_dir = _model(Path(tmp))
+        model_dir = build_model(Path(tmp))
         for max_batch in (1, args.max_batch):
-            with chains.anvil(signer=None) as chain:
-                folder = Path(tmp) / f"batch-{max_batch}"
-                folder.mkdir()
-                dep = deploy_model(chain, model_dir)
-                hub = chain.contract(dep.hub, hub_contracts()["ZkOracle"])
-                daemon = Account.create()
-                chain.fund(daemon.address, 10**20)
-                url = getattr(chain.w3.provider, "endpoint_uri", "")
-                run_args = argparse.Namespace(**{**vars(args), "max_batch": max_batch})
-                config = _config(folder, url, dep.hub, dep.model_id, model_dir, run_args)
-                proc, metrics = _start_daemon(config, daemon.key.hex(), folder / "daemon.log")
-                try:
-                    client = Client(chain.w3, hub, dep.model_id)
-                    bench_latency(client, 1, args.poll_interval)  # warm-up
-                    since = int(chain.w3.eth.block_number) + 1
-                    burst = bench_burst(client, args.burst, metrics, proc.pid, args.workers)
-                    gas = _daemon_gas(chain.w3, daemon.address, since)
-                finally:
-                    os.kill(proc.pid, signal.SIGTERM)
-                    proc.wait(60)
+            folder = Path(tmp) / f"batch-{max_batch}"
+            folder.mkdir()
+            run_args = argparse.Namespace(**{**vars(args), "max_batch": max_batch})
+            with (
+                chains.anvil(signer=None) as chain,
+                serving(chain, folder, model_dir, run_args) as daemon,
+            ):
+                bench_latency(daemon.client, 1, args.poll_interval)  # warm-up
+                since = int(chain.w3.eth.block_number) + 1
+                burst = bench_burst(daemon, args.burst, args.workers)
+                gas = daemon_gas(chain.w3, daemon.operator, since)
             rows.append({"max_batch": max_batch, **burst, "gas_per_request": gas / args.burst})
     return rows
 
@@ -302,43 +131,20 @@ def _median_run(runs: list[dict[str, float]]) -> dict[str, float]:
     return sorted(runs, key=lambda r: r["wall_s"])[len(runs) // 2]
 
 
-def _model(folder: Path) -> Path:
-    path = examples.save(examples.mlp((8, 16, 1)), folder / "mlp_8_16_1.onnx")
-    model_dir = folder / "mlp_8_16_1"
-    pipeline.compile_model(path, model_dir, progress=lambda _m: None)
-    pipeline.setup(model_dir, progress=lambda _m: None)
-    return model_dir
-
-
 def run(args: argparse.Namespace) -> dict[str, Any]:
     with (
         tempfile.TemporaryDirectory(prefix="zkoracle-bench-daemon-") as tmp,
         chains.anvil(signer=None) as chain,
     ):
         folder = Path(tmp)
-        cluster = _ray_cluster(args, folder)
-        model_dir = _model(folder)
-        dep = deploy_model(chain, model_dir)
-        hub = chain.w3.eth.contract(
-            address=Web3.to_checksum_address(dep.hub), abi=hub_contracts()["ZkOracle"].abi
-        )
-        daemon = Account.create()
-        chain.fund(daemon.address, 10**20)
-        url = getattr(chain.w3.provider, "endpoint_uri", "")
-        config = _config(folder, url, dep.hub, dep.model_id, model_dir, args)
-        proc, metrics = _start_daemon(config, daemon.key.hex(), folder / "daemon.log")
+        cluster = ray_cluster(args, folder)
         try:
-            load_s = _load_seconds(metrics) if cluster is not None else None
-            client = Client(chain.w3, hub, dep.model_id)
-            bench_latency(client, 1, args.poll_interval)  # warm-up: keys into memory
-            latencies = bench_latency(client, args.requests, args.poll_interval)
-            bursts = [
-                bench_burst(client, args.burst, metrics, proc.pid, args.workers)
-                for _ in range(args.bursts)
-            ]
+            with serving(chain, folder, build_model(folder), args) as daemon:
+                load_s = load_seconds(daemon.metrics) if cluster is not None else None
+                bench_latency(daemon.client, 1, args.poll_interval)  # warm-up: keys into memory
+                latencies = bench_latency(daemon.client, args.requests, args.poll_interval)
+                bursts = [bench_burst(daemon, args.burst, args.workers) for _ in range(args.bursts)]
         finally:
-            os.kill(proc.pid, signal.SIGTERM)
-            proc.wait(60)
             if cluster is not None:
                 cluster.stop()
     return {

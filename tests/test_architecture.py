@@ -28,7 +28,6 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
         (
             "circuits.errors",
             "circuits.field",
-            "circuits.gcutil",
             "circuits.poseidon",
             "circuits.commitment",
         ),

@@ -24,8 +24,8 @@ from circuits.constraint_system import ConstraintSystem
 from circuits.errors import FormatError
 from circuits.field import R
 from circuits.formats.container import Reader, sections
-from circuits.gcutil import gc_paused
 from circuits.lc import Terms
+from circuits.program import gc_paused
 
 MAGIC = b"r1cs"
 N8 = 32

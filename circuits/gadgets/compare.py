@@ -9,8 +9,7 @@ fit to drive `select` without a further booleanity check.
 from __future__ import annotations
 
 from circuits.builder import Builder
-from circuits.gadgets._params import MAX_RANGE_BITS, as_lc, require_int
-from circuits.gadgets.bits import to_bits
+from circuits.gadgets.bits import MAX_RANGE_BITS, as_lc, require_int, to_bits
 from circuits.lc import LinearCombination, Operand
 
 

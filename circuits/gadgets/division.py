@@ -17,7 +17,7 @@ import math
 from circuits.builder import Builder
 from circuits.errors import BuildError
 from circuits.field import R, from_field
-from circuits.gadgets._params import MAX_RANGE_BITS, as_lc, require_int
+from circuits.gadgets.bits import MAX_RANGE_BITS, as_lc, require_int
 from circuits.gadgets.compare import less_than
 from circuits.gadgets.range import assert_unsigned
 from circuits.gadgets.reduce import div_round

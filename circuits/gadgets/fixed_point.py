@@ -14,8 +14,14 @@ from __future__ import annotations
 from circuits.builder import Builder
 from circuits.errors import BuildError
 from circuits.field import from_field
-from circuits.gadgets._params import MAX_RANGE_BITS, as_lc, require_int, require_width
-from circuits.gadgets.bits import from_bits, to_bits
+from circuits.gadgets.bits import (
+    MAX_RANGE_BITS,
+    as_lc,
+    from_bits,
+    require_int,
+    require_width,
+    to_bits,
+)
 from circuits.gadgets.range import assert_signed, assert_unsigned
 from circuits.lc import LinearCombination, Operand
 

@@ -16,8 +16,7 @@ from collections.abc import Sequence
 from circuits.builder import Builder
 from circuits.errors import BuildError
 from circuits.field import R, from_field
-from circuits.gadgets._params import MAX_RANGE_BITS, as_lc, require_int
-from circuits.gadgets.bits import to_bits
+from circuits.gadgets.bits import MAX_RANGE_BITS, as_lc, require_int, to_bits
 from circuits.gadgets.compare import less_or_equal
 from circuits.hints import register_hint
 from circuits.lc import LinearCombination, Operand

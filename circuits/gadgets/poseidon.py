@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from circuits.builder import Builder
 from circuits.errors import BuildError
-from circuits.gadgets._params import as_lc
+from circuits.gadgets.bits import as_lc
 from circuits.lc import LinearCombination, Operand
 from circuits.poseidon import FULL_ROUNDS, MAX_INPUTS, PARTIAL_ROUNDS, constants, poseidon
 

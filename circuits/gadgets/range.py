@@ -8,8 +8,7 @@ far below r / 2 and no sum can wrap around the field.
 from __future__ import annotations
 
 from circuits.builder import Builder
-from circuits.gadgets._params import MAX_RANGE_BITS, as_lc, require_int
-from circuits.gadgets.bits import to_bits, to_signed_bits
+from circuits.gadgets.bits import MAX_RANGE_BITS, as_lc, require_int, to_bits, to_signed_bits
 from circuits.lc import Operand
 
 

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from circuits.builder import Builder
 from circuits.errors import BuildError
-from circuits.gadgets._params import MAX_RANGE_BITS, as_lc, require_int
-from circuits.gadgets.bits import to_signed_bits
+from circuits.gadgets.bits import MAX_RANGE_BITS, as_lc, require_int, to_signed_bits
 from circuits.gadgets.compare import less_than
 from circuits.lc import LinearCombination, Operand
 

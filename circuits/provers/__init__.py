@@ -2,6 +2,7 @@
 native extension, the snarkjs CLI and groth16py.
 
 They sit above `circuits.groth16` (the interface, the key-directory description, the
-proving sequence, the pure-Python verifier) and `circuits.formats` (the file layouts), and
-are found through the registry in `circuits.groth16.backend`.
+pure-Python verifier) and `circuits.formats` (the file layouts), share one proving
+sequence (`base.KeyDirBackend`), and are found through the registry in
+`circuits.groth16.backend`.
 """

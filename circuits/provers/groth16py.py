@@ -25,17 +25,13 @@ from pathlib import Path
 
 import groth16py
 
-from circuits.constraint_system import ConstraintSystem
 from circuits.errors import BackendError, VerificationInputError
-from circuits.field import R
 from circuits.formats import wtns as wtns_format
 from circuits.formats.snarkjs_json import write_vk
 from circuits.groth16.backend import (
     CircuitSource,
     Progress,
-    WitnessValues,
     stderr_progress,
-    witness_list,
 )
 from circuits.groth16.data import Proof
 from circuits.groth16.key_cache import KeyCache
@@ -44,20 +40,14 @@ from circuits.groth16.keydir import (
     KIND_DEVELOPMENT,
     VK_FILE,
     KeyInfo,
-    load_key_info,
-    new_key_info,
-    write_key_info,
 )
-from circuits.groth16.proving import check_with_cs, prove_checked
 from circuits.groth16.vk_json import vk_from_json
-from circuits.provers.ceremony import check_zkey
-from circuits.provers.files import cs_from_r1cs, materialize_r1cs
+from circuits.provers.base import KeyDirBackend, materialize_r1cs
 
 PROVING_KEY_FILE = "proving_key.bin"
 
 _PROVING_KEYS: KeyCache[groth16py.ProvingKey] = KeyCache(maxsize=4)
 _VERIFIERS: KeyCache[groth16py.Verifier] = KeyCache(maxsize=16)
-_CONSTRAINTS: KeyCache[ConstraintSystem] = KeyCache(maxsize=4)
 
 _GROTH16PY_ERRORS = (
     groth16py.EncodingError,
@@ -77,7 +67,7 @@ def _write_vk(out_dir: Path, vk: groth16py.VerifyingKey) -> None:
     write_vk(out_dir / VK_FILE, vk_from_json(json.loads(vk.to_json()), "groth16py verifying key"))
 
 
-class Groth16pyBackend:
+class Groth16pyBackend(KeyDirBackend):
     """Groth16 with groth16py (arkworks, GPL-3.0)."""
 
     name = "arkworks"
@@ -108,23 +98,14 @@ class Groth16pyBackend:
         _write_vk(out, vk)
         _PROVING_KEYS.put(out / PROVING_KEY_FILE, pk)
         self.progress(f"arkworks setup done in {time.perf_counter() - t0:.1f} s: {out}")
-        info = new_key_info(
-            key_dir=out,
-            backend=self.name,
-            kind=KIND_DEVELOPMENT,
-            r1cs=r1cs,
-            proving_key=PROVING_KEY_FILE,
-            details={"prover": f"groth16py {groth16py.__version__}"},
-        )
-        return write_key_info(info)
+        details: dict[str, object] = {"prover": f"groth16py {groth16py.__version__}"}
+        return self._record(out, KIND_DEVELOPMENT, r1cs, PROVING_KEY_FILE, details)
 
     def import_zkey(
         self, zkey_path: str | Path, r1cs: CircuitSource, out_dir: str | Path
     ) -> KeyInfo:
         """Adopt a snarkjs ceremony key for our circuit (see `circuits.provers.ceremony`)."""
-        out = Path(out_dir)
-        summary = materialize_r1cs(r1cs, out)
-        details = check_zkey(Path(zkey_path), summary.path)
+        out, summary, details = self._adopt_zkey(zkey_path, r1cs, out_dir)
         try:
             pk, vk = groth16py.import_zkey(str(zkey_path))
         except _GROTH16PY_ERRORS as e:
@@ -141,26 +122,7 @@ class Groth16pyBackend:
         _write_vk(out, vk)
         _PROVING_KEYS.put(out / PROVING_KEY_FILE, pk)
         details["prover"] = f"groth16py {groth16py.__version__}"
-        info = new_key_info(
-            key_dir=out,
-            backend=self.name,
-            kind=KIND_CEREMONY,
-            r1cs=summary,
-            proving_key=PROVING_KEY_FILE,
-            details=details,
-        )
-        return write_key_info(info)
-
-    def prove(
-        self, key_dir: str | Path, witness: WitnessValues, *, cs: ConstraintSystem | None = None
-    ) -> Proof:
-        """Check the witness against the circuit, prove, then verify the proof."""
-        return prove_checked(self, self._info(key_dir), witness_list(witness), cs)
-
-    def check_constraints(
-        self, info: KeyInfo, values: list[int], cs: ConstraintSystem | None
-    ) -> None:
-        check_with_cs(values, cs, lambda: _CONSTRAINTS.get(info.r1cs, cs_from_r1cs))
+        return self._record(out, KIND_CEREMONY, summary, PROVING_KEY_FILE, details)
 
     def prove_values(self, info: KeyInfo, values: list[int]) -> tuple[Proof, list[int] | None]:
         with tempfile.TemporaryDirectory(prefix="zkoracle-wtns-") as tmp:
@@ -176,17 +138,7 @@ class Groth16pyBackend:
         except _GROTH16PY_ERRORS as e:
             raise BackendError(f"arkworks proving with {info.proving_key} failed: {e}") from e
 
-    def verify(self, key_dir: str | Path, public_inputs: Sequence[int], proof: Proof) -> bool:
-        """True iff the proof verifies; False for a malformed proof or an input >= r.
-
-        Any key directory works: only its verification_key.json is read."""
-        info = self._info(key_dir, any_backend=True)
-        if len(public_inputs) != info.n_public:
-            raise VerificationInputError(
-                f"expected {info.n_public} public inputs, got {len(public_inputs)}"
-            )
-        if any(not 0 <= x < R for x in public_inputs):
-            return False
+    def verify_values(self, info: KeyInfo, public_inputs: Sequence[int], proof: Proof) -> bool:
         verifier = _VERIFIERS.get(info.verification_key, _load_verifier)
         try:
             return bool(verifier.verify(proof.to_bytes(), list(public_inputs)))
@@ -194,9 +146,3 @@ class Groth16pyBackend:
             return False
         except (groth16py.VerificationError, OverflowError) as e:
             raise VerificationInputError(str(e)) from e
-
-    def _info(self, key_dir: str | Path, *, any_backend: bool = False) -> KeyInfo:
-        info = load_key_info(key_dir)
-        if not any_backend and info.backend != self.name:
-            raise BackendError(f"{key_dir} holds {info.backend} keys, not {self.name} keys")
-        return info

@@ -22,11 +22,9 @@ from pathlib import Path
 
 from circuits import _native
 from circuits.constraint_system import ConstraintSystem
-from circuits.errors import BackendError, VerificationInputError, WitnessError
-from circuits.field import R
+from circuits.errors import BackendError, WitnessError
 from circuits.formats.snarkjs_json import write_vk
-from circuits.groth16.backend import CircuitSource, Progress, WitnessValues, stderr_progress
-from circuits.groth16.backend import witness_list as _witness_list
+from circuits.groth16.backend import CircuitSource, Progress, stderr_progress
 from circuits.groth16.data import Proof, VerifyingKey, vk_from_words, vk_words
 from circuits.groth16.key_cache import KeyCache
 from circuits.groth16.keydir import (
@@ -36,11 +34,13 @@ from circuits.groth16.keydir import (
     KeyInfo,
     R1csSummary,
     load_key_info,
-    new_key_info,
-    write_key_info,
 )
-from circuits.groth16.proving import prove_checked
-from circuits.provers.files import cs_from_r1cs, materialize_r1cs
+from circuits.provers.base import (
+    KeyDirBackend,
+    cs_from_r1cs,
+    materialize_r1cs,
+    public_inputs_valid,
+)
 
 PROVING_KEY_FILE = "proving_key.bin"
 NAME = "native"
@@ -77,7 +77,7 @@ def _pk_details(pk_path: Path, key: _native.ProvingKey) -> dict[str, object]:
     }
 
 
-class NativeBackend:
+class NativeBackend(KeyDirBackend):
     """Groth16 with the native extension."""
 
     name = NAME
@@ -107,11 +107,7 @@ class NativeBackend:
         self, zkey_path: str | Path, r1cs: CircuitSource, out_dir: str | Path
     ) -> KeyInfo:
         """Adopt a snarkjs ceremony key for our circuit (see `circuits.provers.ceremony`)."""
-        from circuits.provers.ceremony import check_zkey
-
-        out = Path(out_dir)
-        summary = materialize_r1cs(r1cs, out)
-        details = check_zkey(Path(zkey_path), summary.path)
+        out, summary, details = self._adopt_zkey(zkey_path, r1cs, out_dir)
         t0 = time.perf_counter()
         key = _native.import_zkey(str(zkey_path), str(summary.path), str(out / PROVING_KEY_FILE))
         return self._finish(out, key, summary, KIND_CEREMONY, details, t0)
@@ -129,21 +125,8 @@ class NativeBackend:
         write_vk(out / VK_FILE, vk_from_words(key.vk_bytes()))
         _KEYS.put(pk_path, key)
         self.progress(f"native keys ready in {time.perf_counter() - t0:.1f} s: {out}")
-        info = new_key_info(
-            key_dir=out,
-            backend=self.name,
-            kind=kind,
-            r1cs=r1cs,
-            proving_key=PROVING_KEY_FILE,
-            details={**details, **_pk_details(pk_path, key)},
-        )
-        return write_key_info(info)
-
-    def prove(
-        self, key_dir: str | Path, witness: WitnessValues, *, cs: ConstraintSystem | None = None
-    ) -> Proof:
-        """Check the witness against the circuit, prove, then verify the proof."""
-        return prove_checked(self, self._info(key_dir), _witness_list(witness), cs)
+        details = {**details, **_pk_details(pk_path, key)}
+        return self._record(out, kind, r1cs, PROVING_KEY_FILE, details)
 
     def check_constraints(
         self, info: KeyInfo, values: list[int], cs: ConstraintSystem | None
@@ -164,41 +147,21 @@ class NativeBackend:
         info = self._info(key_dir)
         return self.prove_values(info, wtns_format.read(wtns_path))[0]
 
-    def verify(self, key_dir: str | Path, public_inputs: Sequence[int], proof: Proof) -> bool:
-        """True iff the proof verifies; False for a malformed proof or an input >= r.
-
-        Any key directory works: only its verification_key.json is read."""
-        info = load_key_info(key_dir)
-        if len(public_inputs) != info.n_public:
-            raise VerificationInputError(
-                f"expected {info.n_public} public inputs, got {len(public_inputs)}"
-            )
-        if any(not 0 <= x < R for x in public_inputs):
-            return False
+    def verify_values(self, info: KeyInfo, public_inputs: Sequence[int], proof: Proof) -> bool:
         verifier = _VERIFIERS.get(info.verification_key, _verifier)
         return bool(verifier.verify(field_bytes(public_inputs, "public inputs"), proof.to_bytes()))
-
-    def _info(self, key_dir: str | Path) -> KeyInfo:
-        info = load_key_info(key_dir)
-        if info.backend != self.name:
-            raise BackendError(f"{key_dir} holds {info.backend} keys, not {self.name} keys")
-        return info
 
 
 def verify_with_key(vk: VerifyingKey, public_inputs: Sequence[int], proof: Proof) -> bool:
     """Verify against a verifying key in memory (every point checked by the extension)."""
-    if len(public_inputs) != vk.n_public:
-        raise VerificationInputError(
-            f"expected {vk.n_public} public inputs, got {len(public_inputs)}"
-        )
-    if any(not 0 <= x < R for x in public_inputs):
+    if not public_inputs_valid(vk.n_public, public_inputs):
         return False
     v = _native.Verifier(vk_words(vk))
     return bool(v.verify(field_bytes(public_inputs, "public inputs"), proof.to_bytes()))
 
 
-def verify_proof_files(model_dir: str | Path, proof_path: Path, public_path: Path) -> bool:
-    """Whether the snarkjs proof and public files verify under the verification key of
+def verify_proof_files(model_dir: str | Path, public_path: Path, proof_path: Path) -> bool:
+    """Whether the snarkjs public and proof files verify under the verification key of
     `model_dir` (the native verifier; nothing of the compiler is imported). Missing files
     raise `FormatError` naming them."""
     from circuits.errors import FormatError

@@ -20,9 +20,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from circuits.constraint_system import ConstraintSystem
-from circuits.errors import BackendError, VerificationInputError
-from circuits.field import R
+from circuits.errors import BackendError
 from circuits.formats import wtns as wtns_format
 from circuits.formats.snarkjs_json import (
     read_proof,
@@ -35,35 +33,26 @@ from circuits.formats.snarkjs_json import (
 from circuits.groth16.backend import (
     CircuitSource,
     Progress,
-    WitnessValues,
     stderr_progress,
-    witness_list,
 )
 from circuits.groth16.data import Proof
-from circuits.groth16.key_cache import KeyCache
 from circuits.groth16.keydir import (
     KIND_CEREMONY,
     KIND_DEVELOPMENT,
     VK_FILE,
     KeyInfo,
     R1csSummary,
-    load_key_info,
-    new_key_info,
-    write_key_info,
 )
-from circuits.groth16.proving import check_with_cs, prove_checked
-from circuits.provers.ceremony import check_zkey, domain_power
-from circuits.provers.files import cs_from_r1cs, materialize_r1cs
+from circuits.provers.base import KeyDirBackend, materialize_r1cs
+from circuits.provers.ceremony import domain_power
 from circuits.provers.snarkjs_cli import PtauCache, SnarkjsCli
 
 ZKEY_FILE = "circuit.zkey"
 #: The G1 generator: alpha1 equal to it means alpha = 1, a ptau nobody contributed to.
 _G1_GENERATOR = (1, 2)
 
-_CONSTRAINTS: KeyCache[ConstraintSystem] = KeyCache(maxsize=4)
 
-
-class SnarkjsBackend:
+class SnarkjsBackend(KeyDirBackend):
     """Groth16 with the pinned snarkjs (node)."""
 
     name = "snarkjs"
@@ -111,35 +100,17 @@ class SnarkjsBackend:
         self._export_vk(out, r1cs)
         self.progress(f"snarkjs setup done in {time.perf_counter() - t0:.1f} s: {out}")
         details = {"ptau": str(ptau_path), "phase2_contributions": 1}
-        info = new_key_info(
-            key_dir=out,
-            backend=self.name,
-            kind=KIND_DEVELOPMENT,
-            r1cs=r1cs,
-            proving_key=ZKEY_FILE,
-            details=details,
-        )
-        return write_key_info(info)
+        return self._record(out, KIND_DEVELOPMENT, r1cs, ZKEY_FILE, details)
 
     def import_zkey(
         self, zkey_path: str | Path, r1cs: CircuitSource, out_dir: str | Path
     ) -> KeyInfo:
         """Adopt a snarkjs ceremony key for our circuit (see `circuits.groth16.ceremony`)."""
-        out = Path(out_dir)
-        summary = materialize_r1cs(r1cs, out)
-        details = check_zkey(Path(zkey_path), summary.path)
+        out, summary, details = self._adopt_zkey(zkey_path, r1cs, out_dir)
         if Path(zkey_path).resolve() != (out / ZKEY_FILE).resolve():
             shutil.copyfile(zkey_path, out / ZKEY_FILE)
         self._export_vk(out, summary)
-        info = new_key_info(
-            key_dir=out,
-            backend=self.name,
-            kind=KIND_CEREMONY,
-            r1cs=summary,
-            proving_key=ZKEY_FILE,
-            details=details,
-        )
-        return write_key_info(info)
+        return self._record(out, KIND_CEREMONY, summary, ZKEY_FILE, details)
 
     def _export_vk(self, out: Path, r1cs: R1csSummary) -> None:
         """Export the zkey's verifying key, check it, and write it with our JSON writer."""
@@ -158,17 +129,6 @@ class SnarkjsBackend:
                 "key is forgeable; use a ptau with at least one contribution"
             )
         write_vk(out / VK_FILE, vk)
-
-    def prove(
-        self, key_dir: str | Path, witness: WitnessValues, *, cs: ConstraintSystem | None = None
-    ) -> Proof:
-        """Check the witness against the circuit, prove, then verify the proof."""
-        return prove_checked(self, self._info(key_dir), witness_list(witness), cs)
-
-    def check_constraints(
-        self, info: KeyInfo, values: list[int], cs: ConstraintSystem | None
-    ) -> None:
-        check_with_cs(values, cs, lambda: _CONSTRAINTS.get(info.r1cs, cs_from_r1cs))
 
     def prove_values(self, info: KeyInfo, values: list[int]) -> tuple[Proof, list[int] | None]:
         with tempfile.TemporaryDirectory(prefix="zkoracle-wtns-") as tmp:
@@ -189,15 +149,8 @@ class SnarkjsBackend:
         )
         return read_proof(proof_path), read_public(public_path)
 
-    def verify(self, key_dir: str | Path, public_inputs: Sequence[int], proof: Proof) -> bool:
-        """True iff ``snarkjs groth16 verify`` accepts; False for a bad proof or an input >= r."""
-        info = self._info(key_dir, any_backend=True)
-        if len(public_inputs) != info.n_public:
-            raise VerificationInputError(
-                f"expected {info.n_public} public inputs, got {len(public_inputs)}"
-            )
-        if any(not 0 <= x < R for x in public_inputs):
-            return False
+    def verify_values(self, info: KeyInfo, public_inputs: Sequence[int], proof: Proof) -> bool:
+        """``snarkjs groth16 verify`` on the proof and inputs written as JSON."""
         with tempfile.TemporaryDirectory(prefix="zkoracle-verify-") as tmp:
             proof_path, public_path = Path(tmp) / "proof.json", Path(tmp) / "public.json"
             write_proof(proof_path, proof)
@@ -211,9 +164,3 @@ class SnarkjsBackend:
                     return False
                 raise
         return any(line.endswith("OK!") for line in lines)
-
-    def _info(self, key_dir: str | Path, *, any_backend: bool = False) -> KeyInfo:
-        info = load_key_info(key_dir)
-        if not any_backend and info.backend != self.name:
-            raise BackendError(f"{key_dir} holds {info.backend} keys, not {self.name} keys")
-        return info

@@ -29,7 +29,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from oracle.cluster.artifacts import pack_model_dir
-from oracle.daemon.provers import ProofTask
+from oracle.daemon.provers import ProofTask, exit_with_parent
 
 #: How long a driver call may wait for an unreachable GCS before it gives up (Ray: 60 s).
 GCS_RECONNECT_S = "10"
@@ -199,27 +199,9 @@ def _serve(conn: Connection, dispatcher: _Dispatcher, info: Mapping[str, Any]) -
             conn.send(("alive", {**info, "actors": healthy, "nodes": _alive_nodes()}))
 
 
-def _exit_with_parent() -> None:
-    """End this process as soon as the daemon is gone, even while it waits in a Ray call
-    (connecting, placing actors): its actors go with it, holding no CPUs of the cluster."""
-    import multiprocessing
-    import multiprocessing.connection
-    import threading
-
-    parent = multiprocessing.parent_process()
-    if parent is None:
-        return
-
-    def watch() -> None:
-        multiprocessing.connection.wait([parent.sentinel])
-        os._exit(1)
-
-    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
-
-
 def run_bridge(conn: Connection, settings: RaySettings, model_dirs: list[str]) -> None:
     """The bridge process's entry point (started with ``spawn``)."""
-    _exit_with_parent()
+    exit_with_parent()
     try:
         _connect(settings)
         actors, info = _start_actors(settings, model_dirs)

@@ -24,7 +24,7 @@ def run(args: argparse.Namespace) -> int:
     public_path = Path(args.public) if args.public else d / "public.json"
     # Only the key directory, the JSON readers and the native verifier: no compiler, numpy
     # or onnx to import for a check that takes milliseconds.
-    if circuits.verify_proof_files(d, proof_path, public_path):
+    if circuits.verify_proof_files(d, public_path, proof_path):
         print(f"valid: {proof_path} proves {public_path} for {d}")
         return 0
     print(f"INVALID: {proof_path} does not prove {public_path} for {d}")

@@ -2,20 +2,26 @@
 
 Counters, gauges and histograms are small thread-safe objects kept in a `Registry`; the
 `MetricsServer` (``http.server`` in a daemon thread, bound to 127.0.0.1) serves
-``/metrics`` and ``/health``. `DaemonMetrics` holds the metrics the daemon updates.
+``/metrics`` and ``/health``. `DaemonMetrics` holds the metrics the daemon updates;
+`StepGuard` runs its steps and keeps the outcomes ``/health`` reports.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import math
 import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, TypeVar
 
+from oracle.errors import ChainConnectionError
+
 LabelValues = tuple[str, ...]
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+log = logging.getLogger(__name__)
 
 
 def _escape(value: str) -> str:
@@ -223,6 +229,38 @@ class DaemonMetrics:
         self.provers_lost = r.add(
             Counter("zkoracle_provers_lost_total", "Proofs lost with their prover, re-queued.")
         )
+
+
+class StepGuard:
+    """Runs the daemon's chain steps and keeps what its health is judged by.
+
+    A failed step never ends the loop: an unreachable chain is logged, any other error is
+    logged with its traceback and counted in `failures`. The daemon is healthy while some
+    step succeeded within `window` seconds.
+    """
+
+    def __init__(self, failures: Counter, window: float) -> None:
+        self.failures = failures
+        self.window = window
+        self.last_ok: float | None = None
+        self.last_error: str | None = None
+
+    def run(self, what: str, step: Callable[[], object]) -> None:
+        try:
+            step()
+        except ChainConnectionError as exc:
+            self.last_error = f"{what}: {exc}"
+            log.error("chain unreachable during %s: %s", what, exc)
+            return
+        except Exception as exc:
+            self.last_error = f"{what}: {type(exc).__name__}: {exc}"
+            self.failures.inc(reason=f"{what}_error")
+            log.exception("%s step failed", what)
+            return
+        self.last_ok = time.time()
+
+    def healthy(self) -> bool:
+        return self.last_ok is not None and time.time() - self.last_ok <= self.window
 
 
 HealthCheck = Callable[[], tuple[bool, Mapping[str, Any]]]

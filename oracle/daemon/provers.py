@@ -30,11 +30,14 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
 from oracle.daemon.errors import ProverError
+
+if TYPE_CHECKING:
+    from oracle.daemon.config import DaemonConfig
 
 log = logging.getLogger(__name__)
 
@@ -101,10 +104,12 @@ def prove_task(task: ProofTask) -> ProofResult:
     )
 
 
-def _exit_with_parent() -> None:
-    """End this worker as soon as the daemon that started it is gone, even by SIGKILL:
-    its proofs would go nowhere, and every crash would leave a process behind holding
-    the models in memory. The parent sentinel becomes ready when the parent exits."""
+def exit_with_parent() -> None:
+    """End this process (a prover worker, the Ray bridge) as soon as the daemon that
+    started it is gone, even by SIGKILL and even while it waits in a long call: its proofs
+    would go nowhere, and every crash would leave a process behind holding the models in
+    memory (or Ray actors holding CPUs of the cluster). The parent sentinel becomes ready
+    when the parent exits."""
     parent = multiprocessing.parent_process()
     if parent is None:
         return
@@ -119,7 +124,7 @@ def _exit_with_parent() -> None:
 def _preload(model_dirs: Sequence[str], threads: int | None = None) -> None:
     """Worker initializer: exit with the parent, set the prover's thread count, load every
     model once, leave SIGINT and SIGTERM to the parent."""
-    _exit_with_parent()
+    exit_with_parent()
     if threads is not None:
         os.environ["ZKORACLE_THREADS"] = str(threads)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -263,3 +268,31 @@ class ProverPool:
         else:
             self._executor.shutdown(wait=True, cancel_futures=True)
         self._in_flight.clear()
+
+
+def start_engine(config: DaemonConfig, on_done: Callable[[], None]) -> ProverEngine:
+    """The configured engine: local worker processes or prover actors on Ray."""
+    model_dirs = [m.artifacts for m in config.models]
+
+    def local() -> ProverPool:
+        workers = config.prover_workers
+        return ProverPool(
+            workers, model_dirs, queued=workers, on_done=on_done, threads=config.prover_threads
+        )
+
+    engine = config.engine
+    if engine.kind == "local":
+        return local()
+    # Imported here: Ray is an optional extra, and loading it costs seconds.
+    from oracle.cluster.bridge import RaySettings
+    from oracle.cluster.pool import RayProverPool
+
+    settings = RaySettings(engine.ray_address, engine.ray_actors, engine.ray_cpus,
+                           engine.ray_memory_mb, engine.ray_start_timeout)  # fmt: skip
+    return RayProverPool(
+        settings,
+        model_dirs,
+        on_done=on_done,
+        reconnect_interval=engine.reconnect_interval,
+        fallback=local if engine.fallback == "local" else None,
+    )

@@ -9,7 +9,8 @@ proof never waits for the next poll to be sent):
 4. queued jobs go to the provers (``seen -> proving``, at most ``workers`` proving and as
    many queued behind them); a request the model cannot take (input count, input range,
    unconfigured model) fails here with the reason, without a prover, and so does one the
-   model's policy refuses (fee, callback gas, expiry: `oracle.daemon.policy`);
+   model's policy refuses (fee, callback gas, expiry: `oracle.daemon.policy`): the job's
+   task or the reason it gets none comes from `oracle.daemon.tasks`;
 5. the submitter follows sent transactions and sends proved jobs.
 
 An unreachable chain (after the RPC retries) marks the daemon unhealthy for that step
@@ -35,37 +36,29 @@ from typing import Any
 
 from web3 import Web3
 
-from circuits import Manifest, PublicLayout
+from circuits import Manifest
 from oracle.accounts import Signer
 from oracle.chain import Chain
 from oracle.daemon import endpoint
 from oracle.daemon.batching import BatchingSubmitter
 from oracle.daemon.config import DaemonConfig
 from oracle.daemon.errors import DaemonError, IllegalTransition, ProverLost
-from oracle.daemon.feeds import FeedScheduler, onchain_update_calldata
+from oracle.daemon.feeds import FeedScheduler
 from oracle.daemon.fees import GasPolicy
 from oracle.daemon.hub import Hub, load_hub_abi
-from oracle.daemon.jobs import Job, Kind, State
-from oracle.daemon.metrics import DaemonMetrics, MetricsServer
-from oracle.daemon.models_config import ModelConfig
-from oracle.daemon.policy import expected_fulfill_gas, input_problem, refusal
-from oracle.daemon.provers import ProofResult, ProofTask, ProverEngine, ProverPool
+from oracle.daemon.jobs import State
+from oracle.daemon.metrics import DaemonMetrics, MetricsServer, StepGuard
+from oracle.daemon.provers import ProofResult, ProofTask, ProverEngine, start_engine
 from oracle.daemon.rpc import DEFAULT_RETRY, RetryPolicy
 from oracle.daemon.store import Store
 from oracle.daemon.submitter import StepReport, Submitter
+from oracle.daemon.tasks import NoTask, TaskMaker
 from oracle.daemon.watcher import PollReport, Watcher, WatcherSettings
 from oracle.errors import ChainConnectionError
-from oracle.private_inputs import PrivateInputError, open_request
-from oracle.statement import feed_binding, request_binding
 
 log = logging.getLogger(__name__)
 #: Proof attempts a job may take that end with a dead prover process before it fails.
 MAX_PROVE_ATTEMPTS = 3
-
-
-def _feed_of(job: Job) -> tuple[bytes, int]:
-    """(feed id, round) of a feed job."""
-    return bytes.fromhex(str(job.payload["feed_id"])[2:]), int(job.payload["round"])
 
 
 class Service:
@@ -99,8 +92,7 @@ class Service:
         self._stop = threading.Event()
         self._wake = threading.Event()  # set when a proof finishes or on stop
         self._next_watch = 0.0  # monotonic time of the next watch step
-        self._last_ok: float | None = None
-        self._last_error: str | None = None
+        self.steps = StepGuard(self.metrics.failures, max(30.0, 3 * config.chain.poll_interval))
 
     def _connect(
         self,
@@ -121,7 +113,8 @@ class Service:
 
     def _assemble(self, config: DaemonConfig) -> None:
         """The store and the parts working on it."""
-        self.layouts = {m.model_id: Manifest.load(m.artifacts).layout for m in config.models}
+        layouts = {m.model_id: Manifest.load(m.artifacts).layout for m in config.models}
+        self.tasks = TaskMaker(config, layouts, self.hub, self.signer, self.chain_id)
         self.store = Store(config.store_path, owner=True)
         chain = config.chain
         settings = WatcherSettings(chain.confirmations, chain.max_block_range, chain.start_block,
@@ -174,7 +167,7 @@ class Service:
         for job in self.store.recover_interrupted():
             log.warning("proof interrupted by a restart: queued again", extra={"job": job.id})
         self.submitter.sync_nonce()
-        self.pool = self._start_provers()
+        self.pool = start_engine(self.config, self._wake.set)
         if self.config.metrics_port is not None:
             self.server = MetricsServer(
                 self.metrics.registry, self.health, self.config.metrics_port, self.status_page
@@ -186,34 +179,6 @@ class Service:
             self.hub.address,
             self.signer.address,
             extra={"hub": self.hub.address, "chain_id": self.chain_id},
-        )
-
-    def _start_provers(self) -> ProverEngine:
-        """The configured engine: local worker processes or prover actors on Ray."""
-        config = self.config
-        model_dirs = [m.artifacts for m in config.models]
-
-        def local() -> ProverPool:
-            workers = config.prover_workers
-            return ProverPool(
-                workers, model_dirs, queued=workers, on_done=self._wake.set,
-                threads=config.prover_threads,
-            )  # fmt: skip
-
-        engine = config.engine
-        if engine.kind == "local":
-            return local()
-        from oracle.cluster.bridge import RaySettings
-        from oracle.cluster.pool import RayProverPool
-
-        settings = RaySettings(engine.ray_address, engine.ray_actors, engine.ray_cpus,
-                               engine.ray_memory_mb, engine.ray_start_timeout)  # fmt: skip
-        return RayProverPool(
-            settings,
-            model_dirs,
-            on_done=self._wake.set,
-            reconnect_interval=engine.reconnect_interval,
-            fallback=local if engine.fallback == "local" else None,
         )
 
     def run(self, *, max_iterations: int | None = None) -> None:
@@ -236,7 +201,7 @@ class Service:
         `start` started (and a chain of the daemon's own)."""
         if self.pool is not None:
             self._finish_proofs(self.pool)
-            self._guarded("submit", self._submit)
+            self.steps.run("submit", self._submit)
         if self.server is not None:
             self.server.stop()
         self.store.close()
@@ -263,32 +228,15 @@ class Service:
         now = time.monotonic()
         if now >= self._next_watch:
             self._next_watch = now + self.config.chain.poll_interval
-            self._guarded("watch", self._watch)
+            self.steps.run("watch", self._watch)
             if self.feeds is not None:
-                self._guarded("feeds", self._feed_step)
-        self._guarded("collect", self._collect)
-        self._guarded("dispatch", self._dispatch)
-        self._guarded("submit", self._submit)
+                self.steps.run("feeds", self._feed_step)
+        self.steps.run("collect", self._collect)
+        self.steps.run("dispatch", self._dispatch)
+        self.steps.run("submit", self._submit)
         self._report_provers()
         for state, n in self.store.counts().items():
             self.metrics.jobs.set(n, state=state.value)
-
-    def _guarded(self, what: str, step: Any) -> None:
-        """Run a chain step; an unreachable chain is reported and the loop goes on. Any
-        other error is logged and the loop goes on too: the jobs that cause one are failed
-        one by one where they are handled (`_each_job`), never the daemon."""
-        try:
-            step()
-        except ChainConnectionError as exc:
-            self._last_error = f"{what}: {exc}"
-            log.error("chain unreachable during %s: %s", what, exc)
-            return
-        except Exception as exc:
-            self._last_error = f"{what}: {type(exc).__name__}: {exc}"
-            self.metrics.failures.inc(reason=f"{what}_error")
-            log.exception("%s step failed", what)
-            return
-        self._last_ok = time.time()
 
     def _each_job(self, job_id: int, what: str, step: Any) -> Any:
         """`step()` for one job; if it raises (other than an unreachable chain), the job
@@ -303,17 +251,18 @@ class Service:
 
     def _feed_step(self) -> None:
         """Feeds must not take request serving down with them: their errors are logged."""
+        assert self.feeds is not None
         try:
-            self._feed_tick()
+            self.feeds.tick(*self.hub.latest_block())
         except ChainConnectionError:
             raise
         except Exception as exc:
-            self._last_error = f"feeds: {type(exc).__name__}: {exc}"
+            self.steps.last_error = f"feeds: {type(exc).__name__}: {exc}"
             log.exception("feed scheduling failed")
 
     def _feed_refused(self, feed_id: bytes, why: str) -> None:
         self.metrics.feed_refusals.inc(feed="0x" + feed_id.hex())
-        self._last_error = f"feed 0x{feed_id.hex()}: {why}"
+        self.steps.last_error = f"feed 0x{feed_id.hex()}: {why}"
 
     def _watch(self) -> None:
         report: PollReport = self.watcher.poll()
@@ -324,64 +273,6 @@ class Service:
             self.metrics.reorgs.inc()
         for job in [*report.vanished, *report.failed]:
             self.metrics.failures.inc(reason=job.reason_code or "unknown")
-
-    def _feed_tick(self) -> None:
-        assert self.feeds is not None
-        number, block_hash, timestamp = self.hub.latest_block()
-        self.feeds.tick(number, block_hash, timestamp)
-
-    def _task(self, job: Job) -> ProofTask | None:
-        model = self.config.model_by_id(job.model_id)
-        if model is None:
-            why = f"model 0x{job.model_id.hex()} is not configured"
-            self._fail(job.id, "unknown_model", why)
-            return None
-        layout = self.layouts[model.model_id]
-        if job.kind is Kind.REQUEST and (skip := self._refusal(model, job)) is not None:
-            self._skip(job.id, *skip)
-            return None
-        if "ciphertext" in job.payload or layout.inputs_committed:
-            return self._sealed_task(job, model, layout)
-        inputs = tuple(int(v) for v in job.payload["inputs"])
-        problem = input_problem(model, layout, inputs)
-        if problem is not None:
-            self._fail(job.id, *problem)
-            return None
-        return ProofTask(job.id, str(model.artifacts), inputs, self._binding(job))
-
-    def _sealed_task(self, job: Job, model: ModelConfig, layout: PublicLayout) -> ProofTask | None:
-        """The task of a private-input request: open its ciphertext with the operator's
-        key and check it against the posted commitment; fail this job alone if not."""
-        try:
-            opened = open_request(self.signer.decrypt, job.payload, model.model_id, layout)
-        except PrivateInputError as e:
-            self._fail(job.id, e.code, f"model {model.name}: {e}")
-            return None
-        return ProofTask(
-            job.id, str(model.artifacts), opened.inputs, self._binding(job),
-            salts=(("inputs", opened.salt),), input_commitment=opened.commitment,
-        )  # fmt: skip
-
-    def _binding(self, job: Job) -> int:
-        # An onchain feed's rounds are posted by its OnchainInputFeeds contract ("to").
-        submitter = str(job.payload.get("to", self.signer.address))
-        if job.kind is Kind.REQUEST:
-            binding = request_binding(self.chain_id, self.hub.address, job.request_id, submitter)
-        else:
-            feed_id, round_ = _feed_of(job)
-            binding = feed_binding(self.chain_id, self.hub.address, feed_id, round_, submitter)
-        return binding
-
-    def _refusal(self, model: ModelConfig, job: Job) -> tuple[str, str] | None:
-        """Why the model's policy refuses this request (before any proving), or None."""
-        layout = self.layouts[model.model_id]
-        payload = job.payload
-        gas = expected_fulfill_gas(layout.n_public, layout.n_outputs, str(payload["callback"]),
-                                  int(payload["callback_gas_limit"]))  # fmt: skip
-        price = 0
-        if model.policy.fee_margin > 0:
-            price = self.hub.base_fee() + self.config.gas.priority_fee_wei
-        return refusal(model.policy, payload, fulfill_gas=gas, gas_price_wei=price, now=time.time())
 
     def _skip(self, job_id: int, code: str, reason: str) -> None:
         self.store.mark_failed(job_id, code, f"skipped: {reason}")
@@ -395,8 +286,10 @@ class Service:
             if not queued:
                 return
             job = queued[0]
-            task = self._each_job(job.id, "dispatch", lambda: self._task(job))  # noqa: B023
-            if task is None:
+            task = self._each_job(job.id, "dispatch", lambda: self.tasks.task(job))  # noqa: B023
+            if isinstance(task, NoTask):
+                (self._skip if task.skipped else self._fail)(job.id, task.code, task.reason)
+            if not isinstance(task, ProofTask):
                 continue
             self.store.start_proving(task.job_id)
             self.pool.submit(task)
@@ -453,19 +346,7 @@ class Service:
 
     def _proved(self, job_id: int, result: ProofResult) -> None:
         job = self.store.get(job_id)
-        if job.kind is Kind.REQUEST:
-            calldata = self.hub.fulfill_calldata(job.request_id, result.outputs, result.proof_words)
-        else:
-            feed_id, round_ = _feed_of(job)
-            calldata = (
-                onchain_update_calldata(
-                    self.w3, job.payload["to"], job.payload, result.outputs, result.proof_words
-                )
-                if "to" in job.payload
-                else self.hub.update_feed_calldata(
-                    feed_id, job.payload["inputs"], result.outputs, round_, result.proof_words
-                )
-            )
+        calldata = self.tasks.calldata(self.w3, job, result)
         try:
             self.store.mark_proved(job_id, result.outputs, result.proof_bytes, calldata)
         except IllegalTransition:  # e.g. failed meanwhile because a reorg removed its request
@@ -500,8 +381,7 @@ class Service:
 
     def health(self) -> tuple[bool, dict[str, Any]]:
         """Healthy while some chain step succeeded within 3 poll intervals (at least 30 s)."""
-        window = max(30.0, 3 * self.config.chain.poll_interval)
-        ok = self._last_ok is not None and time.time() - self._last_ok <= window
+        ok = self.steps.healthy()
         detail: dict[str, Any] = {
             "account": self.signer.address,
             "hub": self.hub.address,
@@ -509,7 +389,7 @@ class Service:
             "head": self.metrics.head.value(),
             "cursor": self.metrics.cursor.value(),
             "proofs_in_flight": len(self.pool.in_flight) if self.pool else 0,
-            "last_error": self._last_error,
+            "last_error": self.steps.last_error,
         }
         if self.pool is not None:
             provers = self.pool.status()

@@ -1,137 +1,28 @@
 """The daemon's on-disk state: jobs, their transactions, the chain cursor and nonces.
 
-SQLite in WAL mode with ``synchronous=FULL``: every method is one transaction, committed
-(and synced) before it returns, so a caller can take the next side effect (broadcast a
-transaction, start a proof) knowing the state that led to it survives a crash or a power
-cut. Readers in other threads or processes never block the writer and see only committed
-states. Writes take the lock up front (``BEGIN IMMEDIATE``) so two writers queue instead
-of deadlocking on a lock upgrade.
-
-A daemon opens its store as the ``owner``: an exclusive lock on ``<store>.lock`` keeps a
-second daemon (which would reuse nonces and send fulfillments twice) off the same store.
+Every method is one transaction, committed and synced before it returns
+(`oracle.daemon.store_db`), so a caller can take the next side effect knowing the state
+that led to it survives a crash. A job moves only along the edges of
+`oracle.daemon.jobs.TRANSITIONS`, and every move is logged in ``transitions``.
 """
 
 from __future__ import annotations
 
-import fcntl
 import json
-import os
 import sqlite3
-import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from pathlib import Path
-from types import TracebackType
-from typing import IO, Any
+from collections.abc import Mapping, Sequence
+from typing import Any
 
-from oracle.daemon._schema import SCHEMA, SCHEMA_VERSION
 from oracle.daemon.errors import IllegalTransition, StoreError
-from oracle.daemon.jobs import (
-    JOB_COLUMNS,
-    REVIVABLE,
-    TRANSITIONS,
-    Job,
-    NewJob,
-    State,
-    TxRecord,
-    job_from_row,
-)
-from oracle.daemon.store_batches import BatchRecords, batch_statements
-
-_TX_COLUMNS = "tx_hash, job_id, account, nonce, max_fee, priority_fee, gas_limit, raw, sent_at"
+from oracle.daemon.jobs import JOB_COLUMNS, REVIVABLE, Job, NewJob, State, TxRecord, job_from_row
+from oracle.daemon.store_batches import BatchRecords
+from oracle.daemon.store_db import TX_COLUMNS
 
 
 class Store(BatchRecords):
-    """One connection to the job store; safe to share between threads (calls serialise)."""
-
-    def __init__(self, path: str | Path, *, owner: bool = False, timeout: float = 10.0) -> None:
-        self.path = Path(path)
-        self._owner_lock: IO[str] | None = None
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            if owner:
-                self._owner_lock = self._take_ownership()
-            self._db = sqlite3.connect(
-                self.path, timeout=timeout, isolation_level=None, check_same_thread=False
-            )
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=FULL")
-            self._db.execute("PRAGMA foreign_keys=ON")
-        except (OSError, sqlite3.Error) as exc:
-            raise StoreError(f"cannot open the job store {self.path}: {exc}") from exc
-        self._lock = threading.RLock()
-        with self._write():
-            for statement in SCHEMA.split(";"):
-                if statement.strip():
-                    self._db.execute(statement)
-            for statement in batch_statements():
-                self._db.execute(statement)
-            self._check_version()
-
-    def _take_ownership(self) -> IO[str]:
-        lock_path = self.path.with_name(self.path.name + ".lock")
-        handle = lock_path.open("a+")
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            holder = handle.read().strip() or "unknown"
-            handle.close()
-            raise StoreError(
-                f"the job store {self.path} is in use by another daemon (pid {holder}); "
-                "two daemons on one store would send fulfillments twice"
-            ) from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(str(os.getpid()))
-        handle.flush()
-        return handle
-
-    def _check_version(self) -> None:
-        row = self._db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
-        if row is None:
-            self._db.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
-        elif int(row[0]) != SCHEMA_VERSION:
-            raise StoreError(
-                f"{self.path} has store schema {row[0]}; this daemon reads {SCHEMA_VERSION}"
-            )
-
-    # -- plumbing ----------------------------------------------------------------------------
-
-    @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction: taken up front, committed on success, rolled back else."""
-        with self._lock:
-            try:
-                self._db.execute("BEGIN IMMEDIATE")
-            except sqlite3.Error as exc:
-                raise StoreError(f"{self.path}: cannot start a transaction: {exc}") from exc
-            try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
-
-    def _read(self, sql: str, args: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        with self._lock:
-            return self._db.execute(sql, args).fetchall()
-
-    def close(self) -> None:
-        with self._lock:
-            self._db.close()
-            if self._owner_lock is not None:
-                self._owner_lock.close()  # releases the flock
-                self._owner_lock = None
-
-    def __enter__(self) -> Store:
-        return self
-
-    def __exit__(
-        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
+    """The job store: `StoreDb`'s connection with the queries and transitions of jobs,
+    their transactions, the chain cursor and nonces (batches: `BatchRecords`)."""
 
     # -- jobs: reading ----------------------------------------------------------------------
 
@@ -253,42 +144,6 @@ class Store(BatchRecords):
 
     # -- jobs: transitions ------------------------------------------------------------------
 
-    def _get(self, db: sqlite3.Connection, job_id: int) -> Job:
-        row = db.execute(f"SELECT {JOB_COLUMNS} FROM jobs WHERE id = ?", (job_id,)).fetchone()
-        if row is None:
-            raise StoreError(f"no job {job_id} in {self.path}")
-        return job_from_row(row)
-
-    def _log(
-        self, db: sqlite3.Connection, job_id: int, old: State | None, new: State, detail: str
-    ) -> None:
-        db.execute(
-            "INSERT INTO transitions VALUES (?, ?, ?, ?, ?)",
-            (job_id, old.value if old else None, new.value, time.time(), detail or None),
-        )
-
-    def _move(
-        self,
-        db: sqlite3.Connection,
-        job_id: int,
-        new: State,
-        detail: str = "",
-        *,
-        expect: State | None = None,
-        clear_reason: bool = False,
-        **fields: Any,
-    ) -> Job:
-        current = self._get(db, job_id).state
-        if (expect is not None and current is not expect) or new not in TRANSITIONS[current]:
-            raise IllegalTransition(job_id, current.value, new.value)
-        if clear_reason:
-            fields.update(reason_code=None, reason=None)
-        fields.update(state=new.value, updated_at=time.time())
-        assignments = ", ".join(f"{name} = ?" for name in fields)
-        db.execute(f"UPDATE jobs SET {assignments} WHERE id = ?", (*fields.values(), job_id))
-        self._log(db, job_id, current, new, detail)
-        return self._get(db, job_id)
-
     def transition(self, job_id: int, new: State, detail: str = "", **fields: Any) -> Job:
         """Move a job along one edge of the state machine, setting `fields` with it."""
         with self._write() as db:
@@ -387,7 +242,7 @@ class Store(BatchRecords):
                     f"job {job.id}: a replacement must reuse nonce {job.nonce}, not {tx.nonce}"
                 )
             db.execute(
-                f"INSERT INTO txs ({_TX_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                f"INSERT INTO txs ({TX_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (tx.tx_hash, tx.job_id, tx.account, tx.nonce, tx.max_fee, tx.priority_fee,
                  tx.gas_limit, tx.raw, tx.sent_at),
             )  # fmt: skip
@@ -411,7 +266,7 @@ class Store(BatchRecords):
     def txs(self, job_id: int) -> list[TxRecord]:
         """The job's transactions, oldest first."""
         rows = self._read(
-            f"SELECT {_TX_COLUMNS} FROM txs WHERE job_id = ? ORDER BY sent_at, rowid", (job_id,)
+            f"SELECT {TX_COLUMNS} FROM txs WHERE job_id = ? ORDER BY sent_at, rowid", (job_id,)
         )
         return [TxRecord(*r) for r in rows]
 

@@ -10,58 +10,26 @@ the batch or all of it.
 
 A job whose batch reverted is put in ``solo_jobs``: it is sent alone from then on.
 
-The tables are created when a store opens (``CREATE TABLE IF NOT EXISTS``), so a store
-written before batching existed is read as it is.
+The tables are created with the others (`oracle.daemon.store_db.BATCH_SCHEMA`), so a
+store written before batching existed is read as it is.
 """
 
 from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Sequence
 from typing import Any
 
 from oracle.daemon.errors import StoreError
 from oracle.daemon.jobs import Job, State, TxRecord
+from oracle.daemon.store_db import TX_COLUMNS, StoreDb
 
-BATCH_SCHEMA = """
-CREATE TABLE IF NOT EXISTS batch_members (
-    job_id INTEGER PRIMARY KEY REFERENCES jobs (id),
-    leader INTEGER NOT NULL REFERENCES jobs (id),
-    position INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS batch_members_by_leader ON batch_members (leader, position);
-CREATE TABLE IF NOT EXISTS solo_jobs (job_id INTEGER PRIMARY KEY REFERENCES jobs (id));
-"""
-
-_TX_INSERT = (
-    "INSERT INTO txs (tx_hash, job_id, account, nonce, max_fee, priority_fee, gas_limit, raw, "
-    "sent_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-)
+_TX_INSERT = f"INSERT INTO txs ({TX_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
 
 
-class BatchRecords:
-    """The batch part of `oracle.daemon.store.Store` (which provides the plumbing)."""
-
-    def _write(self) -> AbstractContextManager[sqlite3.Connection]:
-        raise NotImplementedError
-
-    def _read(self, sql: str, args: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        raise NotImplementedError
-
-    def _get(self, db: sqlite3.Connection, job_id: int) -> Job:
-        raise NotImplementedError
-
-    def _log(
-        self, db: sqlite3.Connection, job_id: int, old: State | None, new: State, detail: str
-    ) -> None:
-        raise NotImplementedError
-
-    def _move(
-        self, db: sqlite3.Connection, job_id: int, new: State, detail: str = "", **fields: Any
-    ) -> Job:
-        raise NotImplementedError
+class BatchRecords(StoreDb):
+    """The batch part of `oracle.daemon.store.Store`."""
 
     def record_batch_tx(self, tx: TxRecord, member_ids: Sequence[int]) -> list[Job]:
         """Remember a signed batch transaction of `member_ids` (the first is the leader,
@@ -136,9 +104,3 @@ class BatchRecords:
 def _tx_row(tx: TxRecord) -> tuple[Any, ...]:
     return (tx.tx_hash, tx.job_id, tx.account, tx.nonce, tx.max_fee, tx.priority_fee,
             tx.gas_limit, tx.raw, tx.sent_at)  # fmt: skip
-
-
-def batch_statements() -> Iterator[str]:
-    for statement in BATCH_SCHEMA.split(";"):
-        if statement.strip():
-            yield statement

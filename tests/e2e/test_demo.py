@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from oracle.cli import main
-from oracle.demo.run import DEMO_STEPS, Outcome, run_demo
+from oracle.demo.run import DEMO_STEPS, run_demo
+from oracle.demo.scenarios import Outcome
 
 pytestmark = pytest.mark.slow
 

@@ -27,7 +27,7 @@ from circuits.gadgets.reduce import argmax, max_many
 from circuits.gadgets.select import abs_, clamp, max_, min_, select
 from circuits.onnx.context import LoweringContext
 from circuits.onnx.ops.arith import computed
-from circuits.onnx.ops.geometry import pool_windows
+from circuits.onnx.ops.geometry import pool_windows, reduction_axes, reduction_rows
 from circuits.onnx.ops.nonlinear import magnitude_bits
 from circuits.onnx.quant import bits_for_bound, quantize
 from circuits.onnx.registry import onnx_op
@@ -286,29 +286,15 @@ def _reduce(
     sign: int,
 ) -> Result:
     x = computed(ctx, data, "data")
-    raw = (
-        []
-        if axes is None
-        else np.asarray(ctx.const_input(axes, "axes") if isinstance(axes, QTensor) else axes)
-        .reshape(-1)
-        .tolist()
-    )
-    if not raw and noop:
+    ax = reduction_axes(ctx, x, axes, noop)
+    if ax is None:
         return x
-    red = sorted({_axis(ctx, int(a), x.ndim) for a in raw}) if raw else list(range(x.ndim))
-    keep = [i for i in range(x.ndim) if i not in red]
-    size = int(np.prod([x.shape[i] for i in red], dtype=np.int64))
-    rows = x.values.transpose(keep + red).reshape(-1, size)
+    rows, shape = reduction_rows(x, ax, keepdims)
     n, b = bits_for_bound(x.bound), ctx.builder
     out: list[Value] = []
     for row in rows:
         m = max_many(b, [as_lc(v) * sign if not isinstance(v, int) else v * sign for v in row], n)
         out.append(m * sign)
-    shape = (
-        [1 if i in red else x.shape[i] for i in range(x.ndim)]
-        if keepdims
-        else [x.shape[i] for i in keep]
-    )
     return QTensor(object_array(out, shape), x.scale, x.bound)
 
 

@@ -1,9 +1,14 @@
-"""Sliding-window geometry shared by Conv and the pooling operators.
+"""Window and reduction geometry shared by Conv, the pooling operators and the reductions.
 
 ONNX describes a window operator over the spatial axes (all axes after N and C) with
 ``kernel_shape``, ``strides``, ``dilations``, ``pads`` (all begins, then all ends) and
 ``auto_pad``; this module turns those into explicit pads, the output shape and, per output
 position, the input positions of its window.
+
+A reduction (ReduceSum, ReduceMax, ReduceProd, ...) is the degenerate window: every
+element of the reduced ``axes`` at once. `reduction_axes` reads its ``axes`` input or
+attribute and ``noop_with_empty_axes``; `reduction_rows` lays the input out as one row per
+output element, with the output's shape under ``keepdims``.
 """
 
 from __future__ import annotations
@@ -162,3 +167,34 @@ def pool_windows(
             yield pos, np.stack(cols, axis=-1)
 
     return (*x.shape[:2], *geo.out_shape), windows()
+
+
+def reduction_axes(ctx: LoweringContext, x: QTensor, axes: object, noop: int) -> list[int] | None:
+    """The reduced axes, sorted and non-negative; None when the op is the identity (no
+    axes with ``noop_with_empty_axes``). No axes otherwise means every axis."""
+    if axes is None or (not isinstance(axes, QTensor) and np.asarray(axes).size == 0):
+        return None if noop else list(range(x.ndim))
+    raw = (
+        ctx.const_input(axes, "axes")
+        if isinstance(axes, QTensor | np.ndarray)
+        else np.asarray(axes)
+    )
+    out = sorted({int(a) + x.ndim if int(a) < 0 else int(a) for a in raw.reshape(-1)})
+    if any(not 0 <= a < x.ndim for a in out):
+        raise ctx.error(f"axes {raw.tolist()} out of range for rank {x.ndim}")
+    return out
+
+
+def reduction_rows(x: QTensor, axes: Sequence[int], keepdims: int) -> tuple[ValueArray, list[int]]:
+    """(rows, shape): x's values as one row per output element, each row the elements
+    reduced into it (rows of length 0 for an empty axis), and the output shape."""
+    keep = [i for i in range(x.ndim) if i not in axes]
+    n = int(np.prod([x.shape[i] for i in axes], dtype=np.int64))
+    lead = int(np.prod([x.shape[i] for i in keep], dtype=np.int64))
+    rows = x.values.transpose(keep + list(axes)).reshape(lead, n)  # explicit: n may be 0
+    shape = (
+        [1 if i in axes else x.shape[i] for i in range(x.ndim)]
+        if keepdims
+        else [x.shape[i] for i in keep]
+    )
+    return rows, shape

@@ -13,7 +13,7 @@ import numpy as np
 
 from circuits.onnx.context import LoweringContext
 from circuits.onnx.ops.arith import computed
-from circuits.onnx.ops.geometry import pool_windows
+from circuits.onnx.ops.geometry import pool_windows, reduction_axes, reduction_rows
 from circuits.onnx.registry import onnx_op
 from circuits.onnx.tensor import Operand, QTensor, Result, Value, ValueArray, linear, object_array
 
@@ -45,34 +45,9 @@ def reduce_sum(
     ctx: LoweringContext, x: QTensor, axes: Sequence[int], keepdims: int
 ) -> tuple[ValueArray, int]:
     """Sum over `axes` (already normalized, sorted) and the number of summed elements."""
-    keep = [i for i in range(x.ndim) if i not in axes]
-    moved = x.values.transpose(keep + list(axes))
-    n = int(np.prod([x.shape[i] for i in axes], dtype=np.int64)) if axes else 1
-    lead = int(np.prod([x.shape[i] for i in keep], dtype=np.int64))
-    rows = moved.reshape(lead, n)  # explicit: n may be 0 (an empty reduction sums to 0)
+    rows, shape = reduction_rows(x, axes, keepdims)
     items: list[Value] = [linear((1, v) for v in row) for row in rows]
-    shape = (
-        [1 if i in axes else x.shape[i] for i in range(x.ndim)]
-        if keepdims
-        else [x.shape[i] for i in keep]
-    )
-    return object_array(items, shape), n
-
-
-def _axes(
-    ctx: LoweringContext, x: QTensor, axes: Operand | Sequence[int] | None, noop: int
-) -> list[int] | None:
-    if axes is None or (not isinstance(axes, QTensor) and np.asarray(axes).size == 0):
-        return None if noop else list(range(x.ndim))
-    raw = (
-        ctx.const_input(axes, "axes")
-        if isinstance(axes, QTensor | np.ndarray)
-        else np.asarray(axes)
-    )
-    out = sorted({int(a) + x.ndim if int(a) < 0 else int(a) for a in raw.reshape(-1)})
-    if any(not 0 <= a < x.ndim for a in out):
-        raise ctx.error(f"axes {raw.tolist()} out of range for rank {x.ndim}")
-    return out
+    return object_array(items, shape), rows.shape[1]
 
 
 @onnx_op("ReduceSum")
@@ -85,7 +60,7 @@ def ReduceSum(
     noop_with_empty_axes: int = 0,
 ) -> Result:
     x = computed(ctx, data, "data")
-    ax = _axes(ctx, x, axes, noop_with_empty_axes)
+    ax = reduction_axes(ctx, x, axes, noop_with_empty_axes)
     if ax is None:
         return x
     values, n = reduce_sum(ctx, x, ax, keepdims)
@@ -102,7 +77,7 @@ def ReduceMean(
     noop_with_empty_axes: int = 0,
 ) -> Result:
     x = computed(ctx, data, "data")
-    ax = _axes(ctx, x, axes, noop_with_empty_axes)
+    ax = reduction_axes(ctx, x, axes, noop_with_empty_axes)
     if ax is None:
         return x
     values, n = reduce_sum(ctx, x, ax, keepdims)

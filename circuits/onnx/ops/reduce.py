@@ -29,8 +29,9 @@ from circuits.hints import register_hint
 from circuits.lc import LinearCombination
 from circuits.onnx.context import LoweringContext
 from circuits.onnx.ops.arith import Mul, computed, mul_const
+from circuits.onnx.ops.geometry import reduction_axes, reduction_rows
 from circuits.onnx.ops.nonlinear import _exp_rows, _exp_scale
-from circuits.onnx.ops.pool import _axes, reduce_sum
+from circuits.onnx.ops.pool import reduce_sum
 from circuits.onnx.ops.powers import sqrt_tensor, to_activation
 from circuits.onnx.quant import bits_for_bound
 from circuits.onnx.registry import onnx_op
@@ -40,7 +41,7 @@ from circuits.onnx.tensor import Operand, QTensor, Result, Value, as_lc, object_
 def _reduce(
     ctx: LoweringContext, x: QTensor, axes: Operand | Sequence[int], keepdims: int, noop: int
 ) -> tuple[QTensor, int] | None:
-    ax = _axes(ctx, x, axes, noop)
+    ax = reduction_axes(ctx, x, axes, noop)
     if ax is None:
         return None
     values, n = reduce_sum(ctx, x, ax, keepdims)
@@ -122,19 +123,8 @@ def ReduceL1(
 def _rows(
     ctx: LoweringContext, x: QTensor, axes: Operand | Sequence[int], keepdims: int, noop: int
 ) -> tuple[np.ndarray, list[int]] | None:
-    ax = _axes(ctx, x, axes, noop)
-    if ax is None:
-        return None
-    keep = [i for i in range(x.ndim) if i not in ax]
-    size = int(np.prod([x.shape[i] for i in ax], dtype=np.int64))
-    lead = int(np.prod([x.shape[i] for i in keep], dtype=np.int64))
-    rows = x.values.transpose(keep + ax).reshape(lead, size)
-    shape = (
-        [1 if i in ax else x.shape[i] for i in range(x.ndim)]
-        if keepdims
-        else [x.shape[i] for i in keep]
-    )
-    return rows, shape
+    ax = reduction_axes(ctx, x, axes, noop)
+    return None if ax is None else reduction_rows(x, ax, keepdims)
 
 
 @onnx_op("ReduceProd")

@@ -91,7 +91,7 @@ def test_prove_with_any_thread_count(
 
 def test_threads_default_from_the_environment() -> None:
     code = "from circuits import _native; print(_native.default_threads())"
-    env = {"ZKORACLE_THREADS": "3", "PYTHONPATH": str(Path(__file__).parents[2])}
+    env = {"ZKORACLE_THREADS": "3", "PYTHONPATH": str(Path(__file__).parents[3])}
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert out.stdout.strip() == "3", out.stderr
 
