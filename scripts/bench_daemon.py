@@ -11,7 +11,7 @@ daemon's gas per request (its transactions' gas used / requests).
 
 Anvil (automine: every transaction is mined at once, no reorganisations, so the daemon
 runs with 0 confirmations), the ZkOracle hub and the 8->16->1 MLP of
-`circuits/onnx/examples.py` deployed through `oracle.deploy`, and ``zkoracle serve`` as a
+`circuits/onnx/examples.py` deployed through `oracle.hub.deploy`, and ``zkoracle serve`` as a
 subprocess, as an operator runs it. One warm-up request is not counted.
 
 * latency: --requests requests one after the other, each sent at a random phase of the
@@ -57,9 +57,7 @@ from web3.contract import Contract
 from circuits import pipeline
 from circuits.onnx import examples
 from oracle import chain as chains
-from oracle.contracts import hub_contracts
-from oracle.deploy import deploy_model
-from oracle.hub_types import only_from
+from oracle.hub import deploy_model, hub_contracts, only_from
 
 ROOT = Path(__file__).resolve().parents[1]
 KEY_ENV = "ZKORACLE_BENCH_KEY"

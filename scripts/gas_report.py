@@ -50,11 +50,16 @@ from circuits.groth16.trapdoor import make_trapdoor
 from circuits.onnx.examples import mlp, save
 from circuits.solidity import render_verifier, verifier_calldata
 from oracle import chain as chains
-from oracle.artifacts import ModelArtifacts
 from oracle.chain import Chain
-from oracle.contracts import Hub, compile_model_verifier, deploy_contract, hub_contracts
-from oracle.deploy import deploy_model
-from oracle.hub_types import Sent
+from oracle.hub import (
+    Hub,
+    ModelArtifacts,
+    Sent,
+    compile_model_verifier,
+    deploy_contract,
+    deploy_model,
+    hub_contracts,
+)
 from oracle.solc import compile_sources
 
 TX_BASE = 21000

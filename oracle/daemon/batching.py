@@ -249,7 +249,7 @@ class BatchingSubmitter(Submitter):
             report.requeued.append(self.store.requeue_unsent(job.id, "batch reverted"))
             self.store.leave_batch([job.id], solo=True)
             return
-        skipped = self.hub.skipped_requests(receipt)
+        skipped = dict(self.hub.skipped_in(receipt))
         if job.request_id not in skipped:
             report.confirmed.append(self.store.mark_confirmed(job.id))
             return

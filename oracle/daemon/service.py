@@ -44,7 +44,6 @@ from oracle.daemon.config import DaemonConfig
 from oracle.daemon.errors import DaemonError, IllegalTransition, ProverLost
 from oracle.daemon.feeds import FeedScheduler, onchain_update_calldata
 from oracle.daemon.fees import GasPolicy
-from oracle.daemon.hub import Hub, load_hub_abi
 from oracle.daemon.jobs import Job, Kind, State
 from oracle.daemon.metrics import DaemonMetrics, MetricsServer
 from oracle.daemon.models_config import ModelConfig
@@ -55,6 +54,7 @@ from oracle.daemon.store import Store
 from oracle.daemon.submitter import StepReport, Submitter
 from oracle.daemon.watcher import PollReport, Watcher, WatcherSettings
 from oracle.errors import ChainConnectionError
+from oracle.hub import Hub
 from oracle.private_inputs import PrivateInputError, open_request
 from oracle.statement import feed_binding, request_binding
 
@@ -116,7 +116,7 @@ class Service:
             if chain is None:
                 raise DaemonError(f"{config.file}: [hub].address is needed with a Web3 handed in")
             address = endpoint.deploy_hub(chain, config, self.signer.address)
-        self.hub = Hub(self.w3, address, hub_abi or load_hub_abi(), retry=retry)
+        self.hub = Hub(self.w3, address, abi=hub_abi, retry=retry)
         self.chain_id = int(self.w3.eth.chain_id)
 
     def _assemble(self, config: DaemonConfig) -> None:

@@ -42,11 +42,11 @@ from web3.types import TxParams, TxReceipt
 
 from oracle.accounts import Signer
 from oracle.daemon.fees import Fees, GasPolicy, first_fees, replacement_fees
-from oracle.daemon.hub import Hub, Status
 from oracle.daemon.jobs import Job, State, TxRecord
 from oracle.daemon.rpc import with_retry
 from oracle.daemon.store import Store
 from oracle.errors import ChainConnectionError, TransactionReverted
+from oracle.hub import Hub, RequestStatus
 from oracle.reverts import is_revert, revert_data
 
 log = logging.getLogger(__name__)
@@ -412,7 +412,10 @@ class Submitter:
         if (
             posted
             or name in DONE_ERRORS
-            or (name == "RequestNotPending" and Status(int(err.error_args[1])) is Status.FULFILLED)
+            or (
+                name == "RequestNotPending"
+                and RequestStatus(int(err.error_args[1])) is RequestStatus.FULFILLED
+            )
         ):
             note = (
                 ROUND_POSTED
@@ -423,7 +426,7 @@ class Submitter:
             log.info("nothing to do: %s", note, extra={"job": job.id})
             return
         if name == "RequestNotPending":
-            code = _snake(Status(int(err.error_args[1])).name.title())
+            code = _snake(RequestStatus(int(err.error_args[1])).name.title())
         else:
             code = _snake(name) if name else "reverted"
         report.failed.append(self.store.mark_failed(job.id, code, str(err)))

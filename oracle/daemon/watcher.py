@@ -21,9 +21,9 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from oracle.daemon.hub import UNDECODABLE, Hub, Status
-from oracle.daemon.jobs import Job, Kind, State
+from oracle.daemon.jobs import UNDECODABLE, Job, Kind, State, job_of
 from oracle.daemon.store import Store
+from oracle.hub import Hub, RequestStatus
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +98,7 @@ class Watcher:
         hashes = {e.block_number: e.block_hash for e in events}
         hashes[last] = after
         created = self.store.record_scan(
-            [e.new_job() for e in events], last, hashes, keep=self.settings.reorg_depth
+            [job_of(e) for e in events], last, hashes, keep=self.settings.reorg_depth
         )
         for job in created:
             if job.key.startswith(UNDECODABLE):
@@ -162,7 +162,7 @@ class Watcher:
             if others:
                 why = f"request id {job.request_id} now names another request (job {others[0].id})"
                 settled.append(self.store.mark_failed(job.id, "superseded", why))
-            elif self.hub.request_status(job.request_id) is Status.NONE:
+            elif self.hub.request_status(job.request_id) is RequestStatus.NONE:
                 why = f"request {job.request_id} was removed by a chain reorganisation"
                 settled.append(self.store.mark_failed(job.id, "unknown_request", why))
         return settled

@@ -30,7 +30,6 @@ from eth_utils.crypto import keccak
 from circuits import compile_model, save_mlp, setup
 from oracle import chain as chains
 from oracle.chain import Chain
-from oracle.contracts import Hub, deploy_contract, hub_contracts
 from oracle.daemon.config import load_config
 from oracle.daemon.service import Service
 from oracle.demo import private
@@ -41,9 +40,16 @@ from oracle.demo.onchain_feed import (
     deploy_onchain_feed,
 )
 from oracle.demo.training import Fitted, fit_demo_models, predict
-from oracle.deploy import Deployment, deploy_model
 from oracle.errors import OracleError
-from oracle.hub_types import RequestStatus, only_from
+from oracle.hub import (
+    Deployment,
+    Hub,
+    RequestStatus,
+    deploy_contract,
+    deploy_model,
+    hub_contracts,
+    only_from,
+)
 
 Say = Callable[[str], None]
 
@@ -246,7 +252,7 @@ def run_demo(target: str, work: Path, say: Say, step: Say | None = None) -> Demo
     from eth_account import Account
 
     from oracle.accounts import Signer
-    from oracle.artifacts import ModelArtifacts
+    from oracle.hub import ModelArtifacts
 
     work.mkdir(parents=True, exist_ok=True)
     advance = step or (lambda _m: None)

@@ -17,9 +17,9 @@ from web3.types import RPCEndpoint
 from oracle.accounts import Signer
 from oracle.daemon.batching import BatchingSubmitter, plan_batches
 from oracle.daemon.fees import GasPolicy, first_fees
-from oracle.daemon.hub import Hub, RequestEvent, load_hub_abi
-from oracle.daemon.jobs import Job, State
+from oracle.daemon.jobs import Job, State, job_of
 from oracle.daemon.store import Store
+from oracle.hub import Hub, RequestEvent
 from tests.oracle.hub_harness import RISK_PACKED, HubEnv, open_env
 
 pytestmark = [pytest.mark.anvil, pytest.mark.xdist_group("daemon-batching")]
@@ -43,7 +43,7 @@ class Rig:
             RPCEndpoint("anvil_setBalance"), [account.address, hex(10**20)]
         )
         self.signer = Signer.from_key(account.key)
-        self.hub = Hub(env.chain.w3, env.hub.address, load_hub_abi())
+        self.hub = Hub(env.chain.w3, env.hub.address)
         self.store = Store(tmp_path / f"batch-{account.address}.db")
         self.now = 1_000.0
         self.submitter = self.make_submitter(max_batch, wait)
@@ -62,7 +62,7 @@ class Rig:
         events = {e.request_id: e for e in logs if isinstance(e, RequestEvent)}
         jobs = []
         for i, rid in enumerate(rids):
-            job, _ = self.store.insert_seen(events[rid].new_job())
+            job, _ = self.store.insert_seen(job_of(events[rid]))
             self.store.start_proving(job.id)
             outputs = [rid % 100]
             proof = self.env.proof(RISK_PACKED, rid, INPUTS, outputs, self.signer.address)

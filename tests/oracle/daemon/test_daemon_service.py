@@ -30,12 +30,12 @@ from circuits.groth16.backend import load_key_info
 from circuits.onnx.manifest import manifest_sha256
 from circuits.solidity import render_verifier
 from oracle import chain as oracle_chain
-from oracle.artifacts import model_id_of
 from oracle.chain import Chain
 from oracle.daemon.config import load_config
 from oracle.daemon.jobs import State
 from oracle.daemon.service import Service
 from oracle.daemon.store import Store
+from oracle.hub import model_id_of
 from oracle.solc import compile_sources
 from tests.oracle.daemon.daemon_helpers import free_port, tiny_model
 
