@@ -32,7 +32,8 @@ from web3.types import TxParams, TxReceipt
 
 from oracle.daemon.fees import Fees, first_fees, replacement_fees
 from oracle.daemon.jobs import Job, Kind, State, TxRecord
-from oracle.daemon.submitter import StepReport, Submitter
+from oracle.daemon.outcomes import StepReport
+from oracle.daemon.submitter import Submitter
 from oracle.reverts import is_revert
 
 log = logging.getLogger(__name__)

@@ -47,11 +47,12 @@ from oracle.daemon.fees import GasPolicy
 from oracle.daemon.jobs import Job, Kind, State
 from oracle.daemon.metrics import DaemonMetrics, MetricsServer
 from oracle.daemon.models_config import ModelConfig
+from oracle.daemon.outcomes import StepReport
 from oracle.daemon.policy import expected_fulfill_gas, input_problem, refusal
 from oracle.daemon.provers import ProofResult, ProofTask, ProverEngine, ProverPool
 from oracle.daemon.rpc import DEFAULT_RETRY, RetryPolicy
 from oracle.daemon.store import Store
-from oracle.daemon.submitter import StepReport, Submitter
+from oracle.daemon.submitter import Submitter
 from oracle.daemon.watcher import PollReport, Watcher, WatcherSettings
 from oracle.errors import ChainConnectionError
 from oracle.hub import Hub

@@ -20,10 +20,10 @@ from web3.types import TxReceipt
 
 from oracle.chain import Chain
 from oracle.daemon.rpc import DEFAULT_RETRY, RetryPolicy, with_retry
-from oracle.errors import OracleError, TransactionReverted
+from oracle.errors import OracleError
 from oracle.hub.records import only_from
 from oracle.hub.sources import HUB_NAME, hub_contracts
-from oracle.reverts import RevertDecoder, is_revert, revert_data
+from oracle.reverts import RevertDecoder, decoded_revert, is_revert
 
 T = TypeVar("T")
 
@@ -88,11 +88,7 @@ class HubBase:
         except Exception as exc:
             if not is_revert(exc):
                 raise
-            data, text = revert_data(exc)
-            name, args = self.errors.decode(data) if data else (None, ())
-            raise TransactionReverted(
-                tx_hash=None, error_name=name, error_args=args, data=data or b"", detail=text
-            ) from exc
+            raise decoded_revert(exc, self.errors) from exc
 
     def _abi_entry(self, kind: str, name: str) -> Any:
         for entry in self.abi:

@@ -91,7 +91,8 @@ def test_layout_counts_and_checks_lengths() -> None:
         lay.public_inputs(R, [0] * 8, [0])
     with pytest.raises(StatementError, match=f"public inputs exceed {MAX_PUBLIC_INPUTS}"):
         StatementLayout(MAX_PUBLIC_INPUTS - 1, 1, Packing(8), Packing(8))
-    assert StatementLayout(MAX_PUBLIC_INPUTS - 2, 1, Packing(8), Packing(8)).n_public == MAX_PUBLIC_INPUTS
+    widest = StatementLayout(MAX_PUBLIC_INPUTS - 2, 1, Packing(8), Packing(8))
+    assert widest.n_public == MAX_PUBLIC_INPUTS
 
 
 def test_bindings_hash_the_abi_encoded_context() -> None:
