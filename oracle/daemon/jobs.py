@@ -28,8 +28,6 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from oracle.hub.events import RequestEvent, UndecodableLog
-
 
 class State(StrEnum):
     SEEN = "seen"
@@ -92,26 +90,6 @@ class NewJob:
 
 #: Key prefix of the failed jobs that record undecodable request logs.
 UNDECODABLE = "request:undecodable:"
-
-
-def job_of(event: RequestEvent | UndecodableLog) -> NewJob:
-    """The job of a request log; an undecodable log becomes a job that fails at once with
-    its reason, so the store says what was skipped."""
-    if isinstance(event, UndecodableLog):
-        payload = {"request_id": 0, "tx_hash": event.tx_hash, "log_index": event.log_index,
-                   "error": event.reason}  # fmt: skip
-        key = f"{UNDECODABLE}{event.tx_hash}:{event.log_index}"
-        return NewJob(Kind.REQUEST, key, b"\x00" * 32, payload, event.block_number,
-                      event.block_hash)  # fmt: skip
-    payload = event.payload()
-    return NewJob(
-        Kind.REQUEST,
-        request_key(event.request_id, payload),
-        event.model_id,
-        payload,
-        event.block_number,
-        event.block_hash,
-    )
 
 
 @dataclass(frozen=True)

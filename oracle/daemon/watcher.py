@@ -21,11 +21,31 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from oracle.daemon.jobs import UNDECODABLE, Job, Kind, State, job_of
+from oracle.daemon.jobs import UNDECODABLE, Job, Kind, NewJob, State, request_key
 from oracle.daemon.store import Store
-from oracle.hub import Hub, RequestStatus
+from oracle.hub import Hub, RequestEvent, RequestStatus, UndecodableLog
 
 log = logging.getLogger(__name__)
+
+
+def job_of(event: RequestEvent | UndecodableLog) -> NewJob:
+    """The job of a request log; an undecodable log becomes a job that fails at once with
+    its reason, so the store says what was skipped."""
+    if isinstance(event, UndecodableLog):
+        payload = {"request_id": 0, "tx_hash": event.tx_hash, "log_index": event.log_index,
+                   "error": event.reason}  # fmt: skip
+        key = f"{UNDECODABLE}{event.tx_hash}:{event.log_index}"
+        return NewJob(Kind.REQUEST, key, b"\x00" * 32, payload, event.block_number,
+                      event.block_hash)  # fmt: skip
+    payload = event.payload()
+    return NewJob(
+        Kind.REQUEST,
+        request_key(event.request_id, payload),
+        event.model_id,
+        payload,
+        event.block_number,
+        event.block_hash,
+    )
 
 
 @dataclass(frozen=True)
