@@ -4,7 +4,7 @@ It is assembled from parts that each hold one concern: `HubBase` (connection, AB
 reads), `HubReads` (views), `HubEvents` (request logs and receipt events), `HubCalldata`
 (the bytes of the proof-carrying calls, for a sender that signs itself). This module adds
 what sends transactions through a `Chain`: deployment, model registration (`oracle.hub.
-artifacts` says what is registered and under which id), requests, fulfilments, feeds.
+artifacts` says what is registered and under which id), requests, fulfillments, feeds.
 
 Gas: `fulfill` and `updateFeed` run a pairing check, which the embedded chain computes in
 pure Python and Ganache slowly, once per probe of eth_estimateGas; the callback's 63/64
@@ -192,7 +192,7 @@ class Hub(HubReads, HubEvents, HubCalldata):
     def cancel(self, request_id: int, *, sender: str | None = None) -> Sent:
         return self._sent(self.contract.functions.cancel(request_id), sender)
 
-    # -- fulfilments -----------------------------------------------------------------------
+    # -- fulfillments ----------------------------------------------------------------------
 
     def _verify_gas(self, model_id: bytes) -> int:
         """Gas of a proof check and the storage of the outputs, for `model_id`'s size."""

@@ -75,13 +75,6 @@ class HubReads(HubBase):
         fn = self.contract.functions.modelIdOf(Web3.to_checksum_address(owner), salt)
         return bytes(self._view(fn))
 
-    def statement_for(
-        self, model_id: bytes, binding: int, inputs: Sequence[int], outputs: Sequence[int]
-    ) -> list[int]:
-        """The hub's encoding of [binding, inputs, outputs] for `model_id`."""
-        fn = self.contract.functions.statementFor(model_id, binding, list(inputs), list(outputs))
-        return [int(v) for v in self._view(fn)]
-
     # -- feeds -----------------------------------------------------------------------------
 
     def feed_state(self, feed_id: bytes) -> tuple[int, int]:

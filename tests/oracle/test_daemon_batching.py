@@ -9,6 +9,7 @@ every round published, exactly once, by as few transactions as the plan says.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -44,9 +45,13 @@ class Rig:
     def __init__(self, env: HubEnv, tmp_path: Path, max_batch: int = 16, wait: float = 0.0):
         self.env = env
         account = Account.create()
-        env.chain.w3.provider.make_request(
-            RPCEndpoint("anvil_setBalance"), [account.address, hex(10**20)]
-        )
+        self.anvil = env.chain.chain.kind == "anvil"
+        if self.anvil:
+            env.chain.w3.provider.make_request(
+                RPCEndpoint("anvil_setBalance"), [account.address, hex(10**20)]
+            )
+        else:
+            env.chain.chain.fund(account.address, 10**20)
         self.signer = Signer.from_key(account.key)
         self.hub = Hub(env.chain.w3, env.hub.address)
         self.store = Store(tmp_path / f"batch-{account.address}.db")
@@ -54,8 +59,10 @@ class Rig:
         self.submitter = self.make_submitter(max_batch, wait)
 
     def make_submitter(self, max_batch: int = 16, wait: float = 0.0) -> BatchingSubmitter:
+        # The embedded chain runs every pairing in Python: a fixed limit, no estimates.
+        policy = POLICY if self.anvil else replace(POLICY, gas_limit=8_000_000)
         return BatchingSubmitter(
-            self.hub, self.store, self.signer, POLICY, confirmations=1, clock=lambda: self.now,
+            self.hub, self.store, self.signer, policy, confirmations=1, clock=lambda: self.now,
             max_batch=max_batch, max_batch_wait=wait,
         )  # fmt: skip
 
@@ -109,7 +116,10 @@ class Rig:
     def run(self, steps: int = 4) -> None:
         for _ in range(steps):
             self.submitter.step()
-            self.env.chain.w3.provider.make_request("anvil_mine", ["0x1"])  # type: ignore[arg-type]
+            if self.anvil:
+                self.env.chain.w3.provider.make_request("anvil_mine", ["0x1"])  # type: ignore[arg-type]
+            else:
+                self.env.chain.w3.provider.ethereum_tester.mine_blocks(1)  # type: ignore[attr-defined]
 
     def states(self, jobs: Sequence[Job]) -> list[State]:
         return [self.store.get(j.id).state for j in jobs]
@@ -258,3 +268,21 @@ def test_a_restart_with_a_feed_batch_signed_but_not_broadcast_sends_it_once(
     assert rig.states(jobs) == [State.CONFIRMED] * 3
     assert rig.sent_count() == 1
     assert [env.hub.functions.latest(f).call()[1] for f in feeds] == [1, 1, 1]
+
+
+@pytest.fixture(scope="module")
+def embedded_env() -> Iterator[HubEnv]:
+    with open_env("embedded") as hub_env:
+        yield hub_env
+
+
+@pytest.mark.slow
+def test_feed_rounds_batch_on_the_embedded_chain(embedded_env: HubEnv, tmp_path: Path) -> None:
+    rig = Rig(embedded_env, tmp_path)
+    feeds = [rig.feed(f"embedded-{i}") for i in range(2)]
+    jobs = [rig.proved_round(f, 1, 40 + i) for i, f in enumerate(feeds)]
+    rig.run(3)
+    assert rig.states(jobs) == [State.CONFIRMED] * 2
+    assert rig.sent_count() == 1
+    hub = embedded_env.hub
+    assert [hub.functions.latest(f).call()[:2] for f in feeds] == [[[40], 1], [[41], 1]]
