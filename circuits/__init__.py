@@ -73,7 +73,7 @@ if TYPE_CHECKING:
     from circuits.poseidon import poseidon as poseidon_hash
     from circuits.program import Circuit, Witness
     from circuits.provers.native import verify_proof_files
-    from circuits.solidity import render_verifier, verifier_calldata
+    from circuits.solidity import MAX_PUBLIC_INPUTS, render_verifier, verifier_calldata
 
 #: Public name -> "module" (same name there) or "module:attribute".
 _LAZY: dict[str, str] = {
@@ -87,6 +87,7 @@ _LAZY: dict[str, str] = {
     "FieldRangeError": "circuits.errors",
     "LinearCombination": "circuits.lc",
     "LoadedModel": "circuits.pipeline",
+    "MAX_PUBLIC_INPUTS": "circuits.solidity",
     "Manifest": "circuits.onnx.manifest",
     "ManifestJson": "circuits.onnx.schema",
     "ModelInfoJson": "circuits.onnx.schema",
@@ -148,6 +149,7 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "BACKENDS",
     "DEFAULT_BACKEND",
+    "MAX_PUBLIC_INPUTS",
     "Builder",
     "Circuit",
     "CircuitError",

@@ -55,7 +55,9 @@ VERIFIER_ERRORS = (
 #: EIP-170 limit on deployed code.
 MAX_CODE_SIZE = 24576
 #: Most public inputs a rendered verifier takes: the unrolled code grows by about 128 bytes
-#: per input and must stay under `MAX_CODE_SIZE` (pack public values to need fewer).
+#: per input and must stay under `MAX_CODE_SIZE` (pack public values to need fewer). The one
+#: limit of the project: the chain side's statement takes it from the façade, and the hub's
+#: ``Groth16VerifierABI.MAX_PUBLIC_INPUTS`` must equal it (a test compares them).
 MAX_PUBLIC_INPUTS = 180
 
 _IDENT = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")

@@ -60,6 +60,12 @@ def _ecmul(point: tuple[str, str] | None, scalar: str, out: str) -> list[str]:
 _ECADD = f"ok := and(ok, staticcall(gas(), 0x06, {_x(_ACC)}, 0x80, {_x(_ACC)}, 0x40))"
 
 
+#: Up to this many public inputs, the per-input checks and sums are unrolled (a few
+#: hundred bytes of code at most); above it they loop, so the largest verifiers still fit
+#: the EIP-170 code size limit.
+UNROLL_MAX_INPUTS = 16
+
+
 def _shape_and_ranges(k: int) -> list[str]:
     return [
         "let pOff := proofs.offset",
@@ -73,16 +79,54 @@ def _shape_and_ranges(k: int) -> list[str]:
         "    mstore(0x24, iLen)",
         "    revert(0x00, 0x44)",
         "}",
-        "// Every proof word < q and every input < r: rejected, never reduced.",
+        "// Every proof word < q and every input < r: rejected, never reduced. A proof is",
+        "// eight words, so its check is unrolled: one loop step per proof, not per word.",
         "let valid := 1",
-        "for { let w := 0 } lt(w, pLen) { w := add(w, 1) } {",
-        "    valid := and(valid, lt(calldataload(add(pOff, shl(5, w))), q))",
+        "for { let p := pOff } lt(p, add(pOff, shl(5, pLen))) { p := add(p, 0x100) } {",
+        *(f"    valid := and(valid, lt(calldataload({at}), q))" for at in _words("p", 8)),
         "}",
         "if iszero(valid) { firstOutOfRange(pOff, pLen, q, E_COORD) }",
-        "for { let w := 0 } lt(w, iLen) { w := add(w, 1) } {",
-        "    valid := and(valid, lt(calldataload(add(iOff, shl(5, w))), r))",
-        "}",
+        *_input_range_loop(k),
         "if iszero(valid) { firstOutOfRange(iOff, iLen, r, E_INPUT) }",
+    ]
+
+
+def _words(at: str, count: int) -> list[str]:
+    """Yul expressions of `count` consecutive words from `at` (unrolled code)."""
+    return [at, *(f"add({at}, {_x(32 * w)})" for w in range(1, count))]
+
+
+def _input_range_loop(k: int) -> list[str]:
+    """Every input word < r; one loop step per input vector when k is small enough for the
+    unrolled checks to cost little code, else one per word."""
+    if k > UNROLL_MAX_INPUTS:
+        return [
+            "for { let w := 0 } lt(w, iLen) { w := add(w, 1) } {",
+            "    valid := and(valid, lt(calldataload(add(iOff, shl(5, w))), r))",
+            "}",
+        ]
+    return [
+        "let iEnd := add(iOff, shl(5, iLen))",
+        f"for {{ let x := iOff }} lt(x, iEnd) {{ x := add(x, {_x(32 * k)}) }} {{",
+        *(f"    valid := and(valid, lt(calldataload({at}), r))" for at in _words("x", k)),
+        "}",
+    ]
+
+
+def _position_sums(k: int) -> list[str]:
+    """s_j += rho x_ij for the k inputs of proof i (at xi): unrolled when k is small."""
+    if k > UNROLL_MAX_INPUTS:
+        return [
+            f"for {{ let j := 0 }} lt(j, {k}) {{ j := add(j, 1) }} {{",
+            f"    let slot := add({_x(_SUMS + 0x20)}, shl(5, j))",
+            "    let x := calldataload(add(xi, shl(5, j)))",
+            "    mstore(slot, addmod(mload(slot), mulmod(rho, x, r), r))",
+            "}",
+        ]
+    return [
+        f"mstore({_x(_SUMS + 0x20 * (j + 1))}, addmod(mload({_x(_SUMS + 0x20 * (j + 1))}), "
+        f"mulmod(rho, calldataload({at}), r), r))"
+        for j, at in enumerate(_words("xi", k))
     ]
 
 
@@ -106,11 +150,7 @@ def _proof_loop(k: int, pairs_at: int) -> list[str]:
         "}",
         f"mstore({_x(_SUMS)}, addmod(mload({_x(_SUMS)}), rho, r))",
         f"let xi := add(iOff, mul(i, {_x(32 * k)}))",
-        f"for {{ let j := 0 }} lt(j, {k}) {{ j := add(j, 1) }} {{",
-        f"    let slot := add({_x(_SUMS + 0x20)}, shl(5, j))",
-        "    let x := calldataload(add(xi, shl(5, j)))",
-        "    mstore(slot, addmod(mload(slot), mulmod(rho, x, r), r))",
-        "}",
+        *_position_sums(k),
         "switch i",
         "case 0 { calldatacopy(e, pr, 0x40) }",
         "default {",

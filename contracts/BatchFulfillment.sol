@@ -22,40 +22,6 @@ abstract contract BatchFulfillment is OracleFeeds {
     /// @notice `verifyBatch(uint256[],uint256[])` of a generated verifier.
     bytes4 internal constant VERIFY_BATCH = bytes4(keccak256("verifyBatch(uint256[],uint256[])"));
 
-    /// @notice Why a request of a batch was passed over.
-    enum SkipReason {
-        NotPending, // unknown, fulfilled (also earlier in this batch) or cancelled
-        Expired,
-        ModelRetired,
-        OtherModel
-    }
-
-    /// @notice Request `requestId` of a batch was not fulfilled, for `reason`.
-    event RequestSkipped(uint256 indexed requestId, SkipReason reason);
-
-    /// @notice One round of a feed in `updateFeedBatch`.
-    struct FeedRound {
-        bytes32 feedId;
-        uint64 round;
-        int256[] inputs;
-        int256[] outputs;
-    }
-
-    /// @notice Why a feed round of a batch was passed over.
-    enum RoundSkipReason {
-        RoundNotAccepted, // not the latest round plus one (as `updateFeed` requires)
-        UnknownFeed,
-        NotUpdater,
-        OtherModel,
-        ModelRetired
-    }
-
-    /// @notice Round `round` of feed `feedId` in a batch was not published, for `reason`.
-    event FeedRoundSkipped(bytes32 indexed feedId, uint64 round, RoundSkipReason reason);
-
-    /// @notice requestIds, outputs and proofs of a batch differ in length (or are empty).
-    error BatchLengthMismatch(uint256 requests, uint256 outputs, uint256 proofs);
-
     /// @notice Fulfil requests `requestIds` of model `modelId`: request i with `outputs[i]`
     /// and `proofs[i]`, each proof for `requestPublicInputs(requestIds[i], msg.sender,
     /// outputs[i])`. Returns how many were fulfilled (the others emit `RequestSkipped`).

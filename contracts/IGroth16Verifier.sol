@@ -22,9 +22,11 @@ pragma solidity ^0.8.24;
 /// registered, stores it, and builds that calldata with `encodeCall` below. It calls the
 /// verifier with STATICCALL, so a verifier can neither change state nor re-enter the hub.
 library Groth16VerifierABI {
-    /// @notice Largest number of public inputs a registered model may have. It bounds the
-    /// calldata and memory a fulfilment builds; a model that needs more should pack.
-    uint256 internal constant MAX_PUBLIC_INPUTS = 1024;
+    /// @notice Largest number of public inputs a registered model may have: the most a
+    /// generated verifier takes within the EIP-170 code limit (`circuits.MAX_PUBLIC_INPUTS`,
+    /// which a test holds equal). It also bounds the calldata and memory a fulfilment
+    /// builds; a model that needs more should pack.
+    uint256 internal constant MAX_PUBLIC_INPUTS = 180;
 
     /// @notice The selector of `verifyProof(uint256[8],uint256[nPublic])`.
     function selectorFor(uint256 nPublic) internal pure returns (bytes4) {

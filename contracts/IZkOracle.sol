@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-/// @title Types, events, errors and the consumer-facing functions of the oracle hub
+/// @title Types, events, errors and the external functions of the oracle hub: what
+/// consumers call, and what registrants and provers call (registration, fulfilment, feeds)
 /// @notice Quantization: a value q of a model with scale s stands for the real number
 /// q / 2^s (s fractional bits). Packing and binding are described in `Statement`.
 interface IZkOracle {
@@ -134,6 +135,37 @@ interface IZkOracle {
     /// @notice A proven round of a feed was published.
     event FeedUpdated(bytes32 indexed feedId, uint64 round, address indexed updater, int256[] inputs, int256[] outputs);
 
+    /// @notice Why a request of a batch was passed over.
+    enum SkipReason {
+        NotPending, // unknown, fulfilled (also earlier in this batch) or cancelled
+        Expired,
+        ModelRetired,
+        OtherModel
+    }
+
+    /// @notice Request `requestId` of a batch was not fulfilled, for `reason`.
+    event RequestSkipped(uint256 indexed requestId, SkipReason reason);
+
+    /// @notice One round of a feed in `updateFeedBatch`.
+    struct FeedRound {
+        bytes32 feedId;
+        uint64 round;
+        int256[] inputs;
+        int256[] outputs;
+    }
+
+    /// @notice Why a feed round of a batch was passed over.
+    enum RoundSkipReason {
+        RoundNotAccepted, // not the latest round plus one (as `updateFeed` requires)
+        UnknownFeed,
+        NotUpdater,
+        OtherModel,
+        ModelRetired
+    }
+
+    /// @notice Round `round` of feed `feedId` in a batch was not published, for `reason`.
+    event FeedRoundSkipped(bytes32 indexed feedId, uint64 round, RoundSkipReason reason);
+
     // Registry.
     error ModelExists(bytes32 modelId);
     error UnknownModel(bytes32 modelId);
@@ -178,6 +210,43 @@ interface IZkOracle {
     /// @notice A feed round must be exactly the latest round plus one.
     error RoundNotNext(bytes32 feedId, uint64 round, uint64 latestRound);
     error StaleFeed(bytes32 feedId, uint64 updatedAt, uint256 maxAge);
+    // Batches.
+    /// @notice requestIds, outputs and proofs of a batch differ in length (or are empty).
+    error BatchLengthMismatch(uint256 requests, uint256 outputs, uint256 proofs);
+
+    /// @notice Register a model under `modelIdOf(msg.sender, salt)` with its deployed
+    /// verifier (see `ModelRegistry.registerModel`).
+    function registerModel(bytes32 salt, ModelSpec calldata spec) external returns (bytes32 modelId);
+
+    /// @notice Answer request `requestId` with `outputs` and a proof for
+    /// `requestPublicInputs(requestId, msg.sender, outputs)` (see `ZkOracle.fulfill`).
+    function fulfill(uint256 requestId, int256[] calldata outputs, uint256[8] calldata proof) external;
+
+    /// @notice Answer requests of `modelId` with one batch verification; requests no longer
+    /// pending are skipped with `RequestSkipped` (see `BatchFulfillment.fulfillBatch`).
+    function fulfillBatch(
+        bytes32 modelId,
+        uint256[] calldata requestIds,
+        int256[][] calldata outputs,
+        uint256[8][] calldata proofs
+    ) external returns (uint256 fulfilled);
+
+    /// @notice Publish round `round` of feed `feedId`, exactly its latest round plus one
+    /// (see `OracleFeeds.updateFeed`).
+    function updateFeed(
+        bytes32 feedId,
+        int256[] calldata inputs,
+        int256[] calldata outputs,
+        uint64 round,
+        uint256[8] calldata proof
+    ) external;
+
+    /// @notice Publish rounds of feeds of `modelId` with one batch verification; rounds the
+    /// hub would refuse are skipped with `FeedRoundSkipped` (see
+    /// `BatchFulfillment.updateFeedBatch`).
+    function updateFeedBatch(bytes32 modelId, FeedRound[] calldata rounds, uint256[8][] calldata proofs)
+        external
+        returns (uint256 published);
 
     /// @notice Ask for an inference of `modelId` on `inputs`; msg.value is the fee.
     function request(

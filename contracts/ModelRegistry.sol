@@ -115,7 +115,7 @@ abstract contract ModelRegistry is IZkOracle {
             (spec.privacy & Statement.PRIVATE_INPUTS != 0 ? 1 : Statement.wordCount(spec.nInputs, spec.inputsPerWord)) +
             Statement.wordCount(spec.nOutputs, spec.outputsPerWord) +
             (spec.weightsCommitment != 0 ? 1 : 0);
-        if (nPublic > Groth16VerifierABI.MAX_PUBLIC_INPUTS) revert BadModelShape("more than 1024 public inputs");
+        if (nPublic > Groth16VerifierABI.MAX_PUBLIC_INPUTS) revert BadModelShape("more public inputs than MAX_PUBLIC_INPUTS");
     }
 
     /// @dev A registered model, retired or not.

@@ -7,14 +7,6 @@ import {IZkOracle} from "./IZkOracle.sol";
 /// @notice The feed functions of the hub this contract drives.
 interface IHubFeeds is IZkOracle {
     function createFeed(bytes32 feedId, bytes32 modelId) external;
-
-    function updateFeed(
-        bytes32 feedId,
-        int256[] calldata inputs,
-        int256[] calldata outputs,
-        uint64 round,
-        uint256[8] calldata proof
-    ) external;
 }
 
 /// @title Feeds whose inputs come from the chain: nobody is trusted for the inputs

@@ -28,11 +28,10 @@ from pathlib import Path
 from eth_utils.crypto import keccak
 
 from circuits import opened_weights_commitment, recompiled_hashes
-from oracle.artifacts import ModelArtifacts
 from oracle.chain import Chain
-from oracle.contracts import Hub, compile_model_verifier
 from oracle.errors import OracleError
-from oracle.hub_types import RegisteredModel
+from oracle.hub import Hub, ModelArtifacts, compile_model_verifier
+from oracle.hub.records import RegisteredModel
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,7 @@ from oracle.errors import (
     TransactionNotMined,
     TransactionReverted,
 )
-from oracle.reverts import RevertDecoder, is_revert, revert_data
+from oracle.reverts import RevertDecoder, decoded_revert, is_revert
 from oracle.solc import CompiledContract
 from oracle.urls import redact_url, scrub
 
@@ -137,15 +137,7 @@ class Chain:
     # -- calls and transactions ------------------------------------------------------------
 
     def _reverted(self, exc: BaseException, tx_hash: str | None) -> TransactionReverted:
-        data, text = revert_data(exc)
-        name, args = self.errors.decode(data) if data else (None, ())
-        return TransactionReverted(
-            tx_hash=tx_hash,
-            error_name=name,
-            error_args=args,
-            data=data or b"",
-            detail="" if name else text,
-        )
+        return decoded_revert(exc, self.errors, tx_hash)
 
     def call(self, fn_call: ContractFunction, *, sender: str | None = None) -> Any:
         """eth_call; a revert raises `TransactionReverted` without a hash."""

@@ -31,10 +31,10 @@ from web3.logs import DISCARD
 
 from circuits import FieldRangeError, Packing, PublicLayout, input_commitment, new_salt
 from oracle.errors import OracleError
-from oracle.hub_types import Sent
+from oracle.hub import Sent
 
 if TYPE_CHECKING:
-    from oracle.contracts import Hub
+    from oracle.hub import Hub
 
 FORMAT = "zkoracle-private-input/1"
 

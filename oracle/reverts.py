@@ -22,6 +22,8 @@ from eth_utils.abi import (
 from hexbytes import HexBytes
 from web3.exceptions import ContractLogicError
 
+from oracle.errors import TransactionReverted
+
 _STANDARD: dict[bytes, tuple[str, list[str]]] = {
     function_signature_to_4byte_selector("Error(string)"): ("Error", ["string"]),
     function_signature_to_4byte_selector("Panic(uint256)"): ("Panic", ["uint256"]),
@@ -92,6 +94,21 @@ def revert_data(exc: BaseException) -> tuple[bytes | None, str]:
             return first, ""
         return _tester_message_data(str(first))
     return None, str(exc)
+
+
+def decoded_revert(
+    exc: BaseException, errors: RevertDecoder, tx_hash: str | None = None
+) -> TransactionReverted:
+    """`exc` (a revert) as `TransactionReverted`, its error named by `errors`."""
+    data, text = revert_data(exc)
+    name, args = errors.decode(data) if data else (None, ())
+    return TransactionReverted(
+        tx_hash=tx_hash,
+        error_name=name,
+        error_args=args,
+        data=data or b"",
+        detail="" if name else text,
+    )
 
 
 def is_revert(exc: BaseException) -> bool:

@@ -32,13 +32,11 @@ from eth_abi.abi import encode
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
-from circuits import FieldRangeError, PublicLayout, R
+from circuits import MAX_PUBLIC_INPUTS, FieldRangeError, PublicLayout, R
 from oracle.errors import OracleError
 
 #: Largest signed bit width, and largest ``per_word * bits``, a packing may use.
 MAX_BITS = 253
-#: Largest number of public inputs the hub accepts for a model.
-MAX_PUBLIC_INPUTS = 1024
 
 
 class StatementError(OracleError):
@@ -62,7 +60,10 @@ class StatementLayout(PublicLayout):
         if self.n_inputs < 1 or self.n_outputs < 1:
             raise StatementError("a model needs at least one input and one output")
         if self.n_public > MAX_PUBLIC_INPUTS:
-            raise StatementError(f"{self.n_public} public inputs exceed {MAX_PUBLIC_INPUTS}")
+            raise StatementError(
+                f"{self.n_public} public inputs exceed {MAX_PUBLIC_INPUTS}, the most a "
+                "verifier takes: pack inputs or outputs several per field element"
+            )
 
     @staticmethod
     def of(layout: PublicLayout) -> StatementLayout:

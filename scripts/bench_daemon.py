@@ -11,7 +11,7 @@ daemon's gas per request (its transactions' gas used / requests).
 
 Anvil (automine: every transaction is mined at once, no reorganisations, so the daemon
 runs with 0 confirmations), the ZkOracle hub and the 8->16->1 MLP of
-`circuits/onnx/examples.py` deployed through `oracle.deploy`, and ``zkoracle serve`` as a
+`circuits/onnx/examples.py` deployed through `oracle.hub`, and ``zkoracle serve`` as a
 subprocess, as an operator runs it. One warm-up request is not counted.
 
 * latency: --requests requests one after the other, each sent at a random phase of the

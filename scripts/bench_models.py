@@ -168,8 +168,7 @@ def _fulfill_gas(model_dir: Path, x: Any) -> int:
     """Deploy on a fresh Anvil, place one request (private if the inputs are) and fulfill
     it with a real proof; the fulfillment's gas."""
     from oracle import chain as chains
-    from oracle.contracts import Hub
-    from oracle.deploy import deploy_model
+    from oracle.hub import Hub, deploy_model
     from oracle.private_inputs import public_key_of, send_private_request
 
     loaded = pipeline.load_model_dir(model_dir)

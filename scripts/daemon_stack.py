@@ -31,9 +31,7 @@ from web3.contract import Contract
 from circuits import pipeline
 from circuits.onnx import examples
 from oracle.chain import Chain
-from oracle.contracts import hub_contracts
-from oracle.deploy import deploy_model
-from oracle.hub_types import only_from
+from oracle.hub import deploy_model, hub_contracts, only_from
 
 ROOT = Path(__file__).resolve().parents[1]
 KEY_ENV = "ZKORACLE_BENCH_KEY"

@@ -3,7 +3,7 @@
     python scripts/deploy.py DIR --rpc http://127.0.0.1:8545 [--hub ADDRESS] [--out FILE]
 
 Takes exactly the arguments of ``zkoracle deploy`` (see ``--help``); from Python, call
-`oracle.deploy.deploy_model` instead.
+`oracle.hub.deploy_model` instead.
 """
 
 from __future__ import annotations

@@ -20,7 +20,8 @@ from pathlib import Path
 
 from oracle import chain as chains
 from oracle.accounts import load_keystore, signer_from_env
-from oracle.deploy import DEFAULT_FILE, Deployment, deploy_model, hub_for, write_deployment
+from oracle.hub import Deployment, deploy_model
+from oracle.hub.deploy import DEFAULT_FILE, hub_for, write_deployment
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -7,8 +7,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from oracle.artifacts import ModelArtifacts
-from oracle.contracts import VERIFIER_NAME, compile_model_verifier
+from oracle.hub import VERIFIER_NAME, ModelArtifacts, compile_model_verifier
 
 #: EIP-170: the most code a contract may deploy.
 MAX_CODE_SIZE = 24576

@@ -63,7 +63,7 @@ def _from_deployment(
 ) -> tuple[str | None, int | None, list[tuple[bytes, str]]]:
     if not args.deployment.exists() or (args.hub and args.model):
         return None, None, []
-    from oracle.deploy import read_deployment
+    from oracle.hub.deploy import read_deployment
 
     doc = read_deployment(args.deployment)
     models = [

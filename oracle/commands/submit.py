@@ -16,9 +16,8 @@ from pathlib import Path
 import circuits
 from oracle import chain as chains
 from oracle.accounts import load_keystore, signer_from_env
-from oracle.artifacts import ModelArtifacts
-from oracle.contracts import Hub
 from oracle.errors import OracleError
+from oracle.hub import Hub, ModelArtifacts
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -1,9 +1,13 @@
-"""Sending proved requests of one model together, in one ``fulfillBatch`` transaction.
+"""Sending proved jobs of one model together: requests in one ``fulfillBatch``
+transaction, hub feed rounds in one ``updateFeedBatch``.
 
-`plan_batches` picks what goes out in a step: proved request jobs are grouped by model; a
-group goes out once it holds ``max_batch`` jobs or its oldest proof has waited
-``max_batch_wait`` seconds (0: at once, with whatever is waiting), in chunks of at most
-``max_batch``. Feed jobs, lone jobs and jobs whose batch once reverted go out alone.
+`plan_batches` picks what goes out in a step: proved request jobs are grouped by model,
+proved feed rounds posted to the hub by model too (a separate group); a group goes out once
+it holds ``max_batch`` jobs or its oldest proof has waited ``max_batch_wait`` seconds (0: at
+once, with whatever is waiting), in chunks of at most ``max_batch``, feed rounds in (feed,
+round) order since the hub applies them in batch order. Rounds of feeds with on-chain
+inputs (they go through ``OnchainInputFeeds.update``), lone jobs and jobs whose batch once
+reverted go out alone.
 
 `BatchingSubmitter` keeps every rule of `oracle.daemon.submitter` for batches:
 
@@ -15,7 +19,9 @@ group goes out once it holds ``max_batch`` jobs or its oldest proof has waited
 * a dry run (eth_estimateGas) comes first: a batch that would revert is split at once
   and its jobs sent alone; a batch mined as reverted (a race) is split the same way;
 * a request the hub skipped (``RequestSkipped``: fulfilled by someone else or cancelled,
-  expired, model retired) settles like the single-fulfillment reverts that mean the same.
+  expired, model retired) settles like the single-fulfillment reverts that mean the same;
+  so does a skipped feed round (``FeedRoundSkipped``): one the hub already holds is done,
+  any other reason fails the job.
 
 Every proof was checked off-chain by the prover worker before its job became ``proved``,
 so a bad proof cannot sink a batch of good ones.
@@ -32,7 +38,9 @@ from web3.types import TxParams, TxReceipt
 
 from oracle.daemon.fees import Fees, first_fees, replacement_fees
 from oracle.daemon.jobs import Job, Kind, State, TxRecord
-from oracle.daemon.submitter import StepReport, Submitter
+from oracle.daemon.outcomes import ROUND_POSTED, StepReport
+from oracle.daemon.submitter import Submitter
+from oracle.hub.calldata import BatchItem, RoundItem
 from oracle.reverts import is_revert
 
 log = logging.getLogger(__name__)
@@ -46,19 +54,36 @@ SKIP_OUTCOMES: dict[int, str | None] = {
 }
 
 
+#: ``IZkOracle.RoundSkipReason`` -> failure code (0, not the next round, is looked at).
+ROUND_SKIP_CODES = {1: "unknown_feed", 2: "not_feed_updater", 3: "other_model",
+                    4: "model_is_retired"}  # fmt: skip
+
+
+def _batchable(job: Job) -> bool:
+    """Requests, and feed rounds the daemon posts to the hub itself (not through a feed
+    contract: those carry their target in the payload's "to")."""
+    return job.kind is Kind.REQUEST or (job.kind is Kind.FEED and "to" not in job.payload)
+
+
+def _round_order(job: Job) -> tuple[str, int]:
+    return str(job.payload["feed_id"]), int(job.payload["round"])
+
+
 def plan_batches(
     proved: Sequence[Job], max_batch: int, max_wait: float, now: float, solo: set[int]
 ) -> tuple[list[list[Job]], list[Job]]:
     """(batches of >= 2 jobs, jobs to send alone) among `proved`; the rest keep waiting."""
     singles: list[Job] = []
-    groups: dict[bytes, list[Job]] = {}
+    groups: dict[tuple[Kind, bytes], list[Job]] = {}
     for job in proved:
-        if job.kind is not Kind.REQUEST or job.id in solo or max_batch < 2:
+        if not _batchable(job) or job.id in solo or max_batch < 2:
             singles.append(job)
         else:
-            groups.setdefault(job.model_id, []).append(job)
+            groups.setdefault((job.kind, job.model_id), []).append(job)
     batches: list[list[Job]] = []
-    for jobs in groups.values():
+    for (kind, _), jobs in groups.items():
+        if kind is Kind.FEED:
+            jobs.sort(key=_round_order)
         oldest = min(j.updated_at for j in jobs)
         if len(jobs) < max_batch and max_wait > 0 and now - oldest < max_wait:
             continue
@@ -105,11 +130,16 @@ class BatchingSubmitter(Submitter):
     # -- first send --------------------------------------------------------------------------
 
     def _batch_calldata(self, jobs: Sequence[Job]) -> bytes:
-        items = []
-        for job in jobs:
-            assert job.outputs is not None and job.proof is not None
-            words = [int.from_bytes(job.proof[i : i + 32], "big") for i in range(0, 256, 32)]
-            items.append((job.request_id, job.outputs, words))
+        words = [_proof_words(job) for job in jobs]
+        if jobs[0].kind is Kind.FEED:
+            rounds: list[RoundItem] = [
+                (*_feed_round(job), job.payload["inputs"], job.outputs or [], w)
+                for job, w in zip(jobs, words, strict=True)
+            ]
+            return self.hub.update_feed_batch_calldata(jobs[0].model_id, rounds)
+        items: list[BatchItem] = [
+            (j.request_id, j.outputs or [], w) for j, w in zip(jobs, words, strict=True)
+        ]
         return self.hub.fulfill_batch_calldata(jobs[0].model_id, items)
 
     def _batch_gas(self, jobs: Sequence[Job], calldata: bytes) -> int | None:
@@ -118,7 +148,7 @@ class BatchingSubmitter(Submitter):
         is checked with one eth_call; else eth_estimateGas (a dozen runs) plus the margin."""
         params: TxParams = {"from": self.address, "to": self.hub.address, "data": calldata}
         callbacks = sum(int(j.payload.get("callback_gas_limit", 0)) for j in jobs)
-        key = ("batch", jobs[0].model_id, len(jobs), str(callbacks))
+        key = (f"batch-{jobs[0].kind.value}", jobs[0].model_id, len(jobs), str(callbacks))
         known = self.policy.gas_limit or self._batch_limits.get(key)
         try:
             if known is not None and self._dry_run({**params, "gas": known}):
@@ -249,7 +279,10 @@ class BatchingSubmitter(Submitter):
             report.requeued.append(self.store.requeue_unsent(job.id, "batch reverted"))
             self.store.leave_batch([job.id], solo=True)
             return
-        skipped = self.hub.skipped_requests(receipt)
+        if job.kind is Kind.FEED:
+            self._settle_round(job, receipt, report)
+            return
+        skipped = dict(self.hub.skipped_in(receipt))
         if job.request_id not in skipped:
             report.confirmed.append(self.store.mark_confirmed(job.id))
             return
@@ -259,3 +292,28 @@ class BatchingSubmitter(Submitter):
             report.confirmed.append(self.store.mark_confirmed(job.id, note))
         else:
             report.failed.append(self.store.mark_failed(job.id, code, "skipped in a batch"))
+
+    def _settle_round(self, job: Job, receipt: TxReceipt, report: StepReport) -> None:
+        """A feed round of a mined batch: published, skipped as posted already (by a
+        rival, or the hub is past it), or skipped for a reason that fails the job."""
+        feed_id, round_ = _feed_round(job)
+        reasons = {(f, r): why for f, r, why in self.hub.rounds_skipped_in(receipt)}
+        if (feed_id, round_) not in reasons:
+            report.confirmed.append(self.store.mark_confirmed(job.id))
+            return
+        why = reasons[(feed_id, round_)]
+        if why == 0 and self.hub.feed_state(feed_id)[0] >= round_:
+            note = f"skipped in a batch: {ROUND_POSTED}"
+            report.confirmed.append(self.store.mark_confirmed(job.id, note))
+            return
+        code = ROUND_SKIP_CODES.get(why, "round_not_next")
+        report.failed.append(self.store.mark_failed(job.id, code, "skipped in a batch"))
+
+
+def _proof_words(job: Job) -> list[int]:
+    assert job.proof is not None
+    return [int.from_bytes(job.proof[i : i + 32], "big") for i in range(0, 256, 32)]
+
+
+def _feed_round(job: Job) -> tuple[bytes, int]:
+    return bytes.fromhex(str(job.payload["feed_id"])[2:]), int(job.payload["round"])

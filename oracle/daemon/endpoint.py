@@ -23,12 +23,11 @@ from web3.types import RPCEndpoint
 from oracle import chain as chains
 from oracle.accounts import Signer
 from oracle.chain import Chain
-from oracle.contracts import Hub
 from oracle.daemon.config import DaemonConfig
 from oracle.daemon.errors import DaemonError
 from oracle.daemon.logs import register_secret
-from oracle.deploy import deploy_model
 from oracle.errors import ChainConnectionError
+from oracle.hub import Hub, deploy_model
 from oracle.urls import redact_url, scrub, secret_parts
 
 log = logging.getLogger(__name__)

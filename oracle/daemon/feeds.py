@@ -26,10 +26,10 @@ from web3 import Web3
 
 from oracle.daemon.errors import DaemonError
 from oracle.daemon.feeds_config import FeedConfig, SourceConfig
-from oracle.daemon.hub import Hub
 from oracle.daemon.jobs import FINAL, Job, Kind, NewJob, State, feed_key
 from oracle.daemon.models_config import ModelConfig
 from oracle.daemon.store import Store
+from oracle.hub import Hub
 
 log = logging.getLogger(__name__)
 
@@ -167,7 +167,7 @@ class OnchainSource:
         raise SourceError("an onchain feed is read with read_at(block), not read()")
 
     def _contract(self) -> Any:
-        from oracle.contracts import hub_contracts
+        from oracle.hub import hub_contracts
 
         abi = hub_contracts()["OnchainInputFeeds"].abi
         return self.w3.eth.contract(address=Web3.to_checksum_address(self.address), abi=abi)
@@ -275,7 +275,7 @@ class FeedScheduler:
         self.models = dict(models)
         self.sources = dict(sources or {f.feed_id: make_source(f.source, hub.w3) for f in feeds})
         if any(isinstance(s, OnchainSource) for s in self.sources.values()):
-            from oracle.contracts import hub_contracts
+            from oracle.hub import hub_contracts
 
             hub.add_error_abi(hub_contracts()["OnchainInputFeeds"].abi)  # its reverts, named
         self.shapes = {f.feed_id: shapes(str(self.models[f.model].artifacts)) for f in feeds}

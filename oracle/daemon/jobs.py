@@ -88,6 +88,10 @@ class NewJob:
     block_hash: str
 
 
+#: Key prefix of the failed jobs that record undecodable request logs.
+UNDECODABLE = "request:undecodable:"
+
+
 @dataclass(frozen=True)
 class Job:
     """A stored job. Fields after ``state`` are filled as the job advances."""

@@ -21,9 +21,9 @@ from pathlib import Path
 
 from eth_utils.crypto import keccak
 
-from oracle.artifacts import model_id_of
 from oracle.daemon._toml import Table
 from oracle.daemon.errors import ConfigError
+from oracle.hub import model_id_of
 
 _HEX32 = 66
 

@@ -24,13 +24,13 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from circuits import FieldRangeError, PublicLayout
-from oracle.contracts import (
+from oracle.daemon.models_config import ModelConfig, ModelPolicy
+from oracle.hub.binding import (
     CALLBACK_GAS_OVERHEAD,
     FULFILL_GAS_BASE,
     FULFILL_GAS_PER_OUTPUT,
     FULFILL_GAS_PER_PUBLIC,
 )
-from oracle.daemon.models_config import ModelConfig, ModelPolicy
 
 ZERO_ADDRESS = "0x" + "00" * 20
 
@@ -54,7 +54,7 @@ def input_problem(
 
 
 def expected_fulfill_gas(n_public: int, n_outputs: int, callback: str, callback_gas: int) -> int:
-    """The gas bound of a fulfillment (`oracle.contracts.Hub.fulfill_gas`'s formula)."""
+    """The gas bound of a fulfillment (`oracle.hub.Hub.fulfill_gas`'s formula)."""
     gas = FULFILL_GAS_BASE + FULFILL_GAS_PER_PUBLIC * n_public + FULFILL_GAS_PER_OUTPUT * n_outputs
     if int(callback, 16) != 0:
         gas += callback_gas + callback_gas // 63 + CALLBACK_GAS_OVERHEAD

@@ -45,16 +45,17 @@ from oracle.daemon.config import DaemonConfig
 from oracle.daemon.errors import DaemonError, IllegalTransition, ProverLost
 from oracle.daemon.feeds import FeedScheduler
 from oracle.daemon.fees import GasPolicy
-from oracle.daemon.hub import Hub, load_hub_abi
 from oracle.daemon.jobs import State
 from oracle.daemon.metrics import DaemonMetrics, MetricsServer, StepGuard
+from oracle.daemon.outcomes import StepReport
 from oracle.daemon.provers import ProofResult, ProofTask, ProverEngine, start_engine
 from oracle.daemon.rpc import DEFAULT_RETRY, RetryPolicy
 from oracle.daemon.store import Store
-from oracle.daemon.submitter import StepReport, Submitter
+from oracle.daemon.submitter import Submitter
 from oracle.daemon.tasks import NoTask, TaskMaker
 from oracle.daemon.watcher import PollReport, Watcher, WatcherSettings
 from oracle.errors import ChainConnectionError
+from oracle.hub import Hub
 
 log = logging.getLogger(__name__)
 #: Proof attempts a job may take that end with a dead prover process before it fails.
@@ -108,7 +109,7 @@ class Service:
             if chain is None:
                 raise DaemonError(f"{config.file}: [hub].address is needed with a Web3 handed in")
             address = endpoint.deploy_hub(chain, config, self.signer.address)
-        self.hub = Hub(self.w3, address, hub_abi or load_hub_abi(), retry=retry)
+        self.hub = Hub(self.w3, address, abi=hub_abi, retry=retry)
         self.chain_id = int(self.w3.eth.chain_id)
 
     def _assemble(self, config: DaemonConfig) -> None:

@@ -28,10 +28,8 @@ from __future__ import annotations
 
 import functools
 import logging
-import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from eth_typing import ChecksumAddress
@@ -42,42 +40,19 @@ from web3.types import TxParams, TxReceipt
 
 from oracle.accounts import Signer
 from oracle.daemon.fees import Fees, GasPolicy, first_fees, replacement_fees
-from oracle.daemon.hub import Hub, Status
 from oracle.daemon.jobs import Job, State, TxRecord
+from oracle.daemon.outcomes import StepReport, revert_outcome
 from oracle.daemon.rpc import with_retry
 from oracle.daemon.store import Store
 from oracle.errors import ChainConnectionError, TransactionReverted
-from oracle.reverts import is_revert, revert_data
+from oracle.hub import Hub
+from oracle.reverts import decoded_revert, is_revert
 
 log = logging.getLogger(__name__)
 
-#: Reverts meaning someone already did the work: the job is done, not failed.
-DONE_ERRORS = {
-    "AlreadyFulfilled": "already fulfilled by another submitter",
-}
-#: ``RoundNotNext(feedId, round, latestRound)`` with latestRound >= round: posted already.
-ROUND_POSTED = "this feed round is already posted"
 _ACCEPTED = ("already known", "already imported", "known transaction")
 _NONCE_LOW = ("nonce too low", "nonce is too low", "oldnonce")
 _UNDERPRICED = ("underpriced", "fee too low")
-
-
-def _snake(name: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
-
-
-@dataclass
-class StepReport:
-    """What one `Submitter.step` did, for logs and metrics."""
-
-    sent: list[Job] = field(default_factory=list)
-    replaced: list[Job] = field(default_factory=list)
-    rebroadcast: list[Job] = field(default_factory=list)
-    requeued: list[Job] = field(default_factory=list)
-    confirmed: list[Job] = field(default_factory=list)
-    failed: list[Job] = field(default_factory=list)
-    gas_spent_wei: int = 0
-    rejected: list[str] = field(default_factory=list)  # node refusals, one line each
 
 
 class Submitter:
@@ -385,12 +360,7 @@ class Submitter:
     # -- reverts -----------------------------------------------------------------------------
 
     def _reverted(self, exc: BaseException, tx_hash: str | None) -> TransactionReverted:
-        data, text = revert_data(exc)
-        name, args = self.hub.errors.decode(data) if data else (None, ())
-        return TransactionReverted(
-            tx_hash=tx_hash, error_name=name, error_args=args, data=data or b"",
-            detail="" if name else text,
-        )  # fmt: skip
+        return decoded_revert(exc, self.hub.errors, tx_hash)
 
     def _explain(self, record: TxRecord, receipt: TxReceipt) -> TransactionReverted:
         """Replay a failed transaction on the state at the end of its block: receipts
@@ -407,27 +377,13 @@ class Submitter:
         return TransactionReverted(tx_hash=record.tx_hash, error_name=None, detail=detail)
 
     def _settle_revert(self, job: Job, err: TransactionReverted, report: StepReport) -> None:
-        name = err.error_name
-        posted = name == "RoundNotNext" and int(err.error_args[2]) >= int(err.error_args[1])
-        if (
-            posted
-            or name in DONE_ERRORS
-            or (name == "RequestNotPending" and Status(int(err.error_args[1])) is Status.FULFILLED)
-        ):
-            note = (
-                ROUND_POSTED
-                if posted
-                else DONE_ERRORS.get(name or "", "already fulfilled by another submitter")
-            )
-            report.confirmed.append(self.store.mark_confirmed(job.id, note))
-            log.info("nothing to do: %s", note, extra={"job": job.id})
+        outcome = revert_outcome(err)
+        if outcome.done:
+            report.confirmed.append(self.store.mark_confirmed(job.id, outcome.reason))
+            log.info("nothing to do: %s", outcome.reason, extra={"job": job.id})
             return
-        if name == "RequestNotPending":
-            code = _snake(Status(int(err.error_args[1])).name.title())
-        else:
-            code = _snake(name) if name else "reverted"
-        report.failed.append(self.store.mark_failed(job.id, code, str(err)))
-        log.error("job failed: %s", err, extra={"job": job.id, "reason": code})
+        report.failed.append(self.store.mark_failed(job.id, outcome.reason, str(err)))
+        log.error("job failed: %s", err, extra={"job": job.id, "reason": outcome.reason})
 
 
 def _tx_fields(job: Job, fees: Fees) -> dict[str, Any]:

@@ -30,7 +30,7 @@ from oracle.private_inputs import PrivateInputError, open_request
 from oracle.statement import feed_binding, request_binding
 
 if TYPE_CHECKING:
-    from oracle.daemon.hub import Hub
+    from oracle.hub import Hub
 
 
 @dataclass(frozen=True)

@@ -21,11 +21,31 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from oracle.daemon.hub import UNDECODABLE, Hub, Status
-from oracle.daemon.jobs import Job, Kind, State
+from oracle.daemon.jobs import UNDECODABLE, Job, Kind, NewJob, State, request_key
 from oracle.daemon.store import Store
+from oracle.hub import Hub, RequestEvent, RequestStatus, UndecodableLog
 
 log = logging.getLogger(__name__)
+
+
+def job_of(event: RequestEvent | UndecodableLog) -> NewJob:
+    """The job of a request log; an undecodable log becomes a job that fails at once with
+    its reason, so the store says what was skipped."""
+    if isinstance(event, UndecodableLog):
+        payload = {"request_id": 0, "tx_hash": event.tx_hash, "log_index": event.log_index,
+                   "error": event.reason}  # fmt: skip
+        key = f"{UNDECODABLE}{event.tx_hash}:{event.log_index}"
+        return NewJob(Kind.REQUEST, key, b"\x00" * 32, payload, event.block_number,
+                      event.block_hash)  # fmt: skip
+    payload = event.payload()
+    return NewJob(
+        Kind.REQUEST,
+        request_key(event.request_id, payload),
+        event.model_id,
+        payload,
+        event.block_number,
+        event.block_hash,
+    )
 
 
 @dataclass(frozen=True)
@@ -98,7 +118,7 @@ class Watcher:
         hashes = {e.block_number: e.block_hash for e in events}
         hashes[last] = after
         created = self.store.record_scan(
-            [e.new_job() for e in events], last, hashes, keep=self.settings.reorg_depth
+            [job_of(e) for e in events], last, hashes, keep=self.settings.reorg_depth
         )
         for job in created:
             if job.key.startswith(UNDECODABLE):
@@ -162,7 +182,7 @@ class Watcher:
             if others:
                 why = f"request id {job.request_id} now names another request (job {others[0].id})"
                 settled.append(self.store.mark_failed(job.id, "superseded", why))
-            elif self.hub.request_status(job.request_id) is Status.NONE:
+            elif self.hub.request_status(job.request_id) is RequestStatus.NONE:
                 why = f"request {job.request_id} was removed by a chain reorganisation"
                 settled.append(self.store.mark_failed(job.id, "unknown_request", why))
         return settled

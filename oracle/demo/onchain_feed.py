@@ -18,9 +18,9 @@ import numpy as np
 from eth_utils.crypto import keccak
 
 from oracle.chain import Chain
-from oracle.contracts import Hub, deploy_contract, hub_contracts
 from oracle.errors import OracleError
-from oracle.onchain_feeds import AggregatorWindow, OnchainFeeds
+from oracle.hub import Hub, deploy_contract, hub_contracts
+from oracle.hub.onchain_feeds import AggregatorWindow, OnchainFeeds
 
 ONCHAIN_FEED_ID = keccak(text="zkoracle-demo:eth-usd-onchain-signal")
 DECIMALS = 8

@@ -22,8 +22,7 @@ from web3.logs import DISCARD
 
 from circuits import Visibility, compile_model, input_commitment, new_salt, setup
 from oracle.chain import Chain
-from oracle.contracts import Hub, deploy_contract, hub_contracts
-from oracle.deploy import Deployment, deploy_model
+from oracle.hub import Deployment, Hub, deploy_contract, deploy_model, hub_contracts
 from oracle.private_inputs import seal
 
 NAME = "private-score"

@@ -24,7 +24,6 @@ from pathlib import Path
 from circuits import compile_model, save_mlp, setup
 from oracle import chain as chains
 from oracle.chain import Chain
-from oracle.contracts import Hub, deploy_contract, hub_contracts
 from oracle.daemon.config import load_config
 from oracle.daemon.service import Service
 from oracle.demo import private
@@ -41,8 +40,8 @@ from oracle.demo.scenarios import (
     write_returns,
 )
 from oracle.demo.training import Fitted, fit_demo_models
-from oracle.deploy import Deployment, deploy_model
 from oracle.errors import OracleError
+from oracle.hub import Deployment, Hub, deploy_contract, deploy_model, hub_contracts
 
 CALLBACK_GAS = 120_000
 #: Environment variable the demo's daemon reads its operator key from (this process only).
@@ -164,7 +163,7 @@ def run_demo(target: str, work: Path, say: Say, step: Say | None = None) -> Demo
     from eth_account import Account
 
     from oracle.accounts import Signer
-    from oracle.artifacts import ModelArtifacts
+    from oracle.hub import ModelArtifacts
 
     work.mkdir(parents=True, exist_ok=True)
     advance = step or (lambda _m: None)

@@ -19,14 +19,12 @@ import onnxruntime as ort
 from eth_utils.crypto import keccak
 
 from oracle.chain import Chain
-from oracle.contracts import Hub, hub_contracts
 from oracle.daemon.service import Service
 from oracle.demo import private
 from oracle.demo.onchain_feed import ONCHAIN_FEED_ID, OnchainDemo
 from oracle.demo.training import Fitted, predict
-from oracle.deploy import Deployment
 from oracle.errors import OracleError
-from oracle.hub_types import RequestStatus, only_from
+from oracle.hub import Deployment, Hub, RequestStatus, hub_contracts, only_from
 
 Say = Callable[[str], None]
 

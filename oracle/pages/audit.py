@@ -23,9 +23,8 @@ from web3.exceptions import ContractLogicError
 
 from circuits import Proof, R, verifier_calldata
 from oracle import chain as chains
-from oracle.artifacts import ModelArtifacts
-from oracle.contracts import Hub, compile_model_verifier, deploy_contract
 from oracle.errors import OracleError
+from oracle.hub import Hub, ModelArtifacts, compile_model_verifier, deploy_contract
 
 TX_BASE = 21_000
 PAIRING_BASE, PAIRING_PER_PAIR, GROTH16_PAIRS = 45_000, 34_000, 4

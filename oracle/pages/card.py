@@ -20,7 +20,8 @@ from typing import Any
 import numpy as np
 
 from circuits import Manifest, load_key_info, manifest_sha256, prove, sample_errors
-from oracle.artifacts import ModelArtifacts, verifying_key_hash
+from oracle.hub import ModelArtifacts
+from oracle.hub.artifacts import verifying_key_hash
 from oracle.pages import audit
 from oracle.pages.charts import BarChart, Histogram, bar_chart, histogram
 from oracle.pages.render import render

@@ -1,7 +1,7 @@
 """The pieces every end-to-end daemon test needs: a chain, the hub, a daemon process.
 
 * `Stack`: an Anvil node with the real ZkOracle hub and a model registered through
-  `oracle.deploy`, a funded daemon account, and what a test asks the chain (requests,
+  `oracle.hub.deploy`, a funded daemon account, and what a test asks the chain (requests,
   fulfillment events, the daemon's own fulfill transactions);
 * `Miner`: a block every `interval` seconds on a ``--no-mining`` node, pausable, so that a
   sent transaction waits in the mempool for a while as it does on a real chain;
@@ -34,10 +34,15 @@ from web3.contract import Contract
 from web3.types import RPCEndpoint, TxReceipt
 
 from oracle import chain as chains
-from oracle.artifacts import ModelArtifacts, model_id_of
 from oracle.chain import Chain
-from oracle.contracts import compile_model_verifier, deploy_contract, hub_contracts
-from oracle.deploy import deploy_model
+from oracle.hub import (
+    ModelArtifacts,
+    compile_model_verifier,
+    deploy_contract,
+    deploy_model,
+    hub_contracts,
+    model_id_of,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 KEY_ENV = "ZKORACLE_E2E_DAEMON_KEY"

@@ -24,12 +24,10 @@ from circuits import Visibility, compile_model, pipeline, setup
 from circuits.groth16.backend import backend_for
 from circuits.onnx.examples import mlp, save
 from oracle import chain as chains
-from oracle.artifacts import ModelArtifacts
 from oracle.chain import Chain
 from oracle.cli import main
-from oracle.contracts import Hub
-from oracle.deploy import deploy_model
 from oracle.errors import TransactionReverted
+from oracle.hub import Hub, ModelArtifacts, deploy_model
 
 pytestmark = pytest.mark.anvil
 

@@ -13,9 +13,8 @@ from circuits import Claim, Segment, Visibility, commit, compile_model, pipeline
 from circuits.onnx.examples import mlp, save
 from oracle import chain as chains
 from oracle.chain import Chain
-from oracle.contracts import Hub
-from oracle.deploy import deploy_model
 from oracle.errors import TransactionReverted
+from oracle.hub import Hub, deploy_model
 
 pytestmark = pytest.mark.anvil
 X = [0.5, -0.25, 0.1, 0.9]

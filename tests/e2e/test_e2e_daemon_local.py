@@ -18,12 +18,10 @@ from web3 import Web3
 from oracle import chain as chains
 from oracle.accounts import Signer
 from oracle.anvil import rpc_answers
-from oracle.artifacts import model_id_of
-from oracle.contracts import hub_contracts
 from oracle.daemon.config import load_config
 from oracle.daemon.jobs import State
 from oracle.daemon.service import Service
-from oracle.deploy import deploy_model
+from oracle.hub import deploy_model, hub_contracts, model_id_of
 from tests.e2e.e2e_stack import KEY_ENV, DaemonProcess, wait_for
 
 pytestmark = pytest.mark.slow

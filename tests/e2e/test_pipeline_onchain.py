@@ -30,12 +30,18 @@ from circuits.field import Q
 from circuits.onnx.examples import mlp, save
 from oracle import chain as chains
 from oracle import devnet
-from oracle.artifacts import ModelArtifacts
 from oracle.chain import Chain
-from oracle.contracts import Hub, compile_model_verifier, deploy_contract, hub_contracts
-from oracle.deploy import Deployment, deploy_model
 from oracle.errors import TransactionReverted
-from oracle.hub_types import RequestStatus
+from oracle.hub import (
+    Deployment,
+    Hub,
+    ModelArtifacts,
+    RequestStatus,
+    compile_model_verifier,
+    deploy_contract,
+    deploy_model,
+    hub_contracts,
+)
 from oracle.statement import StatementLayout, feed_binding, request_binding
 
 FEATURES = [0.5, -0.25, 0.1, 0.9, -0.7, 0.3, 0.0, 0.2]

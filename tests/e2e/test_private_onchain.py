@@ -29,12 +29,9 @@ from circuits.pipeline import load_model_dir
 from oracle import chain as chains
 from oracle.accounts import Signer
 from oracle.chain import Chain
-from oracle.contracts import Hub, deploy_contract, hub_contracts
-from oracle.daemon.hub import Hub as DaemonHub
-from oracle.daemon.hub import RequestEvent, load_hub_abi
 from oracle.daemon.provers import ProofTask, prove_task
-from oracle.deploy import deploy_model
 from oracle.errors import TransactionReverted
+from oracle.hub import Hub, RequestEvent, deploy_contract, deploy_model, hub_contracts
 from oracle.private_inputs import PrivateInputError, open_sealed, seal, send_private_request
 from oracle.statement import request_binding
 
@@ -58,7 +55,7 @@ def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 class Scene:
     chain: Chain
     hub: Hub
-    daemon_hub: DaemonHub
+    daemon_hub: Hub
     model_id: bytes
     model_dir: Path
     pool: Contract
@@ -81,7 +78,7 @@ def scene(model_dir: Path) -> Iterator[Scene]:
         yield Scene(
             chain,
             hub,
-            DaemonHub(chain.w3, dep.hub, load_hub_abi()),
+            Hub(chain.w3, dep.hub),
             dep.model_id,
             model_dir,
             chain.contract(pool_address, code),

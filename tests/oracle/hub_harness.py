@@ -25,9 +25,9 @@ from circuits import Packing
 from circuits.groth16.trapdoor import Trapdoor, make_trapdoor
 from circuits.solidity import render_verifier
 from oracle import chain as oracle_chain
-from oracle.artifacts import model_id_of
 from oracle.chain import Chain
 from oracle.errors import TransactionReverted
+from oracle.hub import model_id_of
 from oracle.solc import CompiledContract, compile_sources
 from oracle.statement import StatementLayout, request_binding
 

@@ -14,7 +14,7 @@ import pytest
 from eth_utils.crypto import keccak
 
 from circuits.solidity import MAX_CODE_SIZE
-from oracle.artifacts import model_id_of
+from oracle.hub import model_id_of
 from oracle.statement import feed_binding
 from tests.oracle.hub_harness import (
     CHAIN_PARAMS,

@@ -3,7 +3,7 @@
 The contract reads aggregator rounds and view calls in the update's transaction, converts
 them to the model's input scale and has the hub verify the proof against those inputs.
 Proofs are forged for the statement the Python side computes from the same rounds, so an
-accepted update also shows that `oracle.onchain_feeds` and the contract agree.
+accepted update also shows that `oracle.hub.onchain_feeds` and the contract agree.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from eth_utils.crypto import keccak
 from web3.contract import Contract
 
 from oracle.errors import OracleError, TransactionReverted
-from oracle.onchain_feeds import to_fixed_point
+from oracle.hub.onchain_feeds import to_fixed_point
 from oracle.statement import feed_binding
 from tests.oracle.hub_harness import (
     CHAIN_PARAMS,

@@ -7,12 +7,13 @@ accepts also shows that the Python statement matches the contract's.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import pytest
 
-from circuits import R
-from oracle.artifacts import model_id_of
+from circuits import MAX_PUBLIC_INPUTS, R
+from oracle.hub import CONTRACTS_DIR, model_id_of
 from oracle.statement import verifier_selector
 from tests.oracle.hub_harness import (
     CHAIN_PARAMS,
@@ -80,6 +81,28 @@ def test_registration_rejects_bad_models(env: HubEnv) -> None:
         broken = spec.copy()
         broken[i] = bad
         env.chain.reverts(register(new_id, broken), env.other, "BadModelShape")
+
+
+def test_registration_takes_at_most_the_shared_public_input_limit(env: HubEnv) -> None:
+    """The hub's limit is the renderer's and the statement's (`circuits.MAX_PUBLIC_INPUTS`):
+    one public input more is refused, exactly the limit is registered."""
+    source = (CONTRACTS_DIR / "IGroth16Verifier.sol").read_text()
+    (declared,) = re.findall(r"uint256 internal constant MAX_PUBLIC_INPUTS = (\d+);", source)
+    assert int(declared) == MAX_PUBLIC_INPUTS
+    spec = list(RISK.spec(env.verifiers[RISK.layout.n_public].address))
+    output_words = -(-spec[5] // spec[9])
+    register = env.hub.functions.registerModel
+    for extra, ok in ((1, False), (0, True)):
+        wide = spec.copy()
+        wide[4], wide[7] = MAX_PUBLIC_INPUTS - 1 - output_words + extra, 1  # one input a word
+        salt = bytes([0x51 + extra]) * 32
+        if ok:
+            env.chain.send(register(salt, wide), env.other)
+            assert env.hub.functions.getModel(model_id_of(env.other, salt)).call()[12] == (
+                MAX_PUBLIC_INPUTS
+            )
+        else:
+            env.chain.reverts(register(salt, wide), env.other, "BadModelShape")
 
 
 def test_only_the_owner_retires_and_retired_models_take_nothing(env: HubEnv) -> None:

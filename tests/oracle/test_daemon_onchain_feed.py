@@ -20,12 +20,12 @@ from oracle.accounts import Signer
 from oracle.daemon.feeds import FeedScheduler, InputShape, onchain_update_calldata
 from oracle.daemon.feeds_config import FeedConfig, SourceConfig
 from oracle.daemon.fees import GasPolicy
-from oracle.daemon.hub import Hub, load_hub_abi
 from oracle.daemon.jobs import State
 from oracle.daemon.models_config import ModelConfig
 from oracle.daemon.store import Store
 from oracle.daemon.submitter import Submitter
-from oracle.onchain_feeds import to_fixed_point
+from oracle.hub import Hub
+from oracle.hub.onchain_feeds import to_fixed_point
 from oracle.statement import feed_binding
 from tests.oracle.hub_harness import RISK_PACKED, HubEnv, open_env
 
@@ -53,7 +53,7 @@ def test_the_daemon_posts_a_round_from_the_rounds_it_read(env: HubEnv, tmp_path:
     )
 
     w3 = env.chain.w3
-    hub = Hub(w3, env.hub.address, load_hub_abi())
+    hub = Hub(w3, env.hub.address)
     store = Store(tmp_path / "feed.db")
     model = ModelConfig("risk", env.id(RISK_PACKED), tmp_path)
     feed = FeedConfig(

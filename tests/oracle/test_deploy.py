@@ -25,19 +25,22 @@ from circuits.onnx.examples import mlp, save
 from oracle import chain as chains
 from oracle.accounts import ENV_KEYSTORE_PASSWORD, ENV_PRIVATE_KEY
 from oracle.anvil import AnvilNode
-from oracle.artifacts import (
-    ArtifactError,
-    ModelArtifacts,
-    ModelSpec,
-    model_id_of,
-    verifying_key_hash,
-)
 from oracle.chain import Chain
 from oracle.cli import main
-from oracle.contracts import Hub, render_model_verifier
-from oracle.deploy import DeploymentError, deploy_model, read_deployment
 from oracle.errors import TransactionReverted
-from oracle.hub_types import RequestStatus
+from oracle.hub import (
+    ArtifactError,
+    DeploymentError,
+    Hub,
+    ModelArtifacts,
+    ModelSpec,
+    RequestStatus,
+    deploy_model,
+    model_id_of,
+)
+from oracle.hub.artifacts import verifying_key_hash
+from oracle.hub.deploy import read_deployment
+from oracle.hub.sources import render_model_verifier
 
 FEATURES = [0.5, -0.25, 0.1, 0.9, -0.7, 0.3, 0.0, 0.2]
 

@@ -44,11 +44,9 @@ from hypothesis.stateful import (
 
 from circuits import Proof, verify
 from oracle import chain as chains
-from oracle.artifacts import ModelArtifacts, model_id_of
-from oracle.contracts import Hub
 from oracle.daemon.provers import ProofResult, ProofTask, prove_task
-from oracle.deploy import deploy_model
 from oracle.errors import TransactionReverted
+from oracle.hub import Hub, ModelArtifacts, deploy_model, model_id_of
 from oracle.statement import feed_binding, request_binding
 from tests.oracle.hub_harness import HarnessChain
 

@@ -16,10 +16,7 @@ import pytest
 from eth_utils.crypto import keccak
 from web3.contract import Contract
 
-from oracle.artifacts import model_id_of
-from oracle.contracts import Hub
-from oracle.daemon.hub import Hub as DaemonHub
-from oracle.daemon.hub import load_hub_abi
+from oracle.hub import Hub, model_id_of
 from tests.oracle.hub_harness import (
     CHAIN_PARAMS,
     FEE,
@@ -163,6 +160,6 @@ def test_the_client_ignores_look_alike_events_of_a_consumer(env: HubEnv) -> None
     assert consumer.functions.calls().call() == 1
     # The daemon's watcher reads requests of the hub only, not the consumer's look-alike.
     block = int(done.tx.block_number)
-    watcher_hub = DaemonHub(env.chain.w3, env.hub.address, load_hub_abi())
+    watcher_hub = Hub(env.chain.w3, env.hub.address)
     assert watcher_hub.request_logs(block, block) == []
     assert len(client.requested_in(done.tx.receipt)) == 0

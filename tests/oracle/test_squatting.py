@@ -20,11 +20,16 @@ import pytest
 from circuits import prove
 from oracle import chain as chains
 from oracle.anvil import AnvilNode
-from oracle.artifacts import ModelArtifacts, model_id_of
 from oracle.chain import Chain
-from oracle.contracts import Hub, deploy_contract, hub_contracts
-from oracle.deploy import deploy_model
 from oracle.errors import TransactionReverted
+from oracle.hub import (
+    Hub,
+    ModelArtifacts,
+    deploy_contract,
+    deploy_model,
+    hub_contracts,
+    model_id_of,
+)
 from tests.oracle.hub_harness import compiled
 from tests.oracle.test_deploy import make_model
 

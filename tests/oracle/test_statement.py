@@ -16,7 +16,7 @@ from eth_utils.crypto import keccak
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from circuits import FieldRangeError, Packing, R
+from circuits import MAX_PUBLIC_INPUTS, FieldRangeError, Packing, R
 from oracle.errors import TransactionReverted
 from oracle.statement import (
     StatementError,
@@ -89,8 +89,10 @@ def test_layout_counts_and_checks_lengths() -> None:
         lay.public_inputs(0, [0] * 7, [0])
     with pytest.raises(StatementError, match="binding"):
         lay.public_inputs(R, [0] * 8, [0])
-    with pytest.raises(StatementError, match="public inputs exceed 1024"):
-        StatementLayout(1100, 1, Packing(8), Packing(8))
+    with pytest.raises(StatementError, match=f"public inputs exceed {MAX_PUBLIC_INPUTS}"):
+        StatementLayout(MAX_PUBLIC_INPUTS - 1, 1, Packing(8), Packing(8))
+    widest = StatementLayout(MAX_PUBLIC_INPUTS - 2, 1, Packing(8), Packing(8))
+    assert widest.n_public == MAX_PUBLIC_INPUTS
 
 
 def test_bindings_hash_the_abi_encoded_context() -> None:

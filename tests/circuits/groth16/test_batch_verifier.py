@@ -19,7 +19,7 @@ from circuits.groth16.data import Proof
 from circuits.groth16.trapdoor import Trapdoor, make_trapdoor
 from circuits.groth16.verifier import PreparedVerifyingKey, prepare
 from circuits.solidity import render_verifier
-from circuits.solidity_batch import MAX_BATCH_PUBLIC_INPUTS
+from circuits.solidity_batch import MAX_BATCH_PUBLIC_INPUTS, UNROLL_MAX_INPUTS
 from oracle import chain as chains
 from oracle.chain import Chain
 from oracle.errors import TransactionReverted
@@ -210,6 +210,31 @@ def test_python_and_anvil_agree_on_bad_batches(
     assert _onchain(chain, v, [], []) == "BatchShapeInvalid:0:0"
     assert _onchain(chain, v, pw, iw[:-1]) == f"BatchShapeInvalid:32:{len(iw) - 1}"
     assert _onchain(chain, v, pw[:-1], iw) == f"BatchShapeInvalid:31:{len(iw)}"
+
+
+@pytest.mark.anvil
+@pytest.mark.parametrize("k", [1, UNROLL_MAX_INPUTS, UNROLL_MAX_INPUTS + 1])
+def test_unrolled_and_looped_input_checks_agree_with_python(k: int) -> None:
+    """The input checks and sums are unrolled up to `UNROLL_MAX_INPUTS` inputs and loop
+    above: both forms accept a valid batch and refuse a bad proof and an input >= r at its
+    index, as the Python check does."""
+    td, rng = make_trapdoor(k, seed=k), random.Random(k)
+    inputs = [[rng.randrange(R) for _ in range(k)] for _ in range(3)]
+    proofs = [td.forge(xs, rng) for xs in inputs]
+    pvk_k = prepare(td.verifying_key())
+    src = render_verifier(td.verifying_key())
+    verifier = compile_sources({"V.sol": src})["Groth16Verifier"]
+    with chains.anvil(signer=None) as chain:
+        v = chain.contract(chain.deploy(verifier), verifier)
+        pw, iw = _flat((inputs, proofs))
+        assert verify_batch(pvk_k, inputs, proofs) and _onchain(chain, v, pw, iw) is None
+        other = td.forge([(x + 1) % R for x in inputs[1]], rng)
+        bad = _flat((inputs, [proofs[0], other, proofs[2]]))
+        assert not verify_batch(pvk_k, inputs, [proofs[0], other, proofs[2]])
+        assert _onchain(chain, v, *bad) == "ProofInvalid"
+        last = list(iw)
+        last[-1] += R
+        assert _onchain(chain, v, pw, last) == f"PublicInputNotInField:{len(iw) - 1}"
 
 
 def test_embedded_chain_agrees_on_a_batch_of_two(

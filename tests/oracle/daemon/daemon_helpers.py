@@ -20,8 +20,8 @@ from web3.contract import Contract
 
 from oracle import devnet
 from oracle.anvil import rpc_answers
-from oracle.daemon.hub import Hub
 from oracle.daemon.rpc import RetryPolicy
+from oracle.hub import Hub
 from oracle.solc import CompiledContract
 
 MODEL = b"\x42" * 32
@@ -77,7 +77,7 @@ class Devchain:
         return account
 
     def daemon_hub(self, retry: RetryPolicy = FAST_RETRY) -> Hub:
-        return Hub(self.w3, self.hub.address, self.compiled.abi, retry=retry)
+        return Hub(self.w3, self.hub.address, abi=self.compiled.abi, retry=retry)
 
 
 def proof_for(request_id: int, outputs: Sequence[int], submitter: str) -> list[int]:

@@ -9,11 +9,11 @@ import pytest
 from eth_account import Account
 from eth_utils.crypto import keccak
 
-from oracle.artifacts import model_id_of
 from oracle.daemon.config import GWEI, DaemonConfig, load_config
 from oracle.daemon.errors import ConfigError
 from oracle.daemon.models_config import ModelPolicy
 from oracle.errors import AccountError
+from oracle.hub import model_id_of
 
 HUB = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
 MODEL_ID = "0x" + "11" * 32

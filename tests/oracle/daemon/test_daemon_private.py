@@ -19,12 +19,11 @@ from circuits.onnx import examples
 from oracle import chain as oracle_chain
 from oracle.accounts import Signer
 from oracle.chain import Chain
-from oracle.contracts import Hub
 from oracle.daemon.config import load_config
 from oracle.daemon.jobs import State
 from oracle.daemon.service import Service
 from oracle.daemon.store import Store
-from oracle.deploy import deploy_model
+from oracle.hub import Hub, deploy_model
 from oracle.private_inputs import seal
 
 pytestmark = [pytest.mark.anvil]

@@ -30,12 +30,12 @@ from circuits.groth16.backend import load_key_info
 from circuits.onnx.manifest import manifest_sha256
 from circuits.solidity import render_verifier
 from oracle import chain as oracle_chain
-from oracle.artifacts import model_id_of
 from oracle.chain import Chain
 from oracle.daemon.config import load_config
 from oracle.daemon.jobs import State
 from oracle.daemon.service import Service
 from oracle.daemon.store import Store
+from oracle.hub import model_id_of
 from oracle.solc import compile_sources
 from tests.oracle.daemon.daemon_helpers import free_port, tiny_model
 
@@ -216,6 +216,49 @@ def test_the_daemon_answers_a_request_and_posts_feed_rounds(
     assert [j.state for j in jobs] == [State.CONFIRMED] * 3
     assert all(j.gas_cost and j.gas_cost > 0 for j in jobs)
     store.close()
+
+
+def test_due_rounds_of_two_feeds_go_out_in_one_update_feed_batch(
+    deployment: Deployment, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two feeds of one model due at once: the real prover proves both rounds, each proof
+    is checked off-chain, and the submitter posts them in one ``updateFeedBatch``."""
+    d = deployment
+    monkeypatch.setenv(KEY_ENV, d.daemon.key.hex())  # type: ignore[attr-defined]
+    feeds = [keccak(text=f"feed:daemon-mlp-batch-{i}") for i in range(2)]
+    for feed_id in feeds:
+        d.chain.transact(d.hub.functions.createFeed(feed_id, MODEL_ID), gas=500_000)
+        fn = d.hub.functions.setFeedUpdater(feed_id, d.daemon.address)  # type: ignore[attr-defined]
+        d.chain.transact(fn, gas=200_000)
+    (tmp_path / "features.csv").write_text("a,b,c\n0.5,-0.25,0.125\n")
+    path = _config(tmp_path, d, feeds=False, start_block=d.chain.w3.eth.block_number + 1)
+    tables = [
+        f'[[feeds]]\nid = "0x{f.hex()}"\nmodel = "mlp"\nheartbeat = 3600\n'
+        'poll_interval = 0.2\n[feeds.source]\nkind = "csv"\npath = "features.csv"\n'
+        for f in feeds
+    ]
+    # The second proof may finish a little after the first: it gets time to join.
+    tables.append("[submitter]\nmax_batch = 16\nmax_batch_wait = 20\n")
+    path.write_text(path.read_text() + "\n" + "\n".join(tables))
+    config = load_config(path)
+    service = Service(config, hub_abi=d.abi, shutdown_grace=5)
+    thread = threading.Thread(target=service.run)
+    thread.start()
+    try:
+        latest = [d.hub.functions.latest(f).call for f in feeds]
+        _until("both rounds", lambda: all(x()[1] == 1 for x in latest), d.chain, 120.0)
+        watch = Store(config.store_path)
+        _until("2 confirmed jobs", lambda: watch.counts()[State.CONFIRMED] == 2, d.chain)
+        jobs = watch.jobs()
+        watch.close()
+    finally:
+        service.stop()
+        thread.join(30)
+    assert latest[0]()[0] == latest[1]()[0]  # same model, same inputs
+    assert len({j.tx_hash for j in jobs}) == 1  # one transaction for both rounds
+    receipt = d.chain.w3.eth.get_transaction_receipt(jobs[0].tx_hash)  # type: ignore[arg-type]
+    updated = d.hub.events.FeedUpdated().process_receipt(receipt)
+    assert sorted(bytes(e["args"]["feedId"]) for e in updated) == sorted(feeds)
 
 
 def _request(d: Deployment, inputs: list[int]) -> int:

@@ -13,13 +13,13 @@ from eth_typing import HexStr
 
 from oracle.accounts import Signer
 from oracle.daemon.fees import GasPolicy
-from oracle.daemon.hub import RequestEvent, Status
 from oracle.daemon.jobs import Job, State
 from oracle.daemon.rpc import RetryPolicy
 from oracle.daemon.store import Store
 from oracle.daemon.submitter import Submitter
-from oracle.daemon.watcher import Watcher, WatcherSettings
+from oracle.daemon.watcher import Watcher, WatcherSettings, job_of
 from oracle.errors import ChainConnectionError
+from oracle.hub import RequestEvent, RequestStatus
 from oracle.solc import CompiledContract
 from tests.oracle.daemon.daemon_helpers import MODEL, Devchain, FixedPortAnvil, free_port, proof_for
 
@@ -65,7 +65,7 @@ class Rig:
         event = next(
             e for e in events if isinstance(e, RequestEvent) and e.request_id == request_id
         )
-        job, _ = self.store.insert_seen(event.new_job())
+        job, _ = self.store.insert_seen(job_of(event))
         self.store.start_proving(job.id)
         proof = proof or proof_for(request_id, outputs, self.signer.address)
         calldata = self.hub.fulfill_calldata(request_id, outputs, proof)
@@ -105,7 +105,7 @@ def test_a_proved_job_is_sent_then_confirmed_at_depth(rig: Rig) -> None:
     assert [j.id for j in report.confirmed] == [job.id] and report.gas_spent_wei > 0
     done = rig.store.get(job.id)
     assert done.state is State.CONFIRMED and done.gas_cost == report.gas_spent_wei
-    assert rig.hub.request_status(job.request_id) is Status.FULFILLED
+    assert rig.hub.request_status(job.request_id) is RequestStatus.FULFILLED
     assert rig.store.next_nonce(rig.signer.address) == 1
 
 
@@ -226,7 +226,7 @@ def test_a_pending_transaction_displaced_by_another_process_is_sent_again(rig: R
     rig.chain.mine(2)
     rig.submitter.step()
     assert rig.store.get(job.id).state is State.CONFIRMED
-    assert rig.hub.request_status(job.request_id) is Status.FULFILLED
+    assert rig.hub.request_status(job.request_id) is RequestStatus.FULFILLED
 
 
 def test_a_fulfillment_removed_by_a_reorg_is_mined_again(rig: Rig) -> None:
@@ -246,14 +246,14 @@ def test_a_fulfillment_removed_by_a_reorg_is_mined_again(rig: Rig) -> None:
     assert report.fork_point is not None and report.fork_point < mined_at
     assert job.id in [j.id for j in report.reopened]
     assert rig.store.get(job.id).state is State.SUBMITTED
-    assert rig.hub.request_status(job.request_id) is Status.PENDING
+    assert rig.hub.request_status(job.request_id) is RequestStatus.PENDING
 
     step = rig.submitter.step()  # the node forgot the transaction: same bytes again
     assert [j.id for j in step.rebroadcast] == [job.id]
     rig.chain.mine(1)
     rig.submitter.step()
     assert rig.store.get(job.id).state is State.CONFIRMED
-    assert rig.hub.request_status(job.request_id) is Status.FULFILLED
+    assert rig.hub.request_status(job.request_id) is RequestStatus.FULFILLED
     assert len(rig.store.txs(job.id)) == 1  # never a second fulfillment transaction
 
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from oracle.daemon.hub import Status
 from oracle.daemon.jobs import State, TxRecord
 from oracle.daemon.store import Store
 from oracle.daemon.watcher import Watcher, WatcherSettings
+from oracle.hub import RequestStatus
 from tests.oracle.daemon.daemon_helpers import MODEL, Devchain
 
 pytestmark = pytest.mark.anvil
@@ -101,7 +101,7 @@ def test_a_vanished_request_fails_and_revives_when_it_reappears(
     devchain.rpc("evm_revert", snapshot)
     devchain.mine(4)
     report = watcher.poll()
-    assert watcher.hub.request_status(request_id) is Status.NONE
+    assert watcher.hub.request_status(request_id) is RequestStatus.NONE
     assert watcher.store.get(job.id).reason_code == "unknown_request"
     assert report.vanished[0].id == job.id
 

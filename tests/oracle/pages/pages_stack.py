@@ -22,14 +22,20 @@ from web3 import Web3
 from web3.contract import Contract
 
 from oracle import chain as chains
-from oracle.artifacts import ModelArtifacts, model_id_of
 from oracle.chain import Chain
-from oracle.contracts import Hub, compile_model_verifier, deploy_contract, hub_contracts
 from oracle.daemon.config import load_config
 from oracle.daemon.example import ModelEntry, fill_example
 from oracle.daemon.jobs import State
 from oracle.daemon.service import Service
-from oracle.deploy import deploy_model
+from oracle.hub import (
+    Hub,
+    ModelArtifacts,
+    compile_model_verifier,
+    deploy_contract,
+    deploy_model,
+    hub_contracts,
+    model_id_of,
+)
 
 KEY_ENV = "ZKORACLE_PAGES_TEST_KEY"
 ZERO = "0x" + "00" * 20

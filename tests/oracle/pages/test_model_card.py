@@ -12,9 +12,9 @@ import pytest
 
 from circuits import manifest_sha256, pipeline
 from oracle import chain as chains
-from oracle.artifacts import ModelArtifacts, verifying_key_hash
 from oracle.cli import main
-from oracle.deploy import deploy_model
+from oracle.hub import ModelArtifacts, deploy_model
+from oracle.hub.artifacts import verifying_key_hash
 from oracle.pages import audit
 from oracle.pages.card import RegistryQuery, gather_card, render_card
 

@@ -17,7 +17,7 @@ from web3 import Web3
 from web3.types import TxReceipt
 
 if TYPE_CHECKING:
-    from oracle.artifacts import ModelSpec
+    from oracle.hub.artifacts import ModelSpec
 
 
 class RequestStatus(IntEnum):

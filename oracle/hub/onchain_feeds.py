@@ -24,9 +24,9 @@ from web3.contract import Contract
 from web3.types import BlockIdentifier
 
 from oracle.chain import Chain
-from oracle.contracts import deploy_contract, hub_contracts
 from oracle.errors import OracleError
-from oracle.hub_types import Sent
+from oracle.hub.records import Sent
+from oracle.hub.sources import deploy_contract, hub_contracts
 from oracle.statement import feed_binding
 
 #: Gas of an on-chain-input update beyond the hub's check: the source reads per input.

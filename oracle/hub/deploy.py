@@ -4,7 +4,7 @@
 tests take. It checks the model directory before sending anything, deploys a hub unless
 one is given, renders and deploys the verifier of the directory's verification key, and
 registers the model with a salt; the hub derives the id from the sender and the salt
-(`oracle.artifacts`), so nobody else can have taken it. Deploying a model that the same
+(`oracle.hub.artifacts`), so nobody else can have taken it. Deploying a model that the same
 sender already registered on that hub with the same salt sends nothing and returns the
 existing registration, so the command can be re-run.
 
@@ -27,11 +27,12 @@ from typing import TypedDict
 
 from web3 import Web3
 
-from oracle.artifacts import ModelArtifacts, model_id_of
 from oracle.chain import Chain
-from oracle.contracts import Hub, compile_model_verifier, deploy_contract
 from oracle.errors import OracleError
-from oracle.hub_types import Sent
+from oracle.hub.artifacts import ModelArtifacts, model_id_of
+from oracle.hub.binding import Hub
+from oracle.hub.records import Sent
+from oracle.hub.sources import compile_model_verifier, deploy_contract
 
 FORMAT = "zkoracle-deployment/1"
 DEFAULT_FILE = "deployment.json"
@@ -116,7 +117,7 @@ def deploy_model(
     progress: Progress | None = None,
 ) -> Deployment:
     """Deploy the model in `model_dir` on `chain`, with a new hub unless `hub` is given,
-    registered with `salt` if given, else the salt `oracle.artifacts` derives (from `name`
+    registered with `salt` if given, else the salt `oracle.hub.artifacts` derives (from `name`
     if given); the id is the sender's (`model_id_of`)."""
     say = progress or (lambda _m: None)
     art = ModelArtifacts.load(model_dir)
