@@ -61,7 +61,7 @@ def run(
     ys, hs, cs = [], [], []
     for d, rev in enumerate(revs):
         fns = [_activation(ctx, n) for n in names[d * per : (d + 1) * per]]
-        cell = Cell(ctx, w[d], r[d], b[d], fns)
+        cell = Cell(ctx, w[d], r[d], b[d], fns, f"[{d}]")
         h = layer.state0(h0, d, hidden)
         c = layer.state0(c0, d, hidden)
         out: list[QTensor] = [h] * layer.seq
