@@ -70,6 +70,8 @@ class PrivateTensor:
     bits: int
     values: tuple[int, ...]
     wires: tuple[Value, ...]
+    #: True when the lowering proves the wires' range itself (the commitment then does not)
+    checked: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -168,11 +170,18 @@ class LoweringContext:
         return self.state.private_weights is not None
 
     def private_ints(
-        self, q: npt.ArrayLike, scale: int, slot: str, bits: int | None = None
+        self,
+        q: npt.ArrayLike,
+        scale: int,
+        slot: str,
+        bits: int | None = None,
+        *,
+        checked: bool = False,
     ) -> QTensor:
         """Already quantized ints `q` as committed witness wires ``w:<node>.<slot>`` (see
-        `weight`), range-checked to `bits` (default: the width their largest value needs).
-        Only in private-weights mode."""
+        `weight`), range-checked to `bits` (default: the width their largest value needs)
+        by the commitment, unless `checked`: the caller proves that range itself (e.g. a
+        sortedness proof within it). Only in private-weights mode."""
         private = self.state.private_weights
         if private is None:
             raise self.error("a private weight outside private-weights mode")
@@ -188,7 +197,7 @@ class LoweringContext:
         while name in taken:  # e.g. Sum of several constants: one tensor each
             name, k = f"{self.node}.{slot}#{k}", k + 1
         wires = tuple(self.builder.private_inputs(f"w:{name}", len(flat)))
-        private.append(PrivateTensor(name, tuple(arr.shape), scale, bits, flat, wires))
+        private.append(PrivateTensor(name, tuple(arr.shape), scale, bits, flat, wires, checked))
         return QTensor(object_array(list(wires), tuple(arr.shape)), scale, 1 << (bits - 1))
 
     # scales ----------------------------------------------------------------------------
