@@ -118,6 +118,10 @@ class Service:
             address = endpoint.deploy_hub(chain, config, self.signer.address)
         self.hub = Hub(self.w3, address, hub_abi or load_hub_abi(), retry=retry)
         self.chain_id = int(self.w3.eth.chain_id)
+        if config.operator_keys is not None:  # requesters seal to the key published there
+            from oracle.operator_keys import publish_at_start
+
+            publish_at_start(chain or self.w3, config.chain.kind, config.operator_keys, self.signer)
 
     def _assemble(self, config: DaemonConfig) -> None:
         """The store and the parts working on it."""
@@ -353,7 +357,8 @@ class Service:
         """The task of a private-input request: open its ciphertext with the operator's
         key and check it against the posted commitment; fail this job alone if not."""
         try:
-            opened = open_request(self.signer.decrypt, job.payload, model.model_id, layout)
+            own = self.signer.encryption_public_key
+            opened = open_request(self.signer.decrypt, job.payload, model.model_id, layout, own)
         except PrivateInputError as e:
             self._fail(job.id, e.code, f"model {model.name}: {e}")
             return None
