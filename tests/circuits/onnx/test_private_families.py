@@ -121,3 +121,26 @@ def test_the_manifest_lists_what_is_committed(tmp_path: Path) -> None:
     loaded = pipeline.load_model_dir(tmp_path / "d")
     segs = [Segment(t.name, t.bits, t.values) for t in loaded.compiled.private_weights]
     assert commit(segs, loaded.opening().salt) == m.weights_commitment
+
+
+def test_an_integer_divisor_is_committed_and_divides_exactly() -> None:
+    from onnx import TensorProto, helper, numpy_helper
+
+    node = helper.make_node("Div", ["x", "d"], ["y"], name="div")
+    graph = helper.make_graph(
+        [node], "intdiv", [helper.make_tensor_value_info("x", TensorProto.INT64, [1, 2])],
+        [helper.make_tensor_value_info("y", TensorProto.INT64, [1, 2])],
+        initializer=[numpy_helper.from_array(np.array([3, -2], dtype=np.int64), "d")],
+    )  # fmt: skip
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    c = compile_graph(load_model_bytes(model.SerializeToString(), "d.onnx"), visibility=MIXES[0])
+    assert [(t.name, t.values) for t in c.private_weights] == [("div.B", (3, -2))]
+    salts = {k: new_salt() for k in c.salt_names}
+    x = {"x": np.array([[-7, 7]])}
+    w = c.witness(x, salts=salts)
+    y = c.dequantize_outputs(c.output_values(w))["y"]
+    assert y.reshape(-1).tolist() == [-2, -3]  # truncated toward zero, as ONNX
+    other = c.witness(x, check=False, salts=salts, weights={"div.B": [3, -3]})
+    values = list(other.values)
+    values[1 : 1 + len(w.public)] = w.public
+    assert not c.circuit.cs.is_satisfied(values)
