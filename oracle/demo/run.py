@@ -265,6 +265,7 @@ def run_demo(target: str, work: Path, say: Say, step: Say | None = None) -> Demo
         os.environ[OPERATOR_KEY_ENV] = account.key.hex()
         operator = Signer(account)
         chain.fund(operator.address, 50 * 10**18)
+        operator_key = private.published_key(chain, operator, say)  # before its daemon sends
         # The feed's updater is its creator until handed to the operator's account.
         hub.create_feed(FEED_ID, signal.model_id)
         hub.set_feed_updater(FEED_ID, operator.address)
@@ -295,7 +296,7 @@ def run_demo(target: str, work: Path, say: Say, step: Say | None = None) -> Demo
         try:
             _scenario(ctx, pool, vault, work, report, say)
             report.outcomes.append(_onchain_round(ctx, onchain, say))
-            _private_scenario(ctx, secret_pool, operator.encryption_public_key, report, say)
+            _private_scenario(ctx, secret_pool, operator_key, report, say)
         finally:
             service.close()
         report.proofs = service.metrics.proving_seconds.count
