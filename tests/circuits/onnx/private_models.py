@@ -71,6 +71,24 @@ def affine() -> onnx.ModelProto:
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
 
 
+def transpose_einsum() -> onnx.ModelProto:
+    """x -> ConvTranspose (weights and bias) -> Einsum with a constant channel mix."""
+    rng = np.random.default_rng(6)
+    inits = {"w": rng.uniform(-1, 1, (2, 2, 2, 2)), "bias": rng.uniform(-1, 1, 2),
+             "mix": rng.uniform(-1, 1, (2, 3))}  # fmt: skip
+    nodes = [
+        helper.make_node("ConvTranspose", ["x", "w", "bias"], ["t"], name="up", strides=[2, 2]),
+        helper.make_node("Einsum", ["t", "mix"], ["y"], name="mix", equation="nchw,cd->ndhw"),
+    ]
+    f32 = TensorProto.FLOAT
+    graph = helper.make_graph(
+        nodes, "transpose", [helper.make_tensor_value_info("x", f32, [1, 2, 2, 2])],
+        [helper.make_tensor_value_info("y", f32, [1, 3, 4, 4])],
+        initializer=[numpy_helper.from_array(v.astype(np.float32), n) for n, v in inits.items()],
+    )  # fmt: skip
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+
+
 def lstm() -> onnx.ModelProto:
     return recurrent_model("LSTM", 3, 2, 3, peepholes=True)
 
@@ -89,6 +107,7 @@ FAMILIES: dict[str, Callable[[], onnx.ModelProto]] = {
     "forest": forest,
     "trees-max": trees_max,
     "affine": affine,
+    "transpose-einsum": transpose_einsum,
     "lstm": lstm,
     "gru": gru,
     "rnn": rnn,
