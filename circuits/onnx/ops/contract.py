@@ -217,11 +217,9 @@ def _transpose_private(
                             )
     out = np.empty((n_b, m_g * group, *out_sp), dtype=object)
     most = max((len(t) for t in acc.values()), default=0)
+    biases: list[Value] = list(pb.values.reshape(-1)) if pb is not None else []
     for idx in np.ndindex(*out.shape):
         terms: list[Value] = list(acc.get(idx, []))
-        if pb is not None:
-            bias_m: Value = pb.values[idx[1]]
-            terms.append(bias_m)
-        out[idx] = linear((1, p) for p in terms)
+        out[idx] = linear((1, p) for p in terms + biases[idx[1] : idx[1] + 1])
     bound = most * pw.bound * x.bound + (pb.bound if pb is not None else 0)
     return QTensor(out, scale, ctx.check_bound(bound))
