@@ -47,20 +47,21 @@ def trees_max() -> onnx.ModelProto:
 
 
 def affine() -> onnx.ModelProto:
-    """x -> BatchNormalization (not after a layer: not folded) -> Mul -> Div -> Sub."""
+    """x -> BatchNormalization (not after a layer: not folded) -> Mul -> Div -> Sub -> PRelu."""
     rng = np.random.default_rng(5)
     c = 3
     inits = {
         "g": rng.uniform(0.5, 1.5, c), "b": rng.uniform(-0.5, 0.5, c),
         "mu": rng.uniform(-0.2, 0.2, c), "var": rng.uniform(0.5, 2.0, c),
         "k": rng.uniform(-2, 2, (1, c, 1, 1)), "d": np.array([3.0]),
-        "o": rng.uniform(-1, 1, (1, c, 1, 1)),
+        "o": rng.uniform(-1, 1, (1, c, 1, 1)), "slope": rng.uniform(0.05, 0.5, (1, c, 1, 1)),
     }  # fmt: skip
     nodes = [
         helper.make_node("BatchNormalization", ["x", "g", "b", "mu", "var"], ["bn"], name="bn"),
         helper.make_node("Mul", ["bn", "k"], ["m"], name="mul"),
         helper.make_node("Div", ["m", "d"], ["q"], name="div"),
-        helper.make_node("Sub", ["q", "o"], ["y"], name="sub"),
+        helper.make_node("Sub", ["q", "o"], ["s"], name="sub"),
+        helper.make_node("PRelu", ["s", "slope"], ["y"], name="prelu"),
     ]
     f32 = TensorProto.FLOAT
     graph = helper.make_graph(

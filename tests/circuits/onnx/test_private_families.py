@@ -24,7 +24,7 @@ PUBLIC = Visibility()
 MIXES = [Visibility("private", "private", "public"), Visibility("private", "public", "private")]
 #: The committed tensors of each family, in commitment order (names node.slot).
 COMMITTED = {
-    "affine": ["bn.scale", "bn.B", "mul.B", "div.B", "sub.B"],
+    "affine": ["bn.scale", "bn.B", "mul.B", "div.B", "sub.B", "prelu.slope"],
     "transpose-einsum": ["up.W", "up.B", "mix.Inputs"],
     "lstm": ["my_lstm.W[0]", "my_lstm.R[0]", "my_lstm.Wb[0]", "my_lstm.Rb[0]", "my_lstm.P[0]"],
     "rnn": ["my_rnn.W[0]", "my_rnn.R[0]", "my_rnn.Wb[0]", "my_rnn.Rb[0]"],
