@@ -185,15 +185,17 @@ class Layer:
                 f"({self.seq} steps); pad or trim the inputs to one length and drop sequence_lens"
             )
 
-    def state0(self, init: Operand, d: int, hidden: int) -> QTensor:
-        """The initial state of direction d (zero when absent), settled like every state."""
+    def state0(self, init: Operand, d: int, hidden: int, slot: str = "initial") -> QTensor:
+        """The initial state of direction d (zero when absent), settled like every state; a
+        constant one is committed as `slot` with private weights."""
         s = self.ctx.config.act_scale
         if init is None:
             t = self.ctx.const(np.zeros((self.batch, hidden)), s)
         elif isinstance(init, QTensor):
             t = QTensor(init.values[d], init.scale, init.bound)
         else:
-            t = self.ctx.const(np.asarray(init, dtype=np.float64)[d], s)
+            arr = np.asarray(init, dtype=np.float64)[d]
+            t = self.ctx.weight(arr, s, slot) or self.ctx.const(arr, s)
         return settle(self.ctx, t)
 
     def steps(self, d: int, reverse: bool) -> list[int]:

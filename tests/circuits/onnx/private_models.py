@@ -91,7 +91,7 @@ def transpose_einsum() -> onnx.ModelProto:
 
 
 def lstm() -> onnx.ModelProto:
-    return recurrent_model("LSTM", 3, 2, 3, peepholes=True)
+    return recurrent_model("LSTM", 3, 2, 3, peepholes=True, initial=True)
 
 
 def gru() -> onnx.ModelProto:

@@ -26,7 +26,15 @@ MIXES = [Visibility("private", "private", "public"), Visibility("private", "publ
 COMMITTED = {
     "affine": ["bn.scale", "bn.B", "mul.B", "div.B", "sub.B", "prelu.slope"],
     "transpose-einsum": ["up.W", "up.B", "mix.Inputs"],
-    "lstm": ["my_lstm.W[0]", "my_lstm.R[0]", "my_lstm.Wb[0]", "my_lstm.Rb[0]", "my_lstm.P[0]"],
+    "lstm": [
+        "my_lstm.W[0]",
+        "my_lstm.R[0]",
+        "my_lstm.Wb[0]",
+        "my_lstm.Rb[0]",
+        "my_lstm.initial_h[0]",
+        "my_lstm.initial_c[0]",
+        "my_lstm.P[0]",
+    ],
     "rnn": ["my_rnn.W[0]", "my_rnn.R[0]", "my_rnn.Wb[0]", "my_rnn.Rb[0]"],
 }
 
@@ -117,8 +125,9 @@ def test_the_manifest_lists_what_is_committed(tmp_path: Path) -> None:
     m = pipeline.compile_model(path, tmp_path / "d", visibility=Visibility("private"))
     tensors = m.commitments["weights"]["tensors"]
     assert [t["name"] for t in tensors] == COMMITTED["lstm"]
-    assert [t["shape"] for t in tensors] == [[2, 12], [3, 12], [1, 12], [1, 12], [9]]
-    assert m.commitments["weights"]["count"] == 24 + 36 + 12 + 12 + 9
+    assert [t["shape"] for t in tensors] == [[2, 12], [3, 12], [1, 12], [1, 12], [1, 3], [1, 3],
+                                             [9]]  # fmt: skip
+    assert m.commitments["weights"]["count"] == 24 + 36 + 12 + 12 + 3 + 3 + 9
     loaded = pipeline.load_model_dir(tmp_path / "d")
     segs = [Segment(t.name, t.bits, t.values) for t in loaded.compiled.private_weights]
     assert commit(segs, loaded.opening().salt) == m.weights_commitment
