@@ -7,6 +7,10 @@ public key with ECIES (eciespy: ephemeral secp256k1 key, HKDF-SHA256, AES-256-GC
 cryptography of our own). ``ZkOracle.requestPrivate`` posts the commitment and the
 ciphertext; the chain sees nothing else.
 
+The sealed bytes name their recipient (`SEALED_MAGIC`, then its compressed key), so a
+ciphertext for another operator key is refused with both keys named. Requesters read the
+operator's key from the ``OperatorKeys`` registry (`oracle.operator_keys`).
+
 Plaintext (UTF-8 JSON)::
 
     {"format": "zkoracle-private-input/1", "model_id": "0x<32 bytes>",
@@ -26,7 +30,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import ecies
-from coincurve import PrivateKey
+from coincurve import PrivateKey, PublicKey
 from web3.logs import DISCARD
 
 from circuits import FieldRangeError, Packing, PublicLayout, input_commitment, new_salt
@@ -37,6 +41,10 @@ if TYPE_CHECKING:
     from oracle.hub import Hub
 
 FORMAT = "zkoracle-private-input/1"
+#: A sealed request is SEALED_MAGIC, the recipient's 33-byte compressed key, then the ECIES
+#: ciphertext: an operator tells a request sealed to another key without trying it.
+SEALED_MAGIC = b"zks1"
+_HEADER = len(SEALED_MAGIC) + 33
 
 
 class PrivateInputError(OracleError):
@@ -108,9 +116,18 @@ def seal(operator_public_key: bytes, model_id: bytes, inputs: Sequence[int], sal
         "salt": str(salt),
     }
     try:
-        return bytes(ecies.encrypt(operator_public_key, json.dumps(doc).encode()))
+        body = bytes(ecies.encrypt(operator_public_key, json.dumps(doc).encode()))
+        recipient = bytes(PublicKey(bytes(operator_public_key)).format(compressed=True))
     except (ValueError, TypeError) as e:
         raise PrivateInputError("bad_key", f"not a secp256k1 public key: {e}") from None
+    return SEALED_MAGIC + recipient + body
+
+
+def recipient_of(ciphertext: bytes) -> bytes | None:
+    """The compressed key a ciphertext names as its recipient (None for one without)."""
+    if ciphertext.startswith(SEALED_MAGIC) and len(ciphertext) > _HEADER:
+        return ciphertext[len(SEALED_MAGIC) : _HEADER]
+    return None
 
 
 def open_sealed(
@@ -121,15 +138,28 @@ def open_sealed(
     packing: Packing,
     n_inputs: int,
     commitment: int,
+    own_key: bytes | None = None,
 ) -> Opened:
-    """Decrypt with `decrypt` (the operator's ``Signer.decrypt``) and check everything."""
-    try:
-        plain = decrypt(ciphertext)
-    except Exception:
+    """Decrypt with `decrypt` (the operator's ``Signer.decrypt``) and check everything.
+    With `own_key` (the operator's compressed key), a ciphertext that names another
+    recipient is refused before any decryption, naming both keys."""
+    recipient = recipient_of(ciphertext)
+    if recipient is not None and own_key is not None and recipient != own_key:
         raise PrivateInputError(
             "undecryptable",
-            f"the ciphertext ({len(ciphertext)} bytes) does not decrypt with this operator's "
-            "key: sealed for another key, or corrupted",
+            f"the ciphertext is sealed to operator key 0x{recipient.hex()}, this operator's "
+            f"key is 0x{own_key.hex()}: the requester used another (or an outdated) key; "
+            "read the current one from OperatorKeys",
+        )
+    body = ciphertext[_HEADER:] if recipient is not None else ciphertext
+    try:
+        plain = decrypt(body)
+    except Exception:
+        named = f" (sealed to 0x{recipient.hex()})" if recipient is not None else ""
+        raise PrivateInputError(
+            "undecryptable",
+            f"the ciphertext ({len(ciphertext)} bytes){named} does not decrypt with this "
+            "operator's key: sealed for another key, or corrupted",
         ) from None
     doc = _document(plain)
     if doc.get("model_id") != "0x" + model_id.hex():
@@ -183,7 +213,11 @@ def _values(doc: dict[str, Any], n_inputs: int, packing: Packing) -> tuple[list[
 
 
 def open_request(
-    decrypt: Any, payload: Mapping[str, Any], model_id: bytes, layout: PublicLayout
+    decrypt: Any,
+    payload: Mapping[str, Any],
+    model_id: bytes,
+    layout: PublicLayout,
+    own_key: bytes | None = None,
 ) -> Opened:
     """`open_sealed` for a daemon job's payload (a ``PrivateInferenceRequested`` log):
     also refuses a sealed request for a public-input model and the reverse."""
@@ -197,4 +231,5 @@ def open_request(
         packing=layout.inputs,
         n_inputs=layout.n_inputs,
         commitment=int(payload["input_commitment"]),
+        own_key=own_key,
     )

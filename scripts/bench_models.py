@@ -24,7 +24,10 @@ covers the probabilities only). Targets: GBDT prove <= 1.5 s, logistic <= 0.1 s.
 Modes (compile-time visibility): ``public``; ``private-weights`` (weights committed:
 ``c_per_weight`` is the extra constraints per weight over the public circuit, of which
 ``commit_per_weight`` are the range checks and Poseidon hashing of the commitment, the
-rest the multiplications by weight wires); ``private-inputs`` (inputs committed). With
+rest the multiplications by weight wires; every family commits its constants: tree
+thresholds, leaf weights and base values, linear coefficients and intercepts, recurrent
+W, R, B; ``per_node`` then counts the private tree's sortedness proofs and located
+thresholds); ``private-inputs`` (inputs committed). With
 ``--gas``, each model is also deployed on Anvil and one request fulfilled (through
 ``requestPrivate`` for private inputs): ``fulfill_gas``.
 """

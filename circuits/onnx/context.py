@@ -70,6 +70,8 @@ class PrivateTensor:
     bits: int
     values: tuple[int, ...]
     wires: tuple[Value, ...]
+    #: True when the lowering proves the wires' range itself (the commitment then does not)
+    checked: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -158,16 +160,45 @@ class LoweringContext:
         named ``w:<node>.<slot>``, each range-checked to the width its largest value needs
         (bits + 1 constraints per weight, counted with the weights commitment); its bound is
         that width's, whatever values a prover puts there. None when weights are public."""
+        if self.state.private_weights is None:
+            return None
+        return self.private_ints(quantize(arr, scale), scale, slot)
+
+    @property
+    def private_mode(self) -> bool:
+        """True when the model's constants are committed witness values (private weights)."""
+        return self.state.private_weights is not None
+
+    def private_ints(
+        self,
+        q: npt.ArrayLike,
+        scale: int,
+        slot: str,
+        bits: int | None = None,
+        *,
+        checked: bool = False,
+    ) -> QTensor:
+        """Already quantized ints `q` as committed witness wires ``w:<node>.<slot>`` (see
+        `weight`), range-checked to `bits` (default: the width their largest value needs)
+        by the commitment, unless `checked`: the caller proves that range itself (e.g. a
+        sortedness proof within it). Only in private-weights mode."""
         private = self.state.private_weights
         if private is None:
-            return None
-        q = quantize(arr, scale)
-        flat = tuple(int(v) for v in q.reshape(-1))
-        bits = bits_for_bound(max((abs(v) for v in flat), default=0))
+            raise self.error("a private weight outside private-weights mode")
+        arr = np.asarray(q, dtype=object)
+        flat = tuple(int(v) for v in arr.reshape(-1))
+        need = bits_for_bound(max((abs(v) for v in flat), default=0))
+        bits = need if bits is None else bits
+        if bits < need:
+            raise self.error(f"weight {slot!r} needs {need} bits, {bits} were asked")
         name = f"{self.node}.{slot}"
+        taken = {t.name for t in private}
+        k = 2
+        while name in taken:  # e.g. Sum of several constants: one tensor each
+            name, k = f"{self.node}.{slot}#{k}", k + 1
         wires = tuple(self.builder.private_inputs(f"w:{name}", len(flat)))
-        private.append(PrivateTensor(name, tuple(q.shape), scale, bits, flat, wires))
-        return QTensor(object_array(list(wires), tuple(q.shape)), scale, 1 << (bits - 1))
+        private.append(PrivateTensor(name, tuple(arr.shape), scale, bits, flat, wires, checked))
+        return QTensor(object_array(list(wires), tuple(arr.shape)), scale, 1 << (bits - 1))
 
     # scales ----------------------------------------------------------------------------
     def upscale(self, t: QTensor, to_scale: int) -> QTensor:

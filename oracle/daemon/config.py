@@ -145,6 +145,8 @@ class DaemonConfig:
     submitter: SubmitterConfig = SubmitterConfig()
     #: Prover threads per worker; workers x threads defaults to the machine's cores.
     prover_threads: int = 1
+    #: The OperatorKeys registry the daemon publishes its encryption key in at start.
+    operator_keys: str | None = None
 
     def model(self, name: str) -> ModelConfig:
         for m in self.models:
@@ -284,6 +286,7 @@ def parse_config(data: dict[str, object], file: Path) -> DaemonConfig:
     hub = None
     if chain.kind == "rpc" or hub_table.has("address"):
         hub = _read_address(hub_table, "address")
+    keys = _read_address(hub_table, "operator_keys") if hub_table.has("operator_keys") else None
     hub_table.finish()
     account = _read_account(root.table("account"), base)
     gas = _read_gas(root.table("gas"), chain.kind)
@@ -313,7 +316,7 @@ def parse_config(data: dict[str, object], file: Path) -> DaemonConfig:
     root.finish()
     return DaemonConfig(
         file, chain, hub, account, gas, store_path, port, workers, proof_timeout, models, feeds,
-        engine, submitter, threads,
+        engine, submitter, threads, keys,
     )  # fmt: skip
 
 

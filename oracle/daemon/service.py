@@ -111,6 +111,10 @@ class Service:
             address = endpoint.deploy_hub(chain, config, self.signer.address)
         self.hub = Hub(self.w3, address, abi=hub_abi, retry=retry)
         self.chain_id = int(self.w3.eth.chain_id)
+        if config.operator_keys is not None:  # requesters seal to the key published there
+            from oracle.operator_keys import publish_at_start
+
+            publish_at_start(chain or self.w3, config.chain.kind, config.operator_keys, self.signer)
 
     def _assemble(self, config: DaemonConfig) -> None:
         """The store and the parts working on it."""

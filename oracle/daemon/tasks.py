@@ -84,7 +84,8 @@ class TaskMaker:
         """The task of a private-input request: open its ciphertext with the operator's
         key and check it against the posted commitment."""
         try:
-            opened = open_request(self.signer.decrypt, job.payload, model.model_id, layout)
+            own = self.signer.encryption_public_key
+            opened = open_request(self.signer.decrypt, job.payload, model.model_id, layout, own)
         except PrivateInputError as e:
             return NoTask(e.code, f"model {model.name}: {e}")
         return ProofTask(

@@ -4,7 +4,8 @@ model's weights stay private, the lending pool gets a verified score.
 The risk-score model is compiled a second time with ``--weights private --inputs private``
 and registered with its weights commitment; a second lending pool uses it. A borrower
 quantizes their features, commits to them with a fresh salt, seals features and salt to
-the operator's public key and calls ``requestScorePrivate``; the chain sees the commitment
+the operator's public key, read from the OperatorKeys registry, and calls
+``requestScorePrivate``; the chain sees the commitment
 and the ciphertext only. The daemon opens the ciphertext, checks the commitment, proves
 with the private weights and fulfills; the hub checks the proof against the posted input
 commitment and the registered weights commitment before the pool sets the credit limit.
@@ -21,8 +22,10 @@ import numpy as np
 from web3.logs import DISCARD
 
 from circuits import Visibility, compile_model, input_commitment, new_salt, setup
+from oracle.accounts import Signer
 from oracle.chain import Chain
 from oracle.hub import Deployment, Hub, deploy_contract, deploy_model, hub_contracts
+from oracle.operator_keys import OperatorKeys, publish_at_start
 from oracle.private_inputs import seal
 
 NAME = "private-score"
@@ -60,6 +63,17 @@ def deploy(chain: Chain, hub: Hub, model_dir: Path, callback_gas: int) -> tuple[
         value=20 * 10**18,
     )  # fmt: skip
     return dep, pool
+
+
+def published_key(chain: Chain, operator: Signer, say: Say) -> bytes:
+    """Deploy the OperatorKeys registry, publish the operator's encryption key in it from
+    the operator's account (what its daemon does at start when configured with the
+    registry), and read it back as a borrower would."""
+    keys = OperatorKeys.deploy(chain)
+    publish_at_start(chain.w3, chain.kind, keys.address, operator)
+    key = keys.key_of(operator.address)
+    say(f"  operator key published in OperatorKeys at {keys.address} (version {key.version})")
+    return key.public_key
 
 
 def request(

@@ -182,6 +182,7 @@ def run_demo(target: str, work: Path, say: Say, step: Say | None = None) -> Demo
         os.environ[OPERATOR_KEY_ENV] = account.key.hex()
         operator = Signer(account)
         chain.fund(operator.address, 50 * 10**18)
+        operator_key = private.published_key(chain, operator, say)  # before its daemon sends
         # The feed's updater is its creator until handed to the operator's account.
         hub.create_feed(FEED_ID, signal.model_id)
         hub.set_feed_updater(FEED_ID, operator.address)
@@ -212,8 +213,7 @@ def run_demo(target: str, work: Path, say: Say, step: Say | None = None) -> Demo
         try:
             report.outcomes += public_scenario(ctx, pool, vault, work, say)
             report.outcomes.append(onchain_round(ctx, onchain, say))
-            key = operator.encryption_public_key
-            report.outcomes.append(private_scenario(ctx, secret_pool, key, say))
+            report.outcomes.append(private_scenario(ctx, secret_pool, operator_key, say))
         finally:
             service.close()
         report.proofs = service.metrics.proving_seconds.count

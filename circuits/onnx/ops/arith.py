@@ -57,6 +57,35 @@ def mul_const(ctx: LoweringContext, t: QTensor, c: Const) -> QTensor:
     return QTensor(values, t.scale + s, ctx.check_bound(t.bound * max_abs(q)))
 
 
+def mul_weight(ctx: LoweringContext, t: QTensor, c: Const, slot: str) -> QTensor:
+    """t * c: free with c a public constant (`mul_const`); in private-weights mode c is a
+    committed tensor at ``weight_scale`` (not its exact scale, which would tell how round
+    it is) and every element costs one product."""
+    if not ctx.private_mode:
+        return mul_const(ctx, t, c)
+    w = ctx.weight(c, ctx.config.weight_scale, slot)
+    assert w is not None
+    return mul_by(ctx, t, w)
+
+
+def mul_by(ctx: LoweringContext, t: QTensor, w: QTensor) -> QTensor:
+    """t * w elementwise (broadcast), neither rescaled: one product per element of wires."""
+    tv, wv = np.broadcast_arrays(t.values, w.values)
+    b = ctx.builder
+    items = [
+        x * y if isinstance(x, int) else b.mul(x, y)
+        for x, y in zip(tv.reshape(-1), wv.reshape(-1), strict=True)
+    ]
+    bound = ctx.check_bound(t.bound * w.bound, "a product with a weight")
+    return QTensor(object_array(items, tv.shape), t.scale + w.scale, bound)
+
+
+def add_weight(ctx: LoweringContext, t: QTensor, c: Const, slot: str, sign: int = 1) -> QTensor:
+    """t + sign * c; in private-weights mode c is a committed tensor at t's scale (free)."""
+    private = ctx.weight(c, t.scale, slot)
+    return add_const(ctx, t, c, sign) if private is None else add_tensors(ctx, t, private, sign)
+
+
 def add_tensors(ctx: LoweringContext, a: QTensor, b: QTensor, sign: int = 1) -> QTensor:
     """a + sign * b at the finer of the two scales. Free."""
     a, b = ctx.align(a, b)
@@ -68,17 +97,11 @@ def _add(ctx: LoweringContext, A: Operand, B: Operand, sign: int) -> QTensor:
     if isinstance(A, QTensor) and isinstance(B, QTensor):
         return add_tensors(ctx, A, B, sign)
     if isinstance(A, QTensor):
-        return _add_bias(ctx, A, ctx.const_input(B, "B"), sign, "B")
+        return add_weight(ctx, A, ctx.const_input(B, "B"), "B", sign)
     b = computed(ctx, B, "B")
     neg = b if sign > 0 else Neg(ctx, b)
     assert isinstance(neg, QTensor)
-    return _add_bias(ctx, neg, ctx.const_input(A, "A"), 1, "A")
-
-
-def _add_bias(ctx: LoweringContext, t: QTensor, c: Const, sign: int, slot: str) -> QTensor:
-    """t + sign * c; in private-weights mode c (a bias) is a witness tensor (still free)."""
-    private = ctx.weight(c, t.scale, slot)
-    return add_const(ctx, t, c, sign) if private is None else add_tensors(ctx, t, private, sign)
+    return add_weight(ctx, neg, ctx.const_input(A, "A"), "A")
 
 
 @onnx_op("Add")
@@ -113,7 +136,7 @@ def Mul(ctx: LoweringContext, A: Operand, B: Operand) -> Result:
         A, B = B, A
     a = computed(ctx, A, "A")
     if not isinstance(B, QTensor):
-        return mul_const(ctx, a, ctx.const_input(B, "B"))
+        return mul_weight(ctx, a, ctx.const_input(B, "B"), "B")
     a, b = ctx.activation(a), ctx.activation(B)
     av, bv = np.broadcast_arrays(a.values, b.values)
     builder = ctx.builder
@@ -149,8 +172,11 @@ def Div(ctx: LoweringContext, A: Operand, B: Operand) -> Result:
     if np.issubdtype(np.asarray(B).dtype, np.integer) and a.scale == 0:
         from circuits.onnx.ops.rounding import int_divide
 
-        return int_divide(ctx, a, ctx.const(np.asarray(B), 0))
-    return mul_const(ctx, a, 1.0 / divisor)
+        d = ctx.const(np.asarray(B), 0)
+        if ctx.private_mode:  # a committed divisor: the division is proved for a wire
+            d = ctx.private_ints(d.values, 0, "B")
+        return int_divide(ctx, a, d)
+    return mul_weight(ctx, a, 1.0 / divisor, "B")
 
 
 @onnx_op("Relu")

@@ -240,7 +240,29 @@ def PRelu(ctx: LoweringContext, X: Operand, slope: Operand) -> Result:
         raise ctx.error(
             f"slope of shape {list(s.shape)} does not broadcast to {list(x.shape)}"
         ) from None
-    return _leaky(ctx, x, s)
+    return _prelu_private(ctx, x, s) if ctx.private_mode else _leaky(ctx, x, s)
+
+
+def _prelu_private(ctx: LoweringContext, x: QTensor, slope: np.ndarray) -> QTensor:
+    """PRelu with a committed slope (private weights): x 2^w if x >= 0 else slope x, at
+    x.scale + weight_scale (exact; the consumer rescales). Per element: the sign of x
+    (n + 1), the product with the slope wire and the selection (one each)."""
+    ws = ctx.config.weight_scale
+    pw = ctx.weight(slope, ws, "slope")
+    assert pw is not None
+    xv, sv = np.broadcast_arrays(x.values, pw.values)
+    n, b = bits_for_bound(x.bound), ctx.builder
+    out: list[Value] = []
+    with ctx.gadget("prelu"):
+        for v, a in zip(xv.reshape(-1), sv.reshape(-1), strict=True):
+            neg = v * a if isinstance(v, int) else b.mul(v, a)
+            pos = as_lc(v) * (1 << ws) if not isinstance(v, int) else v << ws
+            if isinstance(v, int):
+                out.append(pos if v >= 0 else neg)
+            else:
+                out.append(select(b, to_signed_bits(b, v, n)[-1], pos, neg))
+    bound = _pymax(x.bound << ws, x.bound * pw.bound)
+    return QTensor(object_array(out, xv.shape), x.scale + ws, ctx.check_bound(bound))
 
 
 # pooling and reductions ------------------------------------------------------------------

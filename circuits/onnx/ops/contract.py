@@ -72,6 +72,13 @@ def Einsum(ctx: LoweringContext, *Inputs: Operand, equation: str) -> Result:
             arrays.append(_wrap(q.values, b))
             bounds.append(np.full(q.shape, q.bound, dtype=object))
             scale += q.scale
+        elif ctx.private_mode:  # a committed operand: its products are constraints
+            c = np.asarray(ctx.const_input(t, "Inputs"), dtype=np.float64)
+            pw = ctx.weight(c, ctx.config.weight_scale, "Inputs")
+            assert pw is not None
+            arrays.append(_wrap(pw.values, b))
+            bounds.append(np.full(pw.shape, pw.bound, dtype=object))
+            scale += pw.scale
         else:
             c = np.asarray(ctx.const_input(t, "Inputs"), dtype=np.float64)
             s = exact_scale(c, ctx.config.weight_scale)
@@ -120,8 +127,10 @@ def ConvTranspose(
     c_in, m_g = w.shape[0], w.shape[1]
     c_g = c_in // group
     ws = ctx.config.weight_scale
-    wq = quantize(w, ws)
     scale = x.scale + ws
+    if ctx.private_mode:
+        return _transpose_private(ctx, x, w, B, kernel, st, dl, begins, out_sp, group)
+    wq = quantize(w, ws)
     n_b = x.shape[0]
     acc: dict[tuple[int, ...], list[tuple[int, Value]]] = {}
     for c in range(c_in):
@@ -176,3 +185,41 @@ def _transpose_geometry(
     if len(p) != 2 * nd:
         raise ctx.error(f"pads {p} do not fit {nd} spatial axes")
     return p[:nd], [full[a] - p[a] - p[a + nd] for a in range(nd)]
+
+
+def _transpose_private(
+    ctx: LoweringContext, x: QTensor, w: np.ndarray, B: Operand, kernel: Sequence[int],
+    st: Sequence[int], dl: Sequence[int], begins: Sequence[int], out_sp: Sequence[int],
+    group: int,
+) -> QTensor:  # fmt: skip
+    """ConvTranspose with committed weights and bias: one product per tap and input."""
+    ws, b = ctx.config.weight_scale, ctx.builder
+    scale = x.scale + ws
+    pw = ctx.weight(w, ws, "W")
+    assert pw is not None
+    pb = None if B is None else ctx.weight(np.asarray(ctx.const_input(B, "B")), scale, "B")
+    sp, nd = x.shape[2:], len(x.shape) - 2
+    c_in, m_g = w.shape[0], w.shape[1]
+    c_g, n_b = c_in // group, x.shape[0]
+    acc: dict[tuple[int, ...], list[Value]] = {}
+    for c in range(c_in):
+        for ki in np.ndindex(*kernel):
+            for ml in range(m_g):
+                m = (c // c_g) * m_g + ml
+                k = pw.values[(c, ml, *ki)]
+                for i in np.ndindex(*sp):
+                    o = tuple(i[a] * st[a] + ki[a] * dl[a] - begins[a] for a in range(nd))
+                    if all(0 <= o[a] < out_sp[a] for a in range(nd)):
+                        for nb in range(n_b):
+                            v = x.values[(nb, c, *i)]
+                            acc.setdefault((nb, m, *o), []).append(
+                                k * v if isinstance(v, int) else b.mul(k, v)
+                            )
+    out = np.empty((n_b, m_g * group, *out_sp), dtype=object)
+    most = max((len(t) for t in acc.values()), default=0)
+    biases: list[Value] = list(pb.values.reshape(-1)) if pb is not None else []
+    for idx in np.ndindex(*out.shape):
+        terms: list[Value] = list(acc.get(idx, []))
+        out[idx] = linear((1, p) for p in terms + biases[idx[1] : idx[1] + 1])
+    bound = most * pw.bound * x.bound + (pb.bound if pb is not None else 0)
+    return QTensor(out, scale, ctx.check_bound(bound))

@@ -17,7 +17,14 @@ from collections.abc import Sequence
 import numpy as np
 
 from circuits.onnx.context import LoweringContext
-from circuits.onnx.ops.arith import add_const, add_tensors, computed, mul_const
+from circuits.onnx.ops.arith import (
+    add_const,
+    add_tensors,
+    add_weight,
+    computed,
+    mul_const,
+    mul_weight,
+)
 from circuits.onnx.ops.geometry import Window, pad_spatial, window
 from circuits.onnx.quant import quantize
 from circuits.onnx.registry import onnx_op
@@ -65,14 +72,25 @@ def _weight(ctx: LoweringContext, c: Const, scale: int, slot: str) -> QTensor:
     return private if private is not None else ctx.as_qtensor(c, scale)
 
 
-def matmul(ctx: LoweringContext, a: QTensor | Const, b: QTensor | Const) -> QTensor:
+def matmul_weight(ctx: LoweringContext, x: QTensor, w: QTensor) -> QTensor:
+    """x (2-D, brought to activation scale) @ w, a weight tensor made once and used many
+    times (a recurrent layer's W or R at every time step; committed wires or ints)."""
+    xa = ctx.activation(x)
+    vals, bound = _matmul_values(ctx, xa, xa.values, w, w.values)
+    return QTensor(vals, xa.scale + w.scale, ctx.check_bound(bound))
+
+
+def matmul(
+    ctx: LoweringContext, a: QTensor | Const, b: QTensor | Const, slot: str | None = None
+) -> QTensor:
     """numpy-style matmul (1-D operands, broadcast batch dimensions) of a and b, one of
     which at least is computed. A constant operand is quantized at ``weight_scale``; a
     computed one is brought to activation scale first (a rescale only if it is finer, e.g.
-    the output of a previous linear layer), so the product is at most act + weight scale."""
+    the output of a previous linear layer), so the product is at most act + weight scale.
+    `slot` names a committed constant operand (default "A" or "B")."""
     ws = ctx.config.weight_scale
-    qa = ctx.activation(a) if isinstance(a, QTensor) else _weight(ctx, a, ws, "A")
-    qb = ctx.activation(b) if isinstance(b, QTensor) else _weight(ctx, b, ws, "B")
+    qa = ctx.activation(a) if isinstance(a, QTensor) else _weight(ctx, a, ws, slot or "A")
+    qb = ctx.activation(b) if isinstance(b, QTensor) else _weight(ctx, b, ws, slot or "B")
     av, bv = qa.values, qb.values
     squeeze_a, squeeze_b = av.ndim == 1, bv.ndim == 1
     av = av.reshape(1, -1) if squeeze_a else av
@@ -241,7 +259,9 @@ def BatchNormalization(
     spatial: int = 1,
 ) -> Result:
     """Inference batch norm as x * a + b per channel (free). When it follows a Conv or
-    Gemm with constant weights, the loader folds it into that layer instead."""
+    Gemm with constant weights, the loader folds it into that layer instead. With private
+    weights the folded a and b are committed (as ``scale`` and ``B``): one product per
+    element."""
     x = computed(ctx, X, "X")
     if training_mode:
         raise ctx.unsupported("training_mode = 1; only inference is supported")
@@ -250,7 +270,8 @@ def BatchNormalization(
     a = np.asarray(gamma, np.float64) / np.sqrt(np.asarray(var, np.float64) + epsilon)
     b = np.asarray(beta, np.float64) - np.asarray(mean, np.float64) * a
     shape = (1, -1) + (1,) * (x.ndim - 2) if x.ndim >= 2 else (-1,)
-    return add_const(ctx, mul_const(ctx, x, a.reshape(shape)), b.reshape(shape))
+    y = mul_weight(ctx, x, a.reshape(shape), "scale")
+    return add_weight(ctx, y, b.reshape(shape), "B")
 
 
 def _convolve_private(

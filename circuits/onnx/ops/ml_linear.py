@@ -26,7 +26,7 @@ from circuits.gadgets.compare import is_equal, is_zero
 from circuits.gadgets.reduce import div_round
 from circuits.gadgets.select import abs_
 from circuits.onnx.context import LoweringContext
-from circuits.onnx.ops.arith import add_const, computed, mul_const
+from circuits.onnx.ops.arith import add_weight, computed, mul_weight
 from circuits.onnx.ops.linear import matmul
 from circuits.onnx.ops.ml_normalize import normalize_l2, normalize_max
 from circuits.onnx.ops.ml_post import (
@@ -58,12 +58,12 @@ def _scores(
     if w.size % f:
         raise ctx.error(f"{w.size} coefficients do not split into rows of {f} features")
     w = w.reshape(-1, f)
-    y = matmul(ctx, x, w.T)
+    y = matmul(ctx, x, w.T, "coefficients")  # committed as (features, scores)
     if intercepts:
         b = np.asarray(intercepts, dtype=np.float64)
         if b.size not in (1, w.shape[0]):
             raise ctx.error(f"{b.size} intercepts for {w.shape[0]} score columns")
-        y = add_const(ctx, y, b.reshape(1, -1))
+        y = add_weight(ctx, y, b.reshape(1, -1), "intercepts")
     return y
 
 
@@ -144,9 +144,9 @@ def Scaler(
     """(x - offset) * scale, per feature or broadcast: free."""
     x = computed(ctx, X, "X")
     if offset:
-        x = add_const(ctx, x, np.asarray(offset, dtype=np.float64), sign=-1)
+        x = add_weight(ctx, x, np.asarray(offset, dtype=np.float64), "offset", sign=-1)
     if scale:
-        x = mul_const(ctx, x, np.asarray(scale, dtype=np.float64))
+        x = mul_weight(ctx, x, np.asarray(scale, dtype=np.float64), "scale")
     return x
 
 

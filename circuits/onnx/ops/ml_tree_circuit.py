@@ -187,8 +187,13 @@ def scores(ctx: LoweringContext, X: Operand, ens: Ensemble) -> QTensor:
     before = ctx.builder.n_constraints
     s, n, ls = x.scale, bits_for_bound(x.bound), _leaf_scale(ctx, ens)
     cuts = _cut_table(ctx, ens, s, x.shape[1])
-    rows = [_row(ctx, list(r), n, ens, s, cuts, ls) for r in x.values]
-    bound = _score_bound(ens, ls)
+    if ctx.private_mode:
+        from circuits.onnx.ops.ml_tree_private import private_rows  # builds on this module
+
+        rows, bound = private_rows(ctx, x, ens, s, n, cuts, ls)
+    else:
+        rows = [_row(ctx, list(r), n, ens, s, cuts, ls) for r in x.values]
+        bound = _score_bound(ens, ls)
     _record(ctx, ens, ctx.builder.n_constraints - before, ls, len(x.values))
     return QTensor(object_array([v for r in rows for v in r], (len(rows), ens.n_targets)), ls,
                    ctx.check_bound(bound, "a tree score"))  # fmt: skip

@@ -24,9 +24,11 @@ from typing import Any
 import numpy as np
 
 from circuits.onnx.context import LoweringContext
-from circuits.onnx.ops.arith import Mul, add_const, add_tensors, computed, mul_const
+from circuits.onnx.ops.arith import Mul, add_const, add_tensors, computed, mul_by, mul_const
 from circuits.onnx.ops.linear import matmul
 from circuits.onnx.ops.nonlinear import elementwise
+from circuits.onnx.ops.recurrent_private import private_cell
+from circuits.onnx.quant import quantize
 from circuits.onnx.registry import onnx_op
 from circuits.onnx.tensor import Operand, QTensor, Result
 
@@ -65,17 +67,39 @@ def _mul(ctx: LoweringContext, a: QTensor, b: QTensor) -> QTensor:
 class Cell:
     """What a direction of a layer needs: its weights, biases and activations."""
 
-    def __init__(self, ctx: LoweringContext, w: Any, r: Any, b: Any, acts: list[Act]) -> None:
+    def __init__(
+        self, ctx: LoweringContext, w: Any, r: Any, b: Any, acts: list[Act], tag: str = ""
+    ) -> None:
         self.ctx, self.w, self.r, self.b, self.acts = ctx, w, r, b, acts
         self.hidden = r.shape[-1]
         #: the last step's pre-activations of all gates (x and h kept alive for their ids)
         self._full: dict[tuple[int, int, bool], tuple[QTensor, QTensor, QTensor]] = {}
+        #: private weights: W^T, R^T, Wb, Rb committed once and used at every step
+        self.tag = tag
+        self.private = private_cell(ctx, w, r, b, tag) if ctx.private_mode else None
+        self._peep: QTensor | None = None
+
+    def peep(self, state: QTensor, p: Any, k: int) -> QTensor | None:
+        """The peephole term p_k * state (free; one product per element when private)."""
+        n, ctx = self.hidden, self.ctx
+        if self.private is None:
+            pk = p[k * n : (k + 1) * n]
+            return mul_const(ctx, ctx.activation(state), pk) if np.any(pk) else None
+        if self._peep is None:
+            ws = ctx.config.weight_scale
+            self._peep = ctx.private_ints(quantize(p, ws), ws, f"P{self.tag}")
+        pw = self._peep
+        return mul_by(ctx, ctx.activation(state), QTensor(pw.values[k * n : (k + 1) * n],
+                                                          pw.scale, pw.bound))  # fmt: skip
 
     def pre(self, x: QTensor, h: QTensor, gate: int, with_r: bool = True) -> QTensor:
         """x W_g^T + h R_g^T + Wb_g + Rb_g (free), or without the recurrent term. All gates
         are formed together (free) so that they share one static bound, hence one cached
         approximation plan per activation."""
         key = (id(x), id(h), with_r)
+        if key not in self._full and self.private is not None:
+            out = self.private.pre(x, h, with_r)
+            self._full = {key: (x, h, out)}
         if key not in self._full:
             k = self.w.shape[0] // self.hidden
             out = matmul(self.ctx, x, self.w.T)
@@ -90,6 +114,8 @@ class Cell:
     def rec(self, h: QTensor, gate: int) -> QTensor:
         """h R_g^T + Rb_g (free), for GRU's linear_before_reset."""
         sl = slice(gate * self.hidden, (gate + 1) * self.hidden)
+        if self.private is not None:
+            return self.private.rec(h, sl)
         k = self.w.shape[0] // self.hidden
         out = matmul(self.ctx, h, self.r[sl].T)
         return add_const(self.ctx, out, self.b[k * self.hidden :][sl].reshape(1, -1))
@@ -98,12 +124,10 @@ class Cell:
 # one step of each cell ---------------------------------------------------------------------
 def lstm_step(cell: Cell, x: QTensor, h: QTensor, c: QTensor, p: Any) -> tuple[QTensor, QTensor]:
     ctx, (f, g, hh) = cell.ctx, cell.acts
-    n = cell.hidden
 
     def peep(t: QTensor, k: int, state: QTensor) -> QTensor:
-        if p is None or not np.any(p[k * n : (k + 1) * n]):
-            return t
-        return add_tensors(ctx, t, mul_const(ctx, ctx.activation(state), p[k * n : (k + 1) * n]))
+        term = None if p is None else cell.peep(state, p, k)
+        return t if term is None else add_tensors(ctx, t, term)
 
     i_t = f(peep(cell.pre(x, h, 0), 0, c))
     f_t = f(peep(cell.pre(x, h, 2), 2, c))
@@ -161,15 +185,17 @@ class Layer:
                 f"({self.seq} steps); pad or trim the inputs to one length and drop sequence_lens"
             )
 
-    def state0(self, init: Operand, d: int, hidden: int) -> QTensor:
-        """The initial state of direction d (zero when absent), settled like every state."""
+    def state0(self, init: Operand, d: int, hidden: int, slot: str = "initial") -> QTensor:
+        """The initial state of direction d (zero when absent), settled like every state; a
+        constant one is committed as `slot` with private weights."""
         s = self.ctx.config.act_scale
         if init is None:
             t = self.ctx.const(np.zeros((self.batch, hidden)), s)
         elif isinstance(init, QTensor):
             t = QTensor(init.values[d], init.scale, init.bound)
         else:
-            t = self.ctx.const(np.asarray(init, dtype=np.float64)[d], s)
+            arr = np.asarray(init, dtype=np.float64)[d]
+            t = self.ctx.weight(arr, s, slot) or self.ctx.const(arr, s)
         return settle(self.ctx, t)
 
     def steps(self, d: int, reverse: bool) -> list[int]:

@@ -62,9 +62,9 @@ def run(
     ys, hs, cs = [], [], []
     for d, rev in enumerate(revs):
         fns = [_activation(ctx, n) for n in names[d * per : (d + 1) * per]]
-        cell = Cell(ctx, w[d], r[d], b[d], fns)
-        h = layer.state0(h0, d, hidden)
-        c = layer.state0(c0, d, hidden)
+        cell = Cell(ctx, w[d], r[d], b[d], fns, f"[{d}]")
+        h = layer.state0(h0, d, hidden, f"initial_h[{d}]")
+        c = layer.state0(c0, d, hidden, f"initial_c[{d}]")
         out: list[QTensor] = [h] * layer.seq
         for t in layer.steps(d, rev):
             x_t = layer.step_input(t)

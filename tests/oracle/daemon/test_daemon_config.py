@@ -311,3 +311,14 @@ def test_prover_threads_share_the_cores_between_workers(tmp_path: Path) -> None:
     assert cfg.prover_threads == 3
     err = _error(tmp_path, _base(tmp_path).replace("workers = 2", "workers = 2\nthreads = 0"))
     assert "[provers].threads: expected an integer >= 1, got 0" in err
+
+
+def test_an_operator_key_registry_is_optional_and_checked(tmp_path: Path) -> None:
+    assert _load(tmp_path, _base(tmp_path)).operator_keys is None
+    keys = "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512"
+    with_keys = _base(tmp_path).replace(
+        f'address = "{HUB}"', f'address = "{HUB}"\noperator_keys = "{keys}"'
+    )
+    assert _load(tmp_path, with_keys).operator_keys == keys
+    error = _error(tmp_path, with_keys.replace(keys, "0x1234"))
+    assert "[hub].operator_keys" in error

@@ -1,6 +1,7 @@
-"""The daemon with a private-input model on Anvil: a sealed request is opened, checked
-against its commitment, proved and fulfilled; one sealed to another key fails on its own,
-with its reason, and blocks nothing."""
+"""The daemon with a private-input model on Anvil: it publishes its encryption key in the
+OperatorKeys registry at start; a request sealed to the key read from there is opened,
+checked against its commitment, proved and fulfilled; one sealed to another key fails on
+its own, with its reason naming both keys, and blocks nothing."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from oracle.daemon.jobs import State
 from oracle.daemon.service import Service
 from oracle.daemon.store import Store
 from oracle.hub import Hub, deploy_model
+from oracle.operator_keys import OperatorKeys
 from oracle.private_inputs import seal
 
 pytestmark = [pytest.mark.anvil]
@@ -38,7 +40,9 @@ def _model(root: Path) -> Path:
     return root / "model"
 
 
-def _config(tmp_path: Path, chain: Chain, hub: str, model_id: bytes, model_dir: Path) -> Path:
+def _config(
+    tmp_path: Path, chain: Chain, hub: str, model_id: bytes, model_dir: Path, keys: str
+) -> Path:
     assert chain._node is not None
     text = f"""
 [chain]
@@ -48,6 +52,7 @@ confirmations = 1
 poll_interval = 0.2
 [hub]
 address = "{hub}"
+operator_keys = "{keys}"
 [account]
 key_env = "{KEY_ENV}"
 [store]
@@ -91,18 +96,21 @@ def test_sealed_requests_are_answered_or_failed_alone(
     model_dir = _model(tmp_path)
     daemon = Account.create()
     monkeypatch.setenv(KEY_ENV, daemon.key.hex())
-    operator_key = Signer.from_key(daemon.key).encryption_public_key
     stranger_key = Signer.from_key(os.urandom(32)).encryption_public_key
     with oracle_chain.anvil(signer=None) as chain:
         dep = deploy_model(chain, model_dir, name="score")
+        keys = OperatorKeys.deploy(chain)
         chain.fund(daemon.address, 10**19)
         hub = Hub(chain, dep.hub)
         requester = chain.dev_accounts[1]
         bits = pipeline.load_model_dir(model_dir).compiled.config.input_bits
+        cfg = _config(tmp_path, chain, dep.hub, dep.model_id, model_dir, keys.address)
+        config = load_config(cfg)
+        service = Service(config, shutdown_grace=5)  # publishes the key as it starts
+        operator_key = keys.key_of(daemon.address).public_key
+        assert operator_key == Signer.from_key(daemon.key).encryption_public_key
         bad = _sealed_request(hub, dep.model_id, stranger_key, requester, bits)
         good = _sealed_request(hub, dep.model_id, operator_key, requester, bits)
-        config = load_config(_config(tmp_path, chain, dep.hub, dep.model_id, model_dir))
-        service = Service(config, shutdown_grace=5)
         thread = threading.Thread(target=service.run)
         thread.start()
         try:
@@ -116,5 +124,5 @@ def test_sealed_requests_are_answered_or_failed_alone(
             thread.join(30)
         assert failed.request_id == bad
         assert failed.reason_code == "undecryptable"
-        assert "does not decrypt with this operator's key" in (failed.reason or "")
+        assert f"sealed to operator key 0x{stranger_key.hex()}" in (failed.reason or "")
         assert len(hub.result(good)["outputs"]) == 2
