@@ -2,9 +2,9 @@
 
 Two circuits per size (``--circuits``):
 
-* ``chain``: a chain of squarings built with our Builder, 2^n constraints in all,
+* ``chain``: a chain of squarings built with our Builder, filling a domain of 2^n,
 
-      x_0 = s (private),  x_{i+1} = x_i * x_i + c  (2^n - 1 products),  y = x_last (public)
+      x_0 = s (private),  x_{i+1} = x_i * x_i + c  (2^n - 4 products),  y = x_last (public)
 
   whose witness is random-looking field elements: the prover's worst case;
 * ``vision`` (only when asked for; the size is its own): a vision model of about one
@@ -20,7 +20,8 @@ Each (size, backend) runs in a fresh Python process so that its peak RSS is its 
 measuring process's for native and groth16py (in process), the largest node child's for
 snarkjs. snarkjs runs only up to ``--snarkjs-max`` (default 2^12), groth16py up to
 ``--groth16py-max`` (2^16); snarkjs' prepared powers of tau is made once (with a real
-contribution) and cached outside the repository, before any timing starts.
+contribution) and cached under ``build/zkoracle-cache`` (``ZKORACLE_CACHE_DIR`` if set),
+before any timing starts.
 
 Columns (seconds, wall clock unless named cpu):
 
@@ -65,12 +66,14 @@ from circuits.program import Circuit
 
 
 def chain_circuit(log2: int) -> Circuit:
-    """2^log2 constraints: 2^log2 - 1 squarings and the constraint assigning y."""
+    """2^log2 - 3 constraints (2^log2 - 4 squarings and the constraint assigning y): with
+    the 3 rows of the public inputs (1, c, y) they fill a domain of 2^log2 exactly, for
+    arkworks and for snarkjs (whose powers of tau then need 2^log2 points, not twice)."""
     b = Builder()
     c = b.public_input("c")
     y = b.public_input("y")
     cur = b.private_input("s")
-    for _ in range((1 << log2) - 1):
+    for _ in range((1 << log2) - 4):
         cur = b.mul(cur, cur) + c
     b.assign_public(y, cur)
     return b.build()
@@ -230,7 +233,7 @@ def prepare_ptau(max_log2: int) -> None:
     from circuits.provers.snarkjs import SnarkjsBackend
 
     sj = SnarkjsBackend(progress=lambda m: print(m, file=sys.stderr, flush=True))
-    path = sj.ptau_for(1 << max_log2, 2)
+    path = sj.ptau_for(chain_circuit(max_log2).cs.n_constraints, 2)
     print(f"snarkjs ptau: {path}", file=sys.stderr)
 
 
@@ -332,6 +335,10 @@ def main(argv: list[str] | None = None) -> int:
             kind = args.circuits.split(",")[0]
             print(json.dumps(measure_one(args.one, backends[0], Path(tmp), kind=kind)))
         return 0
+    # snarkjs' prepared ptau is cached beside the build, not in the user's home.
+    os.environ.setdefault(
+        "ZKORACLE_CACHE_DIR", str(Path(__file__).parents[1] / "build/zkoracle-cache")
+    )
     sizes = [int(s) for s in args.sizes.split(",") if s]
     kinds = [k for k in args.circuits.split(",") if k]
     sj_sizes = [n for n in sizes if n <= args.snarkjs_max]
