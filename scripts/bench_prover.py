@@ -222,8 +222,9 @@ def measure_one(
     return rec
 
 
-def run_child(log2: int, backend: str, kind: str = "chain") -> dict[str, Any]:
-    cmd = [sys.executable, __file__, "--one", str(log2), "--backends", backend, "--circuits", kind]
+def run_child(log2: int, backend: str, kind: str = "chain", runs: int = 2) -> dict[str, Any]:
+    cmd = [sys.executable, __file__, "--one", str(log2), "--backends", backend]
+    cmd += ["--circuits", kind, "--runs", str(runs)]
     out = subprocess.run(cmd, check=True, capture_output=True, text=True)
     return dict(json.loads(out.stdout.strip().splitlines()[-1]))
 
@@ -323,6 +324,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--snarkjs-max", type=int, default=12, help="largest log2 run with snarkjs")
     ap.add_argument("--groth16py-max", type=int, default=16, help="largest log2 run with groth16py")
+    ap.add_argument(
+        "--runs", type=int, default=2, help="proofs per record (1: no one-thread proof)"
+    )
     ap.add_argument("--json", type=Path, help="write the records to this file")
     ap.add_argument("--one", type=int, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -333,7 +337,8 @@ def main(argv: list[str] | None = None) -> int:
         gc.freeze()
         with tempfile.TemporaryDirectory(prefix="zkoracle-bench-") as tmp:
             kind = args.circuits.split(",")[0]
-            print(json.dumps(measure_one(args.one, backends[0], Path(tmp), kind=kind)))
+            rec = measure_one(args.one, backends[0], Path(tmp), args.runs, kind)
+            print(json.dumps(rec))
         return 0
     # snarkjs' prepared ptau is cached beside the build, not in the user's home.
     os.environ.setdefault(
@@ -353,7 +358,7 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             for kind in kinds if backend == "native" else ["chain"]:
                 print(f"measuring {backend} {kind} at 2^{n} ...", file=sys.stderr, flush=True)
-                records.append(run_child(n, backend, kind))
+                records.append(run_child(n, backend, kind, args.runs))
                 if args.json:
                     args.json.write_text(json.dumps(records, indent=1) + "\n")
     print(table(records))
