@@ -113,7 +113,7 @@ def vision_model() -> Any:
     inits = [init("c1.w", 8, 1, 3, 3), init("c1.b", 8), init("c2.w", 16, 8, 3, 3)]
     inits += [init("c2.b", 16), init("f1.w", 1700, 576), init("f1.b", 1700)]
     inits += [init("f2.w", 10, 1700), init("f2.b", 10)]
-    conv = {"kernel_shape": [3, 3], "strides": [2, 2]}
+    conv: dict[str, Any] = {"kernel_shape": [3, 3], "strides": [2, 2]}
     nodes = [
         helper.make_node("Conv", ["x", "c1.w", "c1.b"], ["c1"], name="conv1", **conv),
         helper.make_node("Relu", ["c1"], ["r1"], name="relu1"),
