@@ -1,14 +1,27 @@
 """Prover benchmark: building, solving, writing, setup, proving and verifying per size.
 
-The circuit is a chain of squarings built with our Builder, 2^n constraints in all:
+Two circuits per size (``--circuits``):
 
-    x_0 = s (private),  x_{i+1} = x_i * x_i + c  (2^n - 1 products),  y = x_last (public)
+* ``chain``: a chain of squarings built with our Builder, filling a domain of 2^n,
+
+      x_0 = s (private),  x_{i+1} = x_i * x_i + c  (2^n - 4 products),  y = x_last (public)
+
+  whose witness is random-looking field elements: the prover's worst case;
+* ``vision`` (only when asked for; the size is its own): a vision model of about one
+  million public parameters (two strided convolutions and a dense head on 1x28x28),
+  built with onnx.helper in this script;
+* ``cnn``: a real model of about 2^n constraints, `circuits.onnx.examples.cnn` (1 x S x S
+  -> Conv 8 x 3 x 3 -> ReLU -> Dense 2, S chosen for the size) compiled by our ONNX
+  compiler, proved on an input in [-1, 1]. Its witness is what zkML circuits hold: range-
+  check bits, selectors and small quantized values (the native prover's MSMs skip zeros and
+  work on small scalars over their own bits only, so this row is the realistic one).
 
 Each (size, backend) runs in a fresh Python process so that its peak RSS is its own: the
 measuring process's for native and groth16py (in process), the largest node child's for
 snarkjs. snarkjs runs only up to ``--snarkjs-max`` (default 2^12), groth16py up to
 ``--groth16py-max`` (2^16); snarkjs' prepared powers of tau is made once (with a real
-contribution) and cached outside the repository, before any timing starts.
+contribution) and cached under ``build/zkoracle-cache`` (``ZKORACLE_CACHE_DIR`` if set),
+before any timing starts.
 
 Columns (seconds, wall clock unless named cpu):
 
@@ -53,15 +66,82 @@ from circuits.program import Circuit
 
 
 def chain_circuit(log2: int) -> Circuit:
-    """2^log2 constraints: 2^log2 - 1 squarings and the constraint assigning y."""
+    """2^log2 - 3 constraints (2^log2 - 4 squarings and the constraint assigning y): with
+    the 3 rows of the public inputs (1, c, y) they fill a domain of 2^log2 exactly, for
+    arkworks and for snarkjs (whose powers of tau then need 2^log2 points, not twice)."""
     b = Builder()
     c = b.public_input("c")
     y = b.public_input("y")
     cur = b.private_input("s")
-    for _ in range((1 << log2) - 1):
+    for _ in range((1 << log2) - 4):
         cur = b.mul(cur, cur) + c
     b.assign_public(y, cur)
     return b.build()
+
+
+def cnn_circuit(log2: int) -> tuple[Circuit, Any]:
+    """A compiled CNN of about 2^log2 constraints and its witness for a fixed input."""
+    import numpy as np
+
+    from circuits.onnx.compiler import compile_graph
+    from circuits.onnx.examples import cnn
+    from circuits.onnx.loader import load_model_bytes
+
+    # About 42 constraints per Conv output (ReLU and rescale); 8 filters of 3 x 3.
+    size = round(((1 << log2) / (8 * 42)) ** 0.5) + 2
+    graph = load_model_bytes(cnn(size=size, filters=8).SerializeToString(), f"cnn{size}.onnx")
+    compiled = compile_graph(graph)
+    x = np.random.default_rng(0).uniform(-1, 1, (1, 1, size, size))
+    return compiled.circuit, compiled.witness({"x": x}, check=False)
+
+
+def vision_model() -> Any:
+    """A ~1M-parameter vision model, public weights, built here with onnx.helper (torch is
+    not a dependency): 1x28x28 -> Conv 8x3x3 stride 2 -> ReLU -> Conv 16x3x3 stride 2 ->
+    ReLU -> Flatten (576) -> Dense 1700 -> ReLU -> Dense 10 (999,158 parameters)."""
+    import numpy as np
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    rng = np.random.default_rng(0)
+
+    def init(name: str, *shape: int) -> onnx.TensorProto:
+        lim = 1.0 / np.sqrt(np.prod(shape[1:]) if len(shape) > 1 else shape[0])
+        arr = rng.uniform(-lim, lim, shape).astype(np.float32)
+        return numpy_helper.from_array(arr, name)
+
+    inits = [init("c1.w", 8, 1, 3, 3), init("c1.b", 8), init("c2.w", 16, 8, 3, 3)]
+    inits += [init("c2.b", 16), init("f1.w", 1700, 576), init("f1.b", 1700)]
+    inits += [init("f2.w", 10, 1700), init("f2.b", 10)]
+    conv: dict[str, Any] = {"kernel_shape": [3, 3], "strides": [2, 2]}
+    nodes = [
+        helper.make_node("Conv", ["x", "c1.w", "c1.b"], ["c1"], name="conv1", **conv),
+        helper.make_node("Relu", ["c1"], ["r1"], name="relu1"),
+        helper.make_node("Conv", ["r1", "c2.w", "c2.b"], ["c2"], name="conv2", **conv),
+        helper.make_node("Relu", ["c2"], ["r2"], name="relu2"),
+        helper.make_node("Flatten", ["r2"], ["f"], name="flatten", axis=1),
+        helper.make_node("Gemm", ["f", "f1.w", "f1.b"], ["h"], name="fc1", transB=1),
+        helper.make_node("Relu", ["h"], ["r3"], name="relu3"),
+        helper.make_node("Gemm", ["r3", "f2.w", "f2.b"], ["y"], name="fc2", transB=1),
+    ]
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1, 28, 28])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 10])
+    graph = helper.make_graph(nodes, "vision", [x], [y], initializer=inits)
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+
+
+def vision_circuit(_log2: int) -> tuple[Circuit, Any]:
+    """The ~1M-parameter vision model compiled, and its witness for a fixed image."""
+    import numpy as np
+
+    from circuits.onnx.compiler import compile_graph
+    from circuits.onnx.loader import load_model_bytes
+
+    model = vision_model()
+    graph = load_model_bytes(model.SerializeToString(), "vision.onnx")
+    compiled = compile_graph(graph)
+    x = np.random.default_rng(0).uniform(0, 1, (1, 1, 28, 28))
+    return compiled.circuit, compiled.witness({"x": x}, check=False)
 
 
 def _timed(record: dict[str, Any], key: str, fn: Any, *args: Any, **kw: Any) -> Any:
@@ -100,14 +180,20 @@ def _native_steps(rec: dict[str, Any], info: Any, values: list[int], runs: int) 
     rec["pk_mb"] = round(info.proving_key.stat().st_size / 2**20, 1)
 
 
-def measure_one(log2: int, backend_name: str, work: Path, runs: int = 2) -> dict[str, Any]:
+def measure_one(
+    log2: int, backend_name: str, work: Path, runs: int = 2, kind: str = "chain"
+) -> dict[str, Any]:
     """One record; runs in the child process."""
-    rec: dict[str, Any] = {"backend": backend_name, "log2": log2}
+    rec: dict[str, Any] = {"backend": backend_name, "circuit": kind, "log2": log2}
     cpu0 = time.process_time()
-    circuit = _timed(rec, "build_s", chain_circuit, log2)
+    if kind in ("cnn", "vision"):
+        make = cnn_circuit if kind == "cnn" else vision_circuit
+        circuit, witness = _timed(rec, "build_s", make, log2)
+    else:
+        circuit = _timed(rec, "build_s", chain_circuit, log2)
+        witness = _timed(rec, "witness_s", circuit.solve, {"c": 7, "s": 3}, check=False)
     cs = circuit.cs
     rec["constraints"] = cs.n_constraints
-    witness = _timed(rec, "witness_s", circuit.solve, {"c": 7, "s": 3}, check=False)
     r1cs_path, wtns_path = work / "circuit.r1cs", work / "witness.wtns"
     t0 = time.perf_counter()
     r1cs_format.write(r1cs_path, cs)
@@ -136,8 +222,9 @@ def measure_one(log2: int, backend_name: str, work: Path, runs: int = 2) -> dict
     return rec
 
 
-def run_child(log2: int, backend: str) -> dict[str, Any]:
+def run_child(log2: int, backend: str, kind: str = "chain", runs: int = 2) -> dict[str, Any]:
     cmd = [sys.executable, __file__, "--one", str(log2), "--backends", backend]
+    cmd += ["--circuits", kind, "--runs", str(runs)]
     out = subprocess.run(cmd, check=True, capture_output=True, text=True)
     return dict(json.loads(out.stdout.strip().splitlines()[-1]))
 
@@ -147,7 +234,7 @@ def prepare_ptau(max_log2: int) -> None:
     from circuits.provers.snarkjs import SnarkjsBackend
 
     sj = SnarkjsBackend(progress=lambda m: print(m, file=sys.stderr, flush=True))
-    path = sj.ptau_for(1 << max_log2, 2)
+    path = sj.ptau_for(chain_circuit(max_log2).cs.n_constraints, 2)
     print(f"snarkjs ptau: {path}", file=sys.stderr)
 
 
@@ -168,10 +255,10 @@ COLUMNS = (
 
 
 def table(records: list[dict[str, Any]]) -> str:
-    head = ("backend", "log2", "constraints", *COLUMNS)
+    head = ("backend", "circuit", "log2", "constraints", *COLUMNS)
     rows = [head]
     for r in records:
-        cells = [r["backend"], str(r["log2"]), str(r["constraints"])]
+        cells = [r["backend"], r.get("circuit", "chain"), str(r["log2"]), str(r["constraints"])]
         cells += [f"{r[c]:.3f}" if c in r else "-" for c in COLUMNS]
         rows.append(tuple(cells))
     widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
@@ -201,7 +288,8 @@ def _mark(ok: bool) -> str:
 
 
 def targets(records: list[dict[str, Any]]) -> list[str]:
-    by = {(r["backend"], r["log2"]): r for r in records}
+    # The targets are read on the worst case, the chain's random-looking witness.
+    by = {(r["backend"], r["log2"]): r for r in records if r.get("circuit", "chain") == "chain"}
     out = []
     for log2, col, bound in LIMITS:
         r = by.get(("native", log2))
@@ -231,8 +319,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--sizes", default="10,12,14,16,18", help="log2 of the constraint counts")
     ap.add_argument("--backends", default="native,groth16py,snarkjs")
+    ap.add_argument(
+        "--circuits", default="chain,cnn", help="chain (worst case), cnn (a model), vision"
+    )
     ap.add_argument("--snarkjs-max", type=int, default=12, help="largest log2 run with snarkjs")
     ap.add_argument("--groth16py-max", type=int, default=16, help="largest log2 run with groth16py")
+    ap.add_argument(
+        "--runs", type=int, default=2, help="proofs per record (1: no one-thread proof)"
+    )
     ap.add_argument("--json", type=Path, help="write the records to this file")
     ap.add_argument("--one", type=int, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -242,9 +336,16 @@ def main(argv: list[str] | None = None) -> int:
         # ...) is frozen so that the collector's full passes during a build do not walk it.
         gc.freeze()
         with tempfile.TemporaryDirectory(prefix="zkoracle-bench-") as tmp:
-            print(json.dumps(measure_one(args.one, backends[0], Path(tmp))))
+            kind = args.circuits.split(",")[0]
+            rec = measure_one(args.one, backends[0], Path(tmp), args.runs, kind)
+            print(json.dumps(rec))
         return 0
+    # snarkjs' prepared ptau is cached beside the build, not in the user's home.
+    os.environ.setdefault(
+        "ZKORACLE_CACHE_DIR", str(Path(__file__).parents[1] / "build/zkoracle-cache")
+    )
     sizes = [int(s) for s in args.sizes.split(",") if s]
+    kinds = [k for k in args.circuits.split(",") if k]
     sj_sizes = [n for n in sizes if n <= args.snarkjs_max]
     if "snarkjs" in backends and sj_sizes:
         prepare_ptau(max(sj_sizes))
@@ -255,10 +356,11 @@ def main(argv: list[str] | None = None) -> int:
                 backend == "groth16py" and n > args.groth16py_max
             ):
                 continue
-            print(f"measuring {backend} at 2^{n} ...", file=sys.stderr, flush=True)
-            records.append(run_child(n, backend))
-            if args.json:
-                args.json.write_text(json.dumps(records, indent=1) + "\n")
+            for kind in kinds if backend == "native" else ["chain"]:
+                print(f"measuring {backend} {kind} at 2^{n} ...", file=sys.stderr, flush=True)
+                records.append(run_child(n, backend, kind, args.runs))
+                if args.json:
+                    args.json.write_text(json.dumps(records, indent=1) + "\n")
     print(table(records))
     print("\n".join(targets(records)))
     if args.json:

@@ -15,7 +15,6 @@ Every failure is a `ModelError` that starts with the file name.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +23,9 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 from circuits.errors import ModelError
+from circuits.onnx.graph import FLOAT_INPUTS, INT_INPUTS
+from circuits.onnx.graph import OnnxGraph as OnnxGraph
+from circuits.onnx.graph import TensorInfo as TensorInfo
 from circuits.onnx.ml_isolation import rewrite_isolation_forest
 from circuits.onnx.tensor import Const
 
@@ -33,51 +35,6 @@ ML_DOMAIN = "ai.onnx.ml"
 MAX_ML_OPSET = 5
 #: Default-domain operators whose semantics did not change between opset 7 and 11.
 _STABLE_SINCE_7 = frozenset({"Cast", "Identity", "Add", "Sub", "Mul", "Div", "Concat"})
-FLOAT_INPUTS = (TensorProto.FLOAT, TensorProto.DOUBLE, TensorProto.FLOAT16)
-#: Integer (and boolean) inputs enter the circuit exactly, at scale 0.
-INT_INPUTS = (
-    TensorProto.INT64,
-    TensorProto.INT32,
-    TensorProto.INT16,
-    TensorProto.INT8,
-    TensorProto.UINT64,
-    TensorProto.UINT32,
-    TensorProto.UINT16,
-    TensorProto.UINT8,
-    TensorProto.BOOL,
-)
-
-
-@dataclass(frozen=True)
-class TensorInfo:
-    """A graph input or output: name, static shape, ONNX element type."""
-
-    name: str
-    shape: tuple[int, ...]
-    elem_type: int
-
-    @property
-    def size(self) -> int:
-        return int(np.prod(self.shape, dtype=np.int64))
-
-    @property
-    def is_integer(self) -> bool:
-        """An integer or boolean tensor (quantized exactly, at scale 0)."""
-        return self.elem_type in INT_INPUTS
-
-
-@dataclass(frozen=True, eq=False)
-class OnnxGraph:
-    """A checked model with static shapes, ready to be walked node by node."""
-
-    path: str
-    sha256: str
-    data: bytes
-    opset: int
-    inputs: tuple[TensorInfo, ...]
-    outputs: tuple[TensorInfo, ...]
-    constants: dict[str, Const]
-    nodes: tuple[onnx.NodeProto, ...]
 
 
 def load_model(path: str | Path) -> OnnxGraph:

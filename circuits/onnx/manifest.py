@@ -17,7 +17,7 @@ from typing import Any, cast
 
 from circuits.constraint_system import R1CS_FILE
 from circuits.errors import FormatError
-from circuits.onnx.compiler import CompiledModel, IOSpec, NodeCost
+from circuits.onnx.model import CompiledModel, IOSpec, NodeCost
 from circuits.onnx.quant import QuantConfig
 from circuits.onnx.schema import ErrorReport, ManifestJson
 from circuits.onnx.statement import PublicLayout

@@ -28,7 +28,7 @@ from circuits.onnx.tensor import Value
 from circuits.onnx.visibility import Claim
 
 if TYPE_CHECKING:
-    from circuits.onnx.compiler import IOSpec
+    from circuits.onnx.model import IOSpec
 
 
 def statement_words(

@@ -53,3 +53,20 @@ def test_verify_imports_neither_the_compiler_nor_numpy(tmp_path: Path) -> None:
     mods = _imported("verify", str(tmp_path))
     assert "oracle.commands.verify" in mods and "oracle.commands.prove" not in mods
     assert not {"numpy", "onnx", "circuits.onnx.compiler", "circuits.pipeline"} & mods
+
+
+def test_prove_from_a_stored_model_imports_neither_onnx_nor_the_compiler(
+    tmp_path: Path,
+) -> None:
+    from circuits import pipeline
+    from circuits.onnx import examples
+
+    onnx_path = examples.save(examples.mlp((2, 2, 1)), tmp_path / "m.onnx")
+    pipeline.compile_model(onnx_path, tmp_path / "m")
+    pipeline.setup(tmp_path / "m", progress=lambda _m: None)
+    (tmp_path / "in.json").write_text('{"input_data": [[0.25, -0.5]]}')
+    args = ("prove", str(tmp_path / "m"), "--input", str(tmp_path / "in.json"))
+    mods = _imported(*args, "--out", str(tmp_path / "p"))
+    assert (tmp_path / "p" / "proof.json").is_file()
+    assert "circuits.onnx.model" in mods
+    assert not {"onnx", "circuits.onnx.compiler", "circuits.onnx.loader", "tqdm"} & mods

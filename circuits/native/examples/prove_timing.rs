@@ -1,5 +1,5 @@
-//! Where proving time goes: `cargo run --release --example prove_timing --features
-//! ark-std/print-trace -- proving_key.bin circuit.r1cs witness.bin [threads]`, where
+//! Where proving time goes: `cargo run --release --example prove_timing --features timing
+//! -- proving_key.bin circuit.r1cs witness.bin [threads]`, where
 //! witness.bin holds 32 little-endian bytes per wire.
 
 use std::path::Path;

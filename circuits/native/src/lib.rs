@@ -4,12 +4,15 @@
 //! * `keyfile`: our proving-key file (fast to load, hash-protected);
 //! * `setup`, `reduction`, `prover`: arkworks' generator and prover, with arkworks' own or
 //!   circom's QAP reduction;
+//! * `proof`, `msm`: arkworks' proof computation with the witness MSMs split by scalar size;
 //! * `python` (feature `python`): the `circuits._native` extension module.
 
 pub mod container;
 pub mod error;
 pub mod keyfile;
+pub mod msm;
 pub mod points;
+pub mod proof;
 pub mod prover;
 pub mod r1cs;
 pub mod reduction;

@@ -14,7 +14,7 @@ use crate::keyfile::{self, Reduction};
 use crate::points::{g1_from_evm, g1_to_evm, g2_from_evm, g2_to_evm};
 use crate::r1cs::R1cs;
 use crate::reduction::CircomReduction;
-use crate::{setup, zkey};
+use crate::{proof, setup, zkey};
 
 pub struct Key {
     pub pk: ProvingKey<Bn254>,
@@ -111,10 +111,10 @@ impl Key {
         let mut rng = rand::thread_rng();
         let (r, s) = (Fr::rand(&mut rng), Fr::rand(&mut rng));
         let m = &self.r1cs.matrices;
-        let (ni, nc) = (m.num_instance_variables, m.num_constraints);
+        let ni = m.num_instance_variables;
         let out = match self.reduction {
-            Reduction::Libsnark => Groth16::<Bn254, LibsnarkReduction>::create_proof_with_reduction_and_matrices(&self.pk, r, s, m, ni, nc, w),
-            Reduction::Circom => Groth16::<Bn254, CircomReduction>::create_proof_with_reduction_and_matrices(&self.pk, r, s, m, ni, nc, w),
+            Reduction::Libsnark => proof::create_proof::<Bn254, LibsnarkReduction>(&self.pk, (r, s), m, ni, w),
+            Reduction::Circom => proof::create_proof::<Bn254, CircomReduction>(&self.pk, (r, s), m, ni, w),
         };
         out.map_err(|e| NativeError::Backend(format!("proving failed: {e}")))
     }

@@ -98,3 +98,56 @@ fn circom_reduction_proofs_verify_under_circom_keys_only() {
     assert!(lib.verify(&[x * x], &lib.prove(&w).unwrap()));
     drop(r1cs);
 }
+
+/// A witness like a zkML circuit's: the bits of a value, small negatives, large values.
+struct Mixed(Vec<Fr>);
+
+impl ConstraintSynthesizer<Fr> for Mixed {
+    fn generate_constraints(self, cs: ConstraintSystemRef<Fr>) -> Result<(), SynthesisError> {
+        let out = cs.new_input_variable(|| Ok(self.0.iter().map(|v| *v * v).sum()))?;
+        let mut sum = LinearCombination::zero();
+        for v in self.0 {
+            let x = cs.new_witness_variable(|| Ok(v))?;
+            let sq = cs.new_witness_variable(|| Ok(v * v))?;
+            cs.enforce_constraint(x.into(), x.into(), sq.into())?;
+            sum = sum + sq;
+        }
+        cs.enforce_constraint(sum, Variable::One.into(), out.into())
+    }
+}
+
+#[test]
+fn split_msm_proofs_equal_arkworks_proofs() {
+    let mut rng = ark_std::test_rng();
+    let values: Vec<Fr> = (0..300u64)
+        .map(|i| match i % 5 {
+            0 => Fr::from(i % 2),
+            1 => -Fr::from(i),
+            2 => Fr::from(i << 40),
+            3 => Fr::rand(&mut rng),
+            _ => Fr::from(0u8),
+        })
+        .collect();
+    let cs = ark_relations::r1cs::ConstraintSystem::<Fr>::new_ref();
+    Mixed(values.clone()).generate_constraints(cs.clone()).unwrap();
+    cs.finalize();
+    assert!(cs.is_satisfied().unwrap());
+    let m = cs.to_matrices().unwrap();
+    let full = {
+        let cs = cs.borrow().unwrap();
+        [cs.instance_assignment.clone(), cs.witness_assignment.clone()].concat()
+    };
+    let (r, s) = (Fr::rand(&mut rng), Fr::rand(&mut rng));
+    let ni = m.num_instance_variables;
+    let nc = m.num_constraints;
+    let pk = Groth16::<Bn254, LibsnarkReduction>::generate_random_parameters_with_reduction(Mixed(values.clone()), &mut rng).unwrap();
+    let ours = crate::proof::create_proof::<Bn254, LibsnarkReduction>(&pk, (r, s), &m, ni, &full).unwrap();
+    let theirs = Groth16::<Bn254, LibsnarkReduction>::create_proof_with_reduction_and_matrices(&pk, r, s, &m, ni, nc, &full).unwrap();
+    assert_eq!(ours, theirs);
+    let pk = Groth16::<Bn254, CircomReduction>::generate_random_parameters_with_reduction(Mixed(values), &mut rng).unwrap();
+    let ours = crate::proof::create_proof::<Bn254, CircomReduction>(&pk, (r, s), &m, ni, &full).unwrap();
+    let theirs = Groth16::<Bn254, CircomReduction>::create_proof_with_reduction_and_matrices(&pk, r, s, &m, ni, nc, &full).unwrap();
+    assert_eq!(ours, theirs);
+    let pvk = ark_groth16::prepare_verifying_key(&pk.vk);
+    assert!(crate::prover::verify_prepared(&pvk, &full[1..ni], &ours));
+}
