@@ -118,8 +118,14 @@ class CompiledModel:
                 raise InputRangeError(
                     f"input {spec.name!r} has shape {list(arr.shape)}, expected {list(spec.shape)}"
                 )
-            if not np.all(np.isfinite(arr)):
-                raise InputRangeError(f"input {spec.name!r} contains NaN or infinity")
+            bad = np.flatnonzero(~np.isfinite(arr.reshape(-1)))
+            if bad.size:
+                i = int(bad[0])
+                raise InputRangeError(
+                    f"input {spec.name!r}[{i}] is {float(arr.reshape(-1)[i])!r} "
+                    f"({bad.size} such values): a circuit holds finite fixed-point numbers "
+                    "only; impute missing features before proving"
+                )
             self._check_integral(spec, arr)
             q = [int(v) for v in quantize(arr.reshape(-1), spec.scale)]
             half = 1 << (spec.bits - 1)
