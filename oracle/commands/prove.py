@@ -53,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
     if not 0 <= args.binding < circuits.R:
         raise OracleError(f"--binding {args.binding} is not a field element in [0, r)")
     with Progress("prove", total=3) as bar:
-        bar.say(f"loading {args.dir} (the circuit is rebuilt and checked)")
+        bar.say(f"loading {args.dir} (its compiled model, checked against the manifest)")
         model = circuits.load_model_dir(args.dir)
         bar.step("proving")
         sample = circuits.read_inputs(args.dir, args.input)
