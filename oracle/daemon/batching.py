@@ -32,16 +32,22 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from web3.types import TxParams, TxReceipt
 
-from oracle.daemon.fees import Fees, first_fees, replacement_fees
+from oracle.daemon.fees import Fees, GasPolicy, first_fees, replacement_fees
 from oracle.daemon.jobs import Job, Kind, State, TxRecord
 from oracle.daemon.outcomes import ROUND_POSTED, StepReport
+from oracle.daemon.store import Store
 from oracle.daemon.submitter import Submitter
 from oracle.hub.calldata import BatchItem, RoundItem
 from oracle.reverts import is_revert
+
+if TYPE_CHECKING:
+    from oracle.accounts import Signer
+    from oracle.daemon.config import DaemonConfig
+    from oracle.hub import Hub
 
 log = logging.getLogger(__name__)
 
@@ -317,3 +323,22 @@ def _proof_words(job: Job) -> list[int]:
 
 def _feed_round(job: Job) -> tuple[bytes, int]:
     return bytes.fromhex(str(job.payload["feed_id"])[2:]), int(job.payload["round"])
+
+
+def submitter_for(config: DaemonConfig, hub: Hub, store: Store, signer: Signer) -> Submitter:
+    """The daemon's submitter: batching when ``[submitter].max_batch`` is above 1."""
+    gas = config.gas
+    policy = GasPolicy(gas.max_fee_wei, gas.priority_fee_wei, gas.replace_after,
+                       gas.bump_percent, gas.gas_limit)  # fmt: skip
+    confirmations = config.chain.confirmations
+    if config.submitter.max_batch <= 1:
+        return Submitter(hub, store, signer, policy, confirmations=confirmations)
+    return BatchingSubmitter(
+        hub,
+        store,
+        signer,
+        policy,
+        confirmations=confirmations,
+        max_batch=config.submitter.max_batch,
+        max_batch_wait=config.submitter.max_batch_wait,
+    )

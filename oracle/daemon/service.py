@@ -40,18 +40,16 @@ from circuits import Manifest
 from oracle.accounts import Signer
 from oracle.chain import Chain
 from oracle.daemon import endpoint
-from oracle.daemon.batching import BatchingSubmitter
+from oracle.daemon.batching import submitter_for
 from oracle.daemon.config import DaemonConfig
 from oracle.daemon.errors import DaemonError, IllegalTransition, ProverLost
 from oracle.daemon.feeds import FeedScheduler
-from oracle.daemon.fees import GasPolicy
 from oracle.daemon.jobs import State
 from oracle.daemon.metrics import DaemonMetrics, MetricsServer, StepGuard
 from oracle.daemon.outcomes import StepReport
 from oracle.daemon.provers import ProofResult, ProofTask, ProverEngine, start_engine
 from oracle.daemon.rpc import DEFAULT_RETRY, RetryPolicy
 from oracle.daemon.store import Store
-from oracle.daemon.submitter import Submitter
 from oracle.daemon.tasks import NoTask, TaskMaker
 from oracle.daemon.watcher import PollReport, Watcher, WatcherSettings
 from oracle.errors import ChainConnectionError
@@ -127,25 +125,7 @@ class Service:
         self.watcher = Watcher(
             self.hub, self.store, settings, model_ids=[m.model_id for m in config.models]
         )
-        gas = config.gas
-        policy = GasPolicy(gas.max_fee_wei, gas.priority_fee_wei, gas.replace_after,
-                           gas.bump_percent, gas.gas_limit)  # fmt: skip
-        batching = config.submitter
-        self.submitter = (
-            BatchingSubmitter(
-                self.hub,
-                self.store,
-                self.signer,
-                policy,
-                confirmations=chain.confirmations,
-                max_batch=batching.max_batch,
-                max_batch_wait=batching.max_batch_wait,
-            )
-            if batching.max_batch > 1
-            else Submitter(
-                self.hub, self.store, self.signer, policy, confirmations=chain.confirmations
-            )
-        )
+        self.submitter = submitter_for(config, self.hub, self.store, self.signer)
         models = {m.name: m for m in config.models}
         self.feeds = (
             FeedScheduler(

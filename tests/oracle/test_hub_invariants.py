@@ -23,9 +23,7 @@ pairing costs ~1.5 s per verification, so its run is short; the Anvil run is lon
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
@@ -43,18 +41,11 @@ from hypothesis.stateful import (
 )
 
 from circuits import Proof, verify
-from oracle import chain as chains
-from oracle.daemon.provers import ProofResult, ProofTask, prove_task
 from oracle.errors import TransactionReverted
-from oracle.hub import Hub, ModelArtifacts, deploy_model, model_id_of
+from oracle.hub import ModelArtifacts, model_id_of
 from oracle.statement import feed_binding, request_binding
-from tests.oracle.hub_harness import HarnessChain
+from tests.oracle.hub_world import FEE, INPUTS, TTL, Model, Req, World, proof_for, world_on
 
-INPUTS = ((100, 200, 300), (-500, 40, 7))
-FEE = 10**15
-#: Requests live an hour; only the long jump of `time_passes` expires them, so the gap
-#: between the latest block's time and the next block's never decides an expiry.
-TTL = 3600
 STATS: dict[str, int] = {"sequences": 0, "steps": 0}
 
 
@@ -75,75 +66,6 @@ def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     pipeline.compile_model(out / "mlp.onnx", out / "model")
     pipeline.setup(out / "model")
     return out / "model"
-
-
-@functools.cache
-def _proof(model_dir: str, inputs: tuple[int, ...], binding: int) -> ProofResult:
-    """A real proof, made once per statement for the whole module."""
-    return prove_task(ProofTask(0, model_dir, inputs, binding))
-
-
-@dataclass
-class World:
-    """The deployed hub and what the machine needs to act and check, on one chain."""
-
-    chain: HarnessChain
-    hub: Hub
-    model_dir: Path
-    model_id: bytes
-    verifier: str
-    consumers: dict[str, Any]  # "record" / "revert" -> address
-    snapshot: Any = None
-
-    def take_snapshot(self) -> None:
-        if self.chain.name == "embedded":
-            self.snapshot = self.chain.w3.provider.ethereum_tester.take_snapshot()  # type: ignore[attr-defined]
-        else:
-            self.snapshot = self.chain.w3.provider.make_request("evm_snapshot", [])["result"]  # type: ignore[arg-type]
-
-    def restore(self) -> None:
-        if self.chain.name == "embedded":
-            self.chain.w3.provider.ethereum_tester.revert_to_snapshot(self.snapshot)  # type: ignore[attr-defined]
-        else:
-            self.chain.w3.provider.make_request("evm_revert", [self.snapshot])  # type: ignore[arg-type]
-            self.take_snapshot()  # an Anvil snapshot is used up by its revert
-
-
-def _world(kind: str, model_dir: Path) -> World:
-    raw = chains.embedded(signer=None) if kind == "embedded" else chains.anvil(signer=None)
-    chain = HarnessChain(raw)
-    dep = deploy_model(raw, model_dir)
-    hub = Hub(raw, dep.hub)
-    consumers = {}
-    for mode, name in ((0, "record"), (1, "revert")):
-        c = chain.deploy("TestConsumer", dep.hub)
-        chain.send(c.functions.setMode(mode), chain.accounts[0])
-        consumers[name] = c.address
-    world = World(chain, hub, model_dir, dep.model_id, dep.verifier, consumers)
-    world.take_snapshot()
-    return world
-
-
-@dataclass
-class Req:
-    request_id: int
-    model_id: bytes
-    requester: str
-    inputs: tuple[int, ...]
-    fee: int
-    expiry: int
-    callback: str
-    status: int = 1  # pending
-    outputs: tuple[int, ...] = ()
-
-
-@dataclass
-class Model:
-    balances: dict[str, int] = field(default_factory=dict)
-    requests: dict[int, Req] = field(default_factory=dict)
-    models: dict[bytes, bool] = field(default_factory=dict)  # id -> retired
-    feeds: dict[bytes, tuple[int, tuple[int, ...]]] = field(default_factory=dict)
-    checked_proofs: set[int] = field(default_factory=set)
 
 
 def machine_for(world: World) -> type[RuleBasedStateMachine]:
@@ -237,7 +159,7 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
                 return
             submitter = self.actors[who]
             binding = request_binding(self.c.chain.chain_id, self.w.hub.address, rid, submitter)
-            proof = _proof(str(self.w.model_dir), req.inputs, binding)
+            proof = proof_for(str(self.w.model_dir), req.inputs, binding)
             fn = self.w.hub.contract.functions.fulfill(
                 rid, list(proof.outputs), list(proof.proof_words)
             )
@@ -278,7 +200,7 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
             # malformed one (a coordinate >= q).
             other = self.actors[(who + 1) % 4]
             binding = request_binding(self.c.chain.chain_id, self.w.hub.address, rid, other)
-            proof = _proof(str(self.w.model_dir), req.inputs, binding)
+            proof = proof_for(str(self.w.model_dir), req.inputs, binding)
             words = list(proof.proof_words)
             if malformed:
                 words[0] += 2**255
@@ -338,7 +260,7 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
             binding = feed_binding(
                 self.c.chain.chain_id, self.w.hub.address, feed, round_ + 1, sender
             )
-            proof = _proof(str(self.w.model_dir), which, binding)
+            proof = proof_for(str(self.w.model_dir), which, binding)
             outputs, words = list(proof.outputs), list(proof.proof_words)
             jump = hub.updateFeed(feed, list(which), outputs, round_ + 2, words)
             assert self._reverts(jump, sender) == "RoundNotNext"
@@ -372,21 +294,21 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
                 assert self.c.balance(address) == expected, address
 
         @invariant()
-        def requests_match_and_are_fulfilled_once_with_a_verified_proof(self) -> None:
+        def requests_match_and_are_fulfilled_once_with_a_verifiedproof_for(self) -> None:
             logs = self.w.hub.contract.events.InferenceFulfilled().get_logs(from_block=0)
             counts: dict[int, int] = {}
             for log in logs:
                 rid = int(log["args"]["requestId"])
                 counts[rid] = counts.get(rid, 0) + 1
                 if rid not in self.m.checked_proofs:
-                    self._check_proof(rid, log)
+                    self._checkproof_for(rid, log)
             for rid, req in self.m.requests.items():
                 status, outputs = self.w.hub.contract.functions.result(rid).call()
                 assert status == req.status, rid
                 assert tuple(outputs) == req.outputs
                 assert counts.get(rid, 0) == (1 if req.status == 2 else 0)
 
-        def _check_proof(self, rid: int, log: Any) -> None:
+        def _checkproof_for(self, rid: int, log: Any) -> None:
             """The pure-Python verifier accepts the fulfilling transaction's proof for the
             statement the hub stored (binding of its sender, the inputs, the outputs)."""
             tx = self.c.w3.eth.get_transaction(log["transactionHash"])
@@ -431,7 +353,7 @@ def _run(world: World, examples: int, steps: int) -> None:
 
 @pytest.fixture(scope="module")
 def embedded_world(model_dir: Path) -> Iterator[World]:
-    world = _world("embedded", model_dir)
+    world = world_on("embedded", model_dir)
     yield world
     world.chain.chain.close()
 
@@ -443,7 +365,7 @@ def test_hub_invariants_on_the_embedded_chain(embedded_world: World) -> None:
 @pytest.mark.slow
 @pytest.mark.anvil
 def test_hub_invariants_on_anvil(model_dir: Path) -> None:
-    world = _world("anvil", model_dir)
+    world = world_on("anvil", model_dir)
     try:
         _run(world, examples=8, steps=20)
     finally:
