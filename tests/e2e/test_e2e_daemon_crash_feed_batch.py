@@ -86,10 +86,9 @@ def _in_flight(store: Store) -> set[tuple[str | None, int | None]]:
     return {(j.tx_hash, j.mined_block) for j in store.jobs(State.SUBMITTED) if j.kind is Kind.FEED}
 
 
-def _kill_point(stack: Stack, store: Store, rng: random.Random) -> str:
-    """Wait for a random kill point of this run; its name ("missed" if it never came). A
+def _kill_point(stack: Stack, store: Store, kind: str, rng: random.Random) -> str:
+    """Wait for a kill point of `kind` in this run; its name ("missed" if it never came). A
     transaction the store held already (the previous run's) is no kill point of this one."""
-    kind = rng.choice(KILLS)
     assert stack.miner is not None
     if kind == "delay":
         time.sleep(rng.uniform(0.2, 2.0))
@@ -197,7 +196,10 @@ def test_sigkill_with_feed_batches_in_flight_loses_and_repeats_no_round(
 
     try:
         new_values(list(range(FEEDS)))
-        for _ in range(RUNS):
+        # Every kind of kill once, the other runs drawn at random, in a random order.
+        schedule = [*KILLS, *(rng.choice(KILLS) for _ in range(RUNS - len(KILLS)))]
+        rng.shuffle(schedule)
+        for planned in schedule:
             daemon.start()
             path = tmp_path / "state" / "oracle.db"
             wait_for("the store", path.exists, 30, 0.01)
@@ -205,7 +207,7 @@ def test_sigkill_with_feed_batches_in_flight_loses_and_repeats_no_round(
             daemon.wait_started()
             miner.release()  # a batch held in the mempool since the last kill is mined now
             t0 = time.monotonic()
-            kills[kind := _kill_point(stack, store, rng)] += 1
+            kills[kind := _kill_point(stack, store, planned, rng)] += 1
             daemon.kill()
             assert not daemon.alive()
             print(f"run: {kind} after {time.monotonic() - t0:.2f} s", flush=True)
