@@ -3,11 +3,11 @@ in flight.
 
 Four feeds of the MLP read a CSV file each. Before each run the test writes new values to
 several of them at once, so their rounds come due together and go out in one
-``updateFeedBatch``. Each run kills the daemon when a feed transaction is signed or sent
-but not mined (blocks are held for some of these kills until the next daemon serves, so
-it finds its predecessor's batch in the mempool, or finds it dropped from the mempool and
-must send the same bytes again), when one is mined but not confirmed, or after a random
-delay; the next run restarts it on the same store. A last run posts the final values.
+``updateFeedBatch``. Each run kills the daemon at a seeded point: a feed batch signed or
+sent but not mined (with blocks held for some kills until the next daemon serves, so that
+it finds its predecessor's batch in the mempool, dropped from the mempool and only in the
+store, or replaced at its nonce with higher fees), mined but not confirmed, or a random
+delay. The next run restarts it on the same store; a last run posts the final values.
 Read back from the chain at the end:
 
 * every round is posted exactly once and none is lost: the store's confirmed feed jobs and
@@ -39,10 +39,10 @@ from tests.e2e.e2e_stack import DaemonProcess, Stack, wait_for, write_config
 
 pytestmark = [pytest.mark.anvil, pytest.mark.slow]
 
-RUNS = 7
+RUNS = 8
 FEEDS = 4
 SEED = int(os.environ.get("ZKORACLE_E2E_SEED", "20261129"))
-KILLS = ("sent", "sent-held", "sent-dropped", "mined", "delay")
+KILLS = ("sent", "sent-held", "sent-dropped", "sent-replaced", "mined", "delay")
 
 Round = tuple[str, int, tuple[int, ...], tuple[int, ...]]  # feed id hex, round, ins, outs
 
@@ -86,6 +86,16 @@ def _in_flight(store: Store) -> set[tuple[str | None, int | None]]:
     return {(j.tx_hash, j.mined_block) for j in store.jobs(State.SUBMITTED) if j.kind is Kind.FEED}
 
 
+def _leader_txs(store: Store, tx_hash: str | None) -> list[Any]:
+    """The transactions recorded at the nonce of `tx_hash` for the job that holds it."""
+    for job in store.jobs(State.SUBMITTED):
+        txs = store.txs(job.id)
+        mine = [t for t in txs if t.tx_hash == tx_hash]
+        if mine:
+            return [t for t in txs if t.nonce == mine[0].nonce]
+    return []
+
+
 def _kill_point(stack: Stack, store: Store, kind: str, rng: random.Random) -> str:
     """Wait for a kill point of `kind` in this run; its name ("missed" if it never came). A
     transaction the store held already (the previous run's) is no kill point of this one."""
@@ -109,6 +119,8 @@ def _kill_point(stack: Stack, store: Store, kind: str, rng: random.Random) -> st
 
     def reached() -> bool:
         new = _in_flight(store) - before
+        if kind == "sent-replaced":  # the leader's transaction replaced at its nonce
+            return any(len(_leader_txs(store, tx)) > 1 for tx, _ in new)
         return any((block is not None) == (kind == "mined") for _, block in new)
 
     try:
@@ -180,7 +192,7 @@ def test_sigkill_with_feed_batches_in_flight_loses_and_repeats_no_round(
     shape = model_input_shape(str(stack.model_dir))
     feeds = _feed_tables(feed_ids)
     config = write_config(tmp_path, stack, confirmations=3, poll_interval=0.1, max_batch=16,
-                          max_batch_wait=0.3, replace_after=5, feeds=feeds)  # fmt: skip
+                          max_batch_wait=0.3, replace_after=1, feeds=feeds)  # fmt: skip
     daemon = DaemonProcess(config, stack.daemon.key.hex(), tmp_path / "daemon.log")
     miner = stack.miner
     assert miner is not None
@@ -213,7 +225,7 @@ def test_sigkill_with_feed_batches_in_flight_loses_and_repeats_no_round(
             print(f"run: {kind} after {time.monotonic() - t0:.2f} s", flush=True)
             if kind == "sent-dropped":  # lost by the node: only the store still has it
                 stack.rpc("anvil_dropAllTransactions")
-            elif kind != "sent-held":
+            elif kind not in ("sent-held", "sent-replaced"):
                 miner.release()
             new_values(sorted(rng.sample(range(FEEDS), rng.randint(2, FEEDS))))
         daemon.start().wait_started()
