@@ -27,13 +27,12 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 from web3 import Web3
 
 from oracle.daemon.feeds import model_input_shape
-from oracle.daemon.jobs import FINAL, Kind, State
+from oracle.daemon.jobs import FINAL, Job, Kind, State, TxRecord
 from oracle.daemon.store import Store
 from tests.e2e.e2e_stack import DaemonProcess, Stack, wait_for, write_config
 
@@ -76,7 +75,7 @@ def _write_values(folder: Path, index: int, values: list[float]) -> None:
     os.replace(tmp, folder / f"feed{index}.csv")
 
 
-def _feed_jobs(store: Store) -> list[Any]:
+def _feed_jobs(store: Store) -> list[Job]:
     return [j for j in store.jobs(limit=100_000) if j.kind is Kind.FEED]
 
 
@@ -86,7 +85,7 @@ def _in_flight(store: Store) -> set[tuple[str | None, int | None]]:
     return {(j.tx_hash, j.mined_block) for j in store.jobs(State.SUBMITTED) if j.kind is Kind.FEED}
 
 
-def _leader_txs(store: Store, tx_hash: str | None) -> list[Any]:
+def _leader_txs(store: Store, tx_hash: str | None) -> list[TxRecord]:
     """The transactions recorded at the nonce of `tx_hash` for the job that holds it."""
     for job in store.jobs(State.SUBMITTED):
         txs = store.txs(job.id)
@@ -172,15 +171,48 @@ def _settled(stack: Stack, store: Store, last: dict[str, tuple[int, ...]]) -> Ca
     """Every feed on the chain carries its last values and the store has nothing pending."""
 
     def done() -> bool:
-        jobs = _feed_jobs(store)
-        if any(j.state not in FINAL for j in jobs):
+        if any(j.state not in FINAL for j in _feed_jobs(store)):
             return False
-        newest = {f: (r, ins) for f, r, ins, _ in sorted(_posted(stack), key=lambda p: p[1])}
-        return all(newest.get(f, (0, ()))[1] == ins for f, ins in last.items()) and len(
-            _confirmed(store)
-        ) == len(_posted(stack))
+        posted = sorted(_posted(stack), key=lambda p: p[1])
+        newest = {feed: ins for feed, _, ins, _ in posted}
+        return newest == last and len(_confirmed(store)) == len(posted)
 
     return done
+
+
+def _crash_runs(
+    stack: Stack, daemon: DaemonProcess, rng: random.Random, new_values: Callable[[], None]
+) -> Counter[str]:
+    """Start, wait for the planned kill point, SIGKILL, new values; once per run. Every
+    kind of kill comes once, the other runs are drawn at random, in a random order."""
+    miner = stack.miner
+    assert miner is not None
+    schedule = [*KILLS, *(rng.choice(KILLS) for _ in range(RUNS - len(KILLS)))]
+    rng.shuffle(schedule)
+    kills: Counter[str] = Counter()
+    path = daemon.config.parent / "state" / "oracle.db"
+    store: Store | None = None
+    try:
+        for planned in schedule:
+            daemon.start()
+            wait_for("the store", path.exists, 30, 0.01)
+            store = store or Store(path)
+            daemon.wait_started()
+            miner.release()  # a batch held in the mempool since the last kill is mined now
+            t0 = time.monotonic()
+            kills[kind := _kill_point(stack, store, planned, rng)] += 1
+            daemon.kill()
+            assert not daemon.alive()
+            print(f"run: {kind} after {time.monotonic() - t0:.2f} s", flush=True)
+            if kind == "sent-dropped":  # lost by the node: only the store still has it
+                stack.rpc("anvil_dropAllTransactions")
+            elif kind not in ("sent-held", "sent-replaced"):
+                miner.release()
+            new_values()
+    finally:
+        if store is not None:
+            store.close()
+    return kills
 
 
 def test_sigkill_with_feed_batches_in_flight_loses_and_repeats_no_round(
@@ -197,10 +229,12 @@ def test_sigkill_with_feed_batches_in_flight_loses_and_repeats_no_round(
     miner = stack.miner
     assert miner is not None
     last: dict[str, tuple[int, ...]] = {}
-    kills: Counter[str] = Counter()
     store: Store | None = None
 
-    def new_values(indices: list[int]) -> None:
+    def new_values(indices: list[int] | None = None) -> None:
+        """Values for every feed, or for 2 or more feeds drawn at random."""
+        if indices is None:
+            indices = sorted(rng.sample(range(FEEDS), rng.randint(2, FEEDS)))
         for i in indices:
             values = [rng.uniform(-1, 1) for _ in range(3)]
             _write_values(tmp_path, i, values)
@@ -208,47 +242,28 @@ def test_sigkill_with_feed_batches_in_flight_loses_and_repeats_no_round(
 
     try:
         new_values(list(range(FEEDS)))
-        # Every kind of kill once, the other runs drawn at random, in a random order.
-        schedule = [*KILLS, *(rng.choice(KILLS) for _ in range(RUNS - len(KILLS)))]
-        rng.shuffle(schedule)
-        for planned in schedule:
-            daemon.start()
-            path = tmp_path / "state" / "oracle.db"
-            wait_for("the store", path.exists, 30, 0.01)
-            store = store or Store(path)
-            daemon.wait_started()
-            miner.release()  # a batch held in the mempool since the last kill is mined now
-            t0 = time.monotonic()
-            kills[kind := _kill_point(stack, store, planned, rng)] += 1
-            daemon.kill()
-            assert not daemon.alive()
-            print(f"run: {kind} after {time.monotonic() - t0:.2f} s", flush=True)
-            if kind == "sent-dropped":  # lost by the node: only the store still has it
-                stack.rpc("anvil_dropAllTransactions")
-            elif kind not in ("sent-held", "sent-replaced"):
-                miner.release()
-            new_values(sorted(rng.sample(range(FEEDS), rng.randint(2, FEEDS))))
+        kills = _crash_runs(stack, daemon, rng, new_values)
+        store = Store(tmp_path / "state" / "oracle.db")
         daemon.start().wait_started()
         miner.release()
-        settled = store
-        assert settled is not None
-        wait_for("every feed on its last values", _settled(stack, settled, last), 60, 0.2)
+        wait_for("every feed on its last values", _settled(stack, store, last), 60, 0.2)
         assert daemon.stop() == 0, daemon.tail()
-        jobs = _feed_jobs(settled)
-        confirmed = _confirmed(settled)
+        jobs = _feed_jobs(store)
+        confirmed = _confirmed(store)
     finally:
         miner.release()
         daemon.cleanup()
         if store is not None:
             store.close()
     posted = _posted(stack)
-    print(f"seed {SEED}: {len(posted)} rounds, kills {dict(kills)}")
     assert [j for j in jobs if j.state is State.FAILED] == []
     assert all("skipped" not in (j.reason or "") for j in jobs)  # none posted by a resend
     assert Counter((f, r) for f, r, _, _ in confirmed) == Counter((f, r) for f, r, _, _ in posted)
     assert sorted(confirmed) == sorted(posted)
     assert stack.hub.events.FeedRoundSkipped().get_logs(from_block=0, to_block="latest") == []
     txs = _daemon_txs(stack)
+    sizes = sorted(n for _, _, n in txs)
+    print(f"seed {SEED}: {len(posted)} rounds in txs of {sizes}, kills {dict(kills)}")
     assert all(status == 1 and n >= 1 for _, status, n in txs), txs
     assert sum(n for _, _, n in txs) == len(posted)
     assert stack.w3.eth.get_transaction_count(stack.daemon.address) == len(txs)
