@@ -237,9 +237,12 @@ def write_config(
     metrics_port: int | None = None,
     provers: str = "",
     max_batch: int = 1,
+    max_batch_wait: float = 0,
+    feeds: str = "",
 ) -> Path:
     """The daemon's TOML for `stack` in `folder`/oracle.toml (store in `folder`/state).
-    `max_batch` 1 (single fulfillments) unless a test is about batches."""
+    `max_batch` 1 (single fulfillments) unless a test is about batches; `feeds`: its
+    ``[[feeds]]`` tables (the model is named "mlp"; paths are relative to `folder`)."""
     entries = [("mlp", stack.model_id), *models]
     model_tables = "".join(
         f'[[models]]\nname = "{name}"\nid = "0x{mid.hex()}"\nartifacts = "{stack.model_dir}"\n'
@@ -264,7 +267,8 @@ workers = {workers}
 {provers}
 [submitter]
 max_batch = {max_batch}
-{metrics}{model_tables}"""
+max_batch_wait = {max_batch_wait}
+{metrics}{model_tables}{feeds}"""
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "oracle.toml"
     path.write_text(text)
