@@ -164,7 +164,7 @@ class _Merge:
         self.ctx, self.reduction, self.scale, self.bound = ctx, reduction, scale, bound
         self.n = bits_for_bound(bound)
 
-    def __call__(self, old: Value, new: Value) -> Value:
+    def __call__(self, old: Any, new: Any) -> Value:
         r, b = self.reduction, self.ctx.builder
         if r == "none":
             return new if isinstance(new, int) else as_lc(new)
@@ -181,7 +181,9 @@ class _Merge:
 
     def _mul(self, old: Value, new: Value) -> Value:
         prod = (
-            old * new if isinstance(old, int) or isinstance(new, int) else self.ctx.builder.mul(old, new)
+            old * new
+            if isinstance(old, int) or isinstance(new, int)
+            else self.ctx.builder.mul(old, new)
         )
         bound = self.ctx.check_bound(self.bound * self.bound, "a product")
         t = self.ctx.rescale(QTensor(object_array([prod], (1,)), 2 * self.scale, bound), self.scale)

@@ -27,11 +27,12 @@ def _positions(shape: tuple[int, ...], storage_order: int) -> np.ndarray:
     """The flat index onnxruntime reports for each element of an input of `shape`."""
     n_c, spatial = int(np.prod(shape[:2])), shape[2:]
     size = int(np.prod(spatial, dtype=np.int64))
-    grid = np.indices(spatial).reshape(len(spatial), -1)
-    order = "F" if storage_order else "C"
-    inner = np.ravel_multi_index(tuple(grid), spatial, order=order).reshape(spatial)
+    flat = np.arange(size, dtype=np.int64)
+    # column-major: the position of (i0, ..., ik) is i0 + d0 (i1 + d1 (...))
+    inner = flat.reshape(spatial[::-1]).transpose() if storage_order else flat.reshape(spatial)
     base = (np.arange(n_c, dtype=np.int64) * size).reshape(*shape[:2], *([1] * len(spatial)))
-    return (base + inner).astype(object)
+    out: np.ndarray = (base + inner).astype(object)
+    return out
 
 
 def max_pool_with_indices(

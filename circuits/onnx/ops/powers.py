@@ -182,7 +182,8 @@ def Pow(ctx: LoweringContext, X: Operand, Y: Operand) -> Result:
             parts[repr(float(v))] = p if isinstance(p, QTensor) else ctx.as_qtensor(p)
     frac = [i for i in np.ndindex(*shape) if not _special(float(ye[i]))]
     if frac:
-        sub = QTensor(object_array([xb.values[i] for i in frac], (len(frac),)), x.scale, x.bound)
+        picked: list[Value] = [xb.values[i] for i in frac]  # type: ignore[misc]
+        sub = QTensor(object_array(picked, (len(frac),)), x.scale, x.bound)
         from circuits.onnx.ops.pow_frac import pow_fractional  # it builds on Log here
 
         fr = pow_fractional(ctx, sub, np.array([ye[i] for i in frac]))

@@ -129,7 +129,13 @@ def test_div_round_even_ties_and_lies() -> None:
     odd quotient's parity, or the neighbouring quotient each break a constraint."""
     res = check_circuit(
         _div_even,
-        [{"a": 5, "b": 2}, {"a": 7, "b": 2}, {"a": -7, "b": 2}, {"a": -5, "b": 2}, {"a": 0, "b": 1}],
+        [
+            {"a": 5, "b": 2},
+            {"a": 7, "b": 2},
+            {"a": -7, "b": 2},
+            {"a": -5, "b": 2},
+            {"a": 0, "b": 1},
+        ],
         [{"a": 1, "b": 0}, {"a": 1 << 13, "b": 1}],
         malicious=[
             _shift_hint("div_round_var", 1),
