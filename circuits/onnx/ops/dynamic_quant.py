@@ -11,7 +11,7 @@ Both roundings are ties-to-even, as the spec and onnxruntime round, proved by
 `division.div_round_even`; lo and hi are `reduce.max_many` (proved maxima, the zero
 included). An all-zero input (R = 0) divides by 1 instead (an `is_zero` bit added to R),
 giving y = 0, zero point 0 and scale 0 as the spec's formulas do in the limit.
-Cost per element: one division (2 b + q + 13 constraints with b the bits of R, q = 10)
+Cost per element: one division (2 b + q + 9 constraints with b the bits of R, q = 10)
 and one clamp (2 n + 6); the two maxima add about 2 (n + 1) per element.
 """
 

@@ -1,10 +1,12 @@
 """Operators that move, repeat or accumulate elements: Expand, Tile, Split, DepthToSpace,
 SpaceToDepth, GatherElements, ScatterElements, ScatterND, CumSum, ConstantOfShape, Range.
 
-None of them emits a constraint: with constant shapes, repeats, indices and axes (the
-only kind a circuit can have: its wiring is fixed when it is built) every output element
-is an input element or a free sum of them. Indices computed from the model inputs would
-need a proved selection per element; they are refused, naming the input.
+With constant shapes, repeats, indices and axes (the only kind a circuit can have: its
+wiring is fixed when it is built) every output element is an input element or a free sum
+of them, so none of them emits a constraint, except the scatter reductions mul (a product
+and a rescale per update), max and min (one `select.max_` / `min_` per update). Indices
+computed from the model inputs would need a proved selection per element; they are
+refused, naming the input.
 
 ConstantOfShape and Range have constant inputs in every exported model and are folded by
 the graph walker; a computed shape or bound would make the output's shape depend on the

@@ -123,12 +123,13 @@ def _compile(model: onnx.ModelProto, feeds: dict[str, np.ndarray]) -> CompiledMo
 
 def compile_case(case: Case) -> tuple[CompiledModel, dict[str, np.ndarray]]:
     """The compiled case and its feeds. When the compiler asks for a constant (weights,
-    shapes, axes, pads, k), the inputs after the first are baked into the model, as an
-    exported model holds them; then, if still needed, every integer input."""
+    shapes, axes, pads, k, trip counts, sequence lengths), the integer inputs are baked
+    into the model, as an exported model holds them; then the inputs after the first;
+    then both."""
     feeds = _feeds(case)
     names = list(feeds)
     ints = [n for n in names if feeds[n].dtype.kind in "iub"]
-    attempts = [[], names[1:], sorted(set(names[1:]) | set(ints))]
+    attempts = [[], ints, names[1:], sorted(set(names[1:]) | set(ints))]
     error: CircuitError | None = None
     for baked in attempts:
         if error is not None and not baked:
@@ -139,7 +140,8 @@ def compile_case(case: Case) -> tuple[CompiledModel, dict[str, np.ndarray]]:
             return _compile(model, rest), rest
         except CircuitError as e:
             if not re.search(
-                r"must be a constant|only constant|only a constant|depend on the model inputs",
+                r"must be a constant|only constant|only a constant|depend on the model inputs"
+                r"|is computed from the model inputs",
                 str(e),
             ):
                 raise
