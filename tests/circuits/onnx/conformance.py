@@ -224,22 +224,56 @@ def classify(e: BaseException) -> str:
     return f"{type(e).__name__}: {text}"[:200]
 
 
+def _bounded(name: str, seconds: int, memory: int) -> str:
+    """run_case(name) in a forked child limited to `seconds` and `memory` bytes: its
+    result, or why it died (a case too large must not take the whole run down)."""
+    import os
+    import resource
+    import signal
+
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: report one line, then leave without cleanup
+        os.close(read)
+        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+        signal.alarm(seconds)
+        try:
+            run_case(in_scope()[name])
+            result = "ok"
+        except BaseException as e:  # every failure is reported
+            result = classify(e)
+        os.write(write, result.encode()[:4000])
+        os._exit(0)
+    os.close(write)
+    with os.fdopen(read, "rb") as f:
+        data = f.read()
+    _, status = os.waitpid(pid, 0)
+    return data.decode() or f"too large: the case died (wait status {status})"
+
+
 def main(argv: list[str]) -> None:
-    """Run every in-scope case (witness only) and print one JSON line per case:
+    """Run every claimed case (witness only), each in a child bounded to 90 s and 4 GB
+    (``ZKORACLE_CASE_SECONDS`` / ``ZKORACLE_CASE_GB``), and print one JSON line per case
+    (name, seconds, "ok" or the error), then the counts:
     ``python tests/circuits/onnx/conformance.py [name filters...]``."""
     import json
+    import os
     import time
 
+    seconds = int(os.environ.get("ZKORACLE_CASE_SECONDS", "90"))
+    memory = int(os.environ.get("ZKORACLE_CASE_GB", "4")) << 30
     cases = in_scope()
     names = [n for n in sorted(cases) if not argv or any(k in n for k in argv)]
+    passed = target = 0
     for name in names:
         t = time.time()
-        try:
-            run_case(cases[name])
-            result = "ok"
-        except Exception as e:  # every failure is reported, none stops the run
-            result = classify(e)
+        result = _bounded(name, seconds, memory)
         print(json.dumps([name, round(time.time() - t, 2), result]), flush=True)
+        if out_of_scope(cases[name]) is None:
+            target += 1
+            passed += result == "ok"
+    share = f"{100 * passed / target:.1f}%" if target else "-"
+    print(json.dumps(["#in scope", target, "#pass", passed, share]), flush=True)
 
 
 if __name__ == "__main__":
