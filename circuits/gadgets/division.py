@@ -5,6 +5,8 @@
   quotient costs nothing more than an unsigned one.
 * `div_any_sign`: round(a / b) for a b of either sign (b = 0 has no witness): the sign
   bit of b from one decomposition, then `div_signed` of the sign-corrected operands.
+* `div_round_even`: round(a / b) with ties to even (as onnxruntime's quantizers round): the
+  half-up quotient, less one exactly when the remainder shows a tie and that quotient is odd.
 * `isqrt`: y = floor(sqrt(x)) for 0 <= x < 2^n, proved by y^2 <= x < (y + 1)^2.
 
 The hints only propose; every value is pinned by the constraints listed with each gadget.
@@ -17,8 +19,8 @@ import math
 from circuits.builder import Builder
 from circuits.errors import BuildError
 from circuits.field import R, from_field
-from circuits.gadgets.bits import MAX_RANGE_BITS, as_lc, require_int
-from circuits.gadgets.compare import less_than
+from circuits.gadgets.bits import MAX_RANGE_BITS, as_lc, require_int, to_bits
+from circuits.gadgets.compare import is_zero, less_than
 from circuits.gadgets.range import assert_unsigned
 from circuits.gadgets.reduce import div_round
 from circuits.hints import register_hint
@@ -63,6 +65,35 @@ def div_any_sign(
         mag = b_lc - api.mul(t, b_lc) * 2
         num = a_lc - api.mul(t, a_lc) * 2
         return div_signed(api, num, mag, b_bits, q_bits)
+
+
+def div_round_even(
+    api: Builder, a: Operand, b: Operand, b_bits: int, q_bits: int
+) -> LinearCombination:
+    """round(a / b) with ties to even, for 1 <= b < 2^b_bits and a signed quotient in
+    [-2^(q_bits-1), 2^(q_bits-1) - 1).
+
+    Constraints: 1 (q b) + 2 (b_bits + 2) (the remainder's two range checks) + q_bits + 1
+    (q's bits) + 2 (`is_zero` of the remainder) + 1 (tie times parity). Soundness: with
+    K = 2^(q_bits-1) (even, so shifting keeps parity), q = round_half_up((a + K b) / b) is
+    pinned exactly as in `reduce.div_round` by 2(a + K b) + b = 2 b q + r, 0 <= r < 2b and
+    0 <= q < 2^q_bits; a tie a / b = m + 1/2 is exactly r = 0 (then q = m + 1), so
+    q - [r = 0] q_0 - K, with q_0 the proved low bit of q, is the even neighbour on a tie
+    and the half-up quotient otherwise; a b of 0 has no witness."""
+    q_bits = require_int("div_round_even", "q_bits", q_bits, 2, MAX_RANGE_BITS)
+    if b_bits + q_bits + 2 > 250:
+        raise BuildError(f"div_round_even: b_bits {b_bits} + q_bits {q_bits} too wide")
+    k = 1 << (q_bits - 1)
+    a_lc, b_lc = as_lc("div_round_even", a), as_lc("div_round_even", b)
+    num = a_lc + b_lc * k
+    with api.gadget("div_round_even"):
+        (q,) = api.hint("div_round_var", [num, b_lc], 1)
+        r = num * 2 + b_lc - api.mul(q, b_lc) * 2
+        assert_unsigned(api, r, b_bits + 1)
+        assert_unsigned(api, b_lc * 2 - 1 - r, b_bits + 1)
+        bits = to_bits(api, q, q_bits)
+        tie = is_zero(api, r)
+        return q - api.mul(tie, bits[0]) - k
 
 
 def isqrt(api: Builder, x: Operand, n: int) -> LinearCombination:

@@ -110,7 +110,19 @@ def _tree(api: Builder, xs: list[Item], n: int) -> Item:
 
 def argmax(api: Builder, xs: Sequence[Item], n: int, *, last: bool = False) -> LinearCombination:
     """The index of the maximum of xs (signed values of width n, n <= 251): the first one,
-    or the last with `last`.
+    or the last with `last`. The cost and soundness are `argmax_onehot`'s."""
+    if len(xs) <= 1:
+        return LinearCombination({})
+    onehot, _ = argmax_onehot(api, xs, n, last=last)
+    return sum((o * j for j, o in enumerate(onehot)), LinearCombination({}))
+
+
+def argmax_onehot(
+    api: Builder, xs: Sequence[Item], n: int, *, last: bool = False
+) -> tuple[list[LinearCombination], LinearCombination]:
+    """(o, v): the one-hot vector of the first (or, with `last`, the last) position of the
+    maximum of xs (signed values of width n, n <= 251) and the maximum v itself. Any
+    constant weighting of o (an index, a flat position in a larger tensor) is then free.
 
     Constraints: for len = N > 1, N booleans + 1 (one-hot sum) + N products (fewer for
     constant x_j) + N range checks of n bits (n + 1 each). Soundness: the one-hot
@@ -118,9 +130,9 @@ def argmax(api: Builder, xs: Sequence[Item], n: int, *, last: bool = False) -> L
     after, with `last`) is a linear combination proved to lie in [0, 2^n), hence
     v >= x_j with strict inequality on the far side of idx: idx is the first (last)
     position of the maximum and no other one-hot vector satisfies the checks."""
-    if len(xs) <= 1:
-        return LinearCombination({})
     lcs = [_lc(v) for v in xs]
+    if len(lcs) == 1:
+        return [LinearCombination.constant(1)], lcs[0]
     with api.gadget("argmax"):
         onehot = api.hint("argmax_onehot", lcs, len(lcs), last=int(last))
         for o in onehot:
@@ -132,7 +144,7 @@ def argmax(api: Builder, xs: Sequence[Item], n: int, *, last: bool = False) -> L
         for j, x in enumerate(lcs):
             strict = onehot[:j] if last else onehot[j + 1 :]
             assert_unsigned(api, v - x - sum(strict, LinearCombination({})), n)
-        return sum((o * j for j, o in enumerate(onehot)), LinearCombination({}))
+        return list(onehot), v
 
 
 def div_round(api: Builder, a: Item, b: Item, b_bits: int, q_bits: int) -> LinearCombination:

@@ -9,17 +9,18 @@ all of them (see `circuits.onnx.registry` for the calling convention).
 * `contract`: Einsum, ConvTranspose;
 * `resize`: Resize (nearest, linear, cubic);
 * `quantized`: QuantizeLinear, DequantizeLinear, MatMulInteger, QLinearMatMul,
-  QLinearConv;
+  QLinearConv; `dynamic_quant`: DynamicQuantizeLinear;
 * `activations`: Erf, Gelu, Mish, Elu, Selu, HardSwish;
-* `powers`: Sqrt, Reciprocal, Log, Pow (constant exponent), and Div by a tensor;
+* `powers`: Sqrt, Reciprocal, Log, Pow (constant exponents; `pow_frac` for the ones
+  other than integers and +-1/2), and Div by a tensor;
 * `reduce`: Mean, ReduceL1, ReduceL2, ReduceSumSquare, ReduceProd, ReduceLogSumExp, TopK;
 * `normalization`: LayerNormalization, InstanceNormalization;
 * `rounding`: Floor, Ceil, Round, Sign;
 * `indexing`: Expand, Tile, Split, DepthToSpace, SpaceToDepth, GatherElements,
-  ScatterElements, ScatterND, CumSum, ConstantOfShape, Range;
+  ScatterElements, ScatterND (none, add, mul, max, min), CumSum, ConstantOfShape, Range;
 * `logic`: Equal, Less, Greater, LessOrEqual, GreaterOrEqual, Not, And, Or, Xor, Where;
 * `nonlinear` and `compare`: activations approximated in fixed point, comparisons,
-  max/min pooling and reductions.
+  max/min pooling and reductions (`pool_indices`: MaxPool's Indices output).
 
 * `ml_linear` (with `ml_post`): the ONNX-ML linear models and preprocessing;
 * `ml_trees` (with `ml_tree_ir` and `ml_tree_circuit`): the ONNX-ML tree ensembles.
@@ -36,6 +37,7 @@ from circuits.onnx.ops import (
     compare,
     contract,
     control,
+    dynamic_quant,
     indexing,
     linear,
     logic,
@@ -60,6 +62,7 @@ __all__ = [
     "compare",
     "contract",
     "control",
+    "dynamic_quant",
     "indexing",
     "linear",
     "logic",

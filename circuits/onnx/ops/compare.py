@@ -29,6 +29,7 @@ from circuits.onnx.context import LoweringContext
 from circuits.onnx.ops.arith import computed
 from circuits.onnx.ops.geometry import pool_windows, reduction_axes, reduction_rows
 from circuits.onnx.ops.nonlinear import magnitude_bits
+from circuits.onnx.ops.pool_indices import max_pool_with_indices
 from circuits.onnx.quant import bits_for_bound, quantize
 from circuits.onnx.registry import onnx_op
 from circuits.onnx.tensor import Operand, QTensor, Result, Value, as_lc, map_values, object_array
@@ -279,8 +280,21 @@ def MaxPool(
     storage_order: int = 0,
     strides: Sequence[int] | None = None,
 ) -> Result:
-    """The maximum of each window; padding never wins (it is left out of the window)."""
+    """The maximum of each window; padding never wins (it is left out of the window).
+    The Indices output, when the model reads it, is proved by `pool_indices`."""
     x = computed(ctx, X, "X")
+    if len(ctx.outputs) > 1 and ctx.outputs[1]:
+        return max_pool_with_indices(
+            ctx,
+            x,
+            kernel_shape,
+            storage_order,
+            auto_pad=auto_pad,
+            ceil_mode=ceil_mode,
+            dilations=dilations,
+            pads=pads,
+            strides=strides,
+        )
     shape, windows = pool_windows(
         ctx,
         x,

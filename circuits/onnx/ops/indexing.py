@@ -1,10 +1,12 @@
 """Operators that move, repeat or accumulate elements: Expand, Tile, Split, DepthToSpace,
 SpaceToDepth, GatherElements, ScatterElements, ScatterND, CumSum, ConstantOfShape, Range.
 
-None of them emits a constraint: with constant shapes, repeats, indices and axes (the
-only kind a circuit can have: its wiring is fixed when it is built) every output element
-is an input element or a free sum of them. Indices computed from the model inputs would
-need a proved selection per element; they are refused, naming the input.
+With constant shapes, repeats, indices and axes (the only kind a circuit can have: its
+wiring is fixed when it is built) every output element is an input element or a free sum
+of them, so none of them emits a constraint, except the scatter reductions mul (a product
+and a rescale per update), max and min (one `select.max_` / `min_` per update). Indices
+computed from the model inputs would need a proved selection per element; they are
+refused, naming the input.
 
 ConstantOfShape and Range have constant inputs in every exported model and are folded by
 the graph walker; a computed shape or bound would make the output's shape depend on the
@@ -18,9 +20,11 @@ from typing import Any
 
 import numpy as np
 
+from circuits.gadgets.select import max_, min_
 from circuits.onnx.context import LoweringContext
 from circuits.onnx.ops.arith import computed
 from circuits.onnx.ops.logic import operands
+from circuits.onnx.quant import bits_for_bound
 from circuits.onnx.registry import onnx_op
 from circuits.onnx.tensor import (
     Operand,
@@ -138,19 +142,66 @@ def GatherElements(
 
 
 def _scatter_base(
-    ctx: LoweringContext, data: Operand, updates: Operand
+    ctx: LoweringContext, data: Operand, updates: Operand, reduction: str
 ) -> tuple[np.ndarray, np.ndarray, int, int]:
-    """data and updates as value arrays at one scale, with that scale and a bound."""
+    """data and updates as value arrays at one scale, with that scale and a bound. A
+    product needs both at the activation scale (it is rescaled back there)."""
+    if reduction not in ("none", "add", "mul", "max", "min"):
+        raise ctx.unsupported(f"reduction = {reduction!r}; expected none, add, mul, max or min")
     d, u = operands(ctx, data, updates)
+    if reduction == "mul":
+        d, u = ctx.activation(d), ctx.activation(u)
     return d.values.copy(), u.values, d.scale, max(d.bound, u.bound)
 
 
-def _combine(ctx: LoweringContext, old: Value, new: Any, reduction: str) -> Value:
-    if reduction == "none":
-        return new if isinstance(new, int) else as_lc(new)
-    if reduction == "add":
-        return linear([(1, old), (1, new)])
-    raise ctx.unsupported(f"reduction = {reduction!r}; only 'none' and 'add'")
+class _Merge:
+    """Folds one update into an element per the reduction, keeping the result's bound.
+
+    none / add are free (a wire or a sum); max / min are `select.max_` / `min_` at the
+    common scale (n + 3 constraints); mul is one product rescaled to the activation scale
+    (1 + k + q_bits + 2 constraints). Updates to one element are applied in index order,
+    as the ONNX reference does."""
+
+    def __init__(self, ctx: LoweringContext, reduction: str, scale: int, bound: int) -> None:
+        self.ctx, self.reduction, self.scale, self.bound = ctx, reduction, scale, bound
+        self.n = bits_for_bound(bound)
+
+    def __call__(self, old: Any, new: Any) -> Value:
+        r, b = self.reduction, self.ctx.builder
+        if r == "none":
+            return new if isinstance(new, int) else as_lc(new)
+        if r == "add":
+            return linear([(1, old), (1, new)])
+        if isinstance(old, int) and isinstance(new, int):
+            if r != "mul":
+                return max(old, new) if r == "max" else min(old, new)
+        elif r in ("max", "min"):
+            pick = max_ if r == "max" else min_
+            with self.ctx.gadget(f"scatter_{r}"):
+                return pick(b, as_lc(old), as_lc(new), self.n)
+        return self._mul(old, new)
+
+    def _mul(self, old: Value, new: Value) -> Value:
+        prod = (
+            old * new
+            if isinstance(old, int) or isinstance(new, int)
+            else self.ctx.builder.mul(old, new)
+        )
+        bound = self.ctx.check_bound(self.bound * self.bound, "a product")
+        t = self.ctx.rescale(QTensor(object_array([prod], (1,)), 2 * self.scale, bound), self.scale)
+        self.bound = max(self.bound, t.bound)
+        self.n = bits_for_bound(self.bound)
+        return t.values.reshape(-1)[0]  # type: ignore[no-any-return]
+
+
+def _result(
+    ctx: LoweringContext, out: np.ndarray, merge: _Merge, counts: np.ndarray, bound: int
+) -> QTensor:
+    if merge.reduction == "add":
+        bound = bound * (int(counts.max(initial=0)) + 1)
+    else:
+        bound = max(bound, merge.bound)
+    return QTensor(out, merge.scale, ctx.check_bound(bound))
 
 
 @onnx_op("ScatterElements")
@@ -163,7 +214,8 @@ def ScatterElements(
     axis: int = 0,
     reduction: str = "none",
 ) -> Result:
-    out, upd, scale, bound = _scatter_base(ctx, data, updates)
+    out, upd, scale, bound = _scatter_base(ctx, data, updates, reduction)
+    merge = _Merge(ctx, reduction, scale, bound)
     idx = _indices(ctx, indices, "indices")
     a = _axis(ctx, axis, out.ndim)
     n = out.shape[a]
@@ -175,10 +227,9 @@ def ScatterElements(
         target = list(pos)
         target[a] = i % n
         t = tuple(target)
-        out[t] = _combine(ctx, out[t], upd[pos], reduction)
+        out[t] = merge(out[t], upd[pos])
         counts[t] += 1
-    grow = int(counts.max(initial=0)) + 1 if reduction == "add" else 1
-    return QTensor(out, scale, ctx.check_bound(bound * grow))
+    return _result(ctx, out, merge, counts, bound)
 
 
 @onnx_op("ScatterND")
@@ -190,7 +241,8 @@ def ScatterND(
     *,
     reduction: str = "none",
 ) -> Result:
-    out, upd, scale, bound = _scatter_base(ctx, data, updates)
+    out, upd, scale, bound = _scatter_base(ctx, data, updates, reduction)
+    merge = _Merge(ctx, reduction, scale, bound)
     idx = _indices(ctx, indices, "indices")
     k = idx.shape[-1]
     counts = np.zeros(out.shape[:k], dtype=np.int64)
@@ -200,15 +252,14 @@ def ScatterND(
         if isinstance(block, np.ndarray):
             new = upd[pos]
             merged = [
-                _combine(ctx, o, u_, reduction)
+                merge(o, u_)
                 for o, u_ in zip(block.reshape(-1), np.asarray(new).reshape(-1), strict=True)
             ]
             out[where] = object_array(merged, block.shape)
         else:
-            out[where] = _combine(ctx, block, upd[pos], reduction)
+            out[where] = merge(block, upd[pos])
         counts[where] += 1
-    grow = int(counts.max(initial=0)) + 1 if reduction == "add" else 1
-    return QTensor(out, scale, ctx.check_bound(bound * grow))
+    return _result(ctx, out, merge, counts, bound)
 
 
 @onnx_op("CumSum")

@@ -14,7 +14,8 @@ n the width of the integer operated on, per element:
   error recorded is the plan's. X <= 0 has no witness.
 * Pow with a constant integer exponent k: square-and-multiply, each product rescaled to
   activation scale (about log2 k products); k < 0 is a Reciprocal of that; k = 1/2 is
-  Sqrt and k = -1/2 a Reciprocal of Sqrt. Other exponents are refused with the value.
+  Sqrt and k = -1/2 a Reciprocal of Sqrt. Any other constant exponent (one per element
+  allowed) is e^(y ln x) with a certified bound (`pow_frac`).
 """
 
 from __future__ import annotations
@@ -153,33 +154,50 @@ def _mul(ctx: LoweringContext, a: QTensor, b: QTensor) -> QTensor:
     return out
 
 
+def _special(y: float) -> bool:
+    """An exponent computed exactly: an integer up to 64 in magnitude, or +-1/2."""
+    return (y == int(y) and abs(y) <= 64) or abs(y) == 0.5
+
+
 @onnx_op("Pow")
 def Pow(ctx: LoweringContext, X: Operand, Y: Operand) -> Result:
-    """x^y for constant exponents: integers up to 64 and +-1/2. Several different exponents
-    (broadcast per element) are each computed on the whole tensor and the right one is
-    picked per element for free (the choice is constant)."""
+    """x^y for constant exponents. Integers up to 64 and +-1/2 are exact (each distinct
+    one computed on the whole tensor, the right one picked per element for free, the
+    choice being constant); every other exponent goes through `pow_fractional` on just
+    the elements that need it."""
     x = computed(ctx, X, "X")
     if isinstance(Y, QTensor) or Y is None:
         raise ctx.unsupported("an exponent computed from the model inputs; only constants")
     y_arr = np.asarray(Y, dtype=np.float64)
     ys = np.unique(y_arr)
-    bad = [float(v) for v in ys if not (v == int(v) and abs(v) <= 64) and abs(v) != 0.5]
-    if bad:
-        raise ctx.unsupported(f"exponent {bad[0]}; integers up to 64 and +-1/2 are supported")
-    if ys.size == 1:
+    if ys.size == 1 and _special(float(ys[0])):
         return _pow_one(ctx, x, float(ys[0]))
-    parts = {float(v): _pow_one(ctx, x, float(v)) for v in ys}
-    qs = [p if isinstance(p, QTensor) else ctx.as_qtensor(p) for p in parts.values()]
-    scale = max(q.scale for q in qs)
-    qs = [ctx.upscale(q, scale) for q in qs]
     shape = np.broadcast_shapes(x.shape, y_arr.shape)
     ye = np.broadcast_to(y_arr, shape)
-    vals = [np.broadcast_to(q.values, shape) for q in qs]
-    keys = list(parts)
+    xb = x.with_values(np.broadcast_to(x.values, shape).copy())
+    parts: dict[str, QTensor] = {}
+    for v in ys:
+        if _special(float(v)):
+            p = _pow_one(ctx, xb, float(v))
+            parts[repr(float(v))] = p if isinstance(p, QTensor) else ctx.as_qtensor(p)
+    frac = [i for i in np.ndindex(*shape) if not _special(float(ye[i]))]
+    if frac:
+        picked: list[Value] = [xb.values[i] for i in frac]  # type: ignore[misc]
+        sub = QTensor(object_array(picked, (len(frac),)), x.scale, x.bound)
+        from circuits.onnx.ops.pow_frac import pow_fractional  # it builds on Log here
+
+        fr = pow_fractional(ctx, sub, np.array([ye[i] for i in frac]))
+        full = np.zeros(shape, dtype=object)
+        for k, i in enumerate(frac):
+            full[i] = fr.values[k]
+        parts["fractional"] = QTensor(full, fr.scale, fr.bound)
+    scale = max(q.scale for q in parts.values())
+    ups = {k: ctx.upscale(q, scale) for k, q in parts.items()}
     out = np.empty(shape, dtype=object)
     for idx in np.ndindex(*shape):
-        out[idx] = vals[keys.index(float(ye[idx]))][idx]
-    return QTensor(out, scale, max(q.bound for q in qs))
+        key = repr(float(ye[idx])) if _special(float(ye[idx])) else "fractional"
+        out[idx] = ups[key].values[idx]
+    return QTensor(out, scale, max(q.bound for q in ups.values()))
 
 
 def _pow_one(ctx: LoweringContext, x: QTensor, y: float) -> QTensor | np.ndarray:
