@@ -5,7 +5,14 @@ constraint count and why it is sound; each asks its hints and constrains their o
 the same `api.gadget(...)` scope.
 """
 
-from circuits.gadgets.bits import assert_bits_le, from_bits, to_bits, to_signed_bits
+from circuits.gadgets.bits import (
+    assert_bits_le,
+    assert_signed,
+    assert_unsigned,
+    from_bits,
+    to_bits,
+    to_signed_bits,
+)
 from circuits.gadgets.compare import (
     assert_less_or_equal,
     assert_less_than,
@@ -22,7 +29,6 @@ from circuits.gadgets.fixed_point import (
     round_rescale,
 )
 from circuits.gadgets.locate import locate, locate_cost
-from circuits.gadgets.range import assert_signed, assert_unsigned
 from circuits.gadgets.select import abs_, clamp, max_, min_, select
 
 __all__ = [

@@ -6,6 +6,10 @@ digits are the unique binary form of x's canonical value. For n = 254 the sum ca
 and a second representation x + r may exist; `assert_bits_le` then pins the digits to the
 canonical one by comparing them with the constant r - 1.
 
+The range checks `assert_unsigned` / `assert_signed` are one decomposition each (n + 1
+constraints); the width cap of 252 bits keeps the offsets other gadgets add (x + 2^(n-1),
+a - b + 2^n) far below r / 2, so no sum can wrap around the field.
+
 The gadgets' shared precondition checks live here too, with the width cap they enforce:
 every gadget validates its build-time parameters before it emits anything, so a bad bit
 width or constant fails when the circuit is built, with the gadget and parameter named.
@@ -156,3 +160,28 @@ def assert_bits_le(api: Builder, bits: Sequence[Operand], c: int) -> None:
             p = api.mul(p, b)
         else:
             api.assert_mul(1 - p - b, b, 0)
+
+
+def assert_unsigned(api: Builder, x: Operand, n: int) -> None:
+    """Constrain 0 <= x < 2^n, 1 <= n <= 252.
+
+    Constraints: n + 1 (a `to_bits` of width n); none for a constant x, which must fit
+    (BuildError otherwise). Soundness: x equals a sum of n boolean digits, an integer in
+    [0, 2^n) that is below r, so x's canonical value is in that range.
+    """
+    n = require_int("assert_unsigned", "n", n, 1, MAX_RANGE_BITS)
+    x = as_lc("assert_unsigned", x)
+    with api.gadget("assert_unsigned"):
+        to_bits(api, x, n)
+
+
+def assert_signed(api: Builder, x: Operand, n: int) -> None:
+    """Constrain -2^(n-1) <= x < 2^(n-1) for a signed x encoded as x mod r, 1 <= n <= 252.
+
+    Constraints: n + 1. Soundness: x + 2^(n-1) is proved to be an n-bit unsigned integer v,
+    so x encodes v - 2^(n-1), which lies in the signed range (see `to_signed_bits`).
+    """
+    n = require_int("assert_signed", "n", n, 1, MAX_RANGE_BITS)
+    x = as_lc("assert_signed", x)
+    with api.gadget("assert_signed"):
+        to_signed_bits(api, x, n)

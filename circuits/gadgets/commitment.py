@@ -11,9 +11,8 @@ from collections.abc import Sequence
 
 from circuits.builder import Builder
 from circuits.commitment import CHUNK, per_word, poseidon_calls
-from circuits.gadgets.bits import as_lc
+from circuits.gadgets.bits import as_lc, assert_signed
 from circuits.gadgets.poseidon import poseidon_constraints, poseidon_hash
-from circuits.gadgets.range import assert_signed
 from circuits.lc import LinearCombination, Operand
 
 

@@ -19,9 +19,8 @@ import math
 from circuits.builder import Builder
 from circuits.errors import BuildError
 from circuits.field import R, from_field
-from circuits.gadgets.bits import MAX_RANGE_BITS, as_lc, require_int, to_bits
+from circuits.gadgets.bits import MAX_RANGE_BITS, as_lc, assert_unsigned, require_int, to_bits
 from circuits.gadgets.compare import is_zero, less_than
-from circuits.gadgets.range import assert_unsigned
 from circuits.gadgets.reduce import div_round
 from circuits.hints import register_hint
 from circuits.lc import LinearCombination, Operand

@@ -17,12 +17,13 @@ from circuits.field import from_field
 from circuits.gadgets.bits import (
     MAX_RANGE_BITS,
     as_lc,
+    assert_signed,
+    assert_unsigned,
     from_bits,
     require_int,
     require_width,
     to_bits,
 )
-from circuits.gadgets.range import assert_signed, assert_unsigned
 from circuits.lc import LinearCombination, Operand
 
 

@@ -34,8 +34,8 @@ from circuits.approx import Plan, make_plan
 from circuits.builder import Builder
 from circuits.errors import BuildError
 from circuits.field import R, from_field
+from circuits.gadgets.bits import assert_unsigned
 from circuits.gadgets.piecewise import piecewise, piecewise_cost
-from circuits.gadgets.range import assert_unsigned
 from circuits.hints import register_hint
 from circuits.lc import LinearCombination
 

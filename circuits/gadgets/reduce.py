@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from circuits.builder import Builder
 from circuits.errors import BuildError
 from circuits.field import R, from_field
-from circuits.gadgets.range import assert_unsigned
+from circuits.gadgets.bits import assert_unsigned
 from circuits.gadgets.select import max_
 from circuits.hints import register_hint
 from circuits.lc import LinearCombination

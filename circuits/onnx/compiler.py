@@ -33,7 +33,7 @@ from circuits.errors import (
     LoweringError,
     ModelError,
 )
-from circuits.gadgets.range import assert_signed
+from circuits.gadgets.bits import assert_signed
 from circuits.onnx.context import LoweringContext, SharedState
 from circuits.onnx.graph import BOOL, OnnxGraph
 from circuits.onnx.loader import constant_value, fold_node

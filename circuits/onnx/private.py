@@ -17,9 +17,9 @@ import numpy as np
 
 from circuits.builder import Builder
 from circuits.errors import ModelError
+from circuits.gadgets.bits import assert_signed
 from circuits.gadgets.commitment import commit_words, pack_words
 from circuits.gadgets.compare import less_or_equal, less_than
-from circuits.gadgets.range import assert_signed
 from circuits.lc import LinearCombination
 from circuits.onnx.context import PrivateTensor
 from circuits.onnx.quant import QuantConfig, quantize, signed_limit

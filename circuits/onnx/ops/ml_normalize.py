@@ -22,10 +22,9 @@ from __future__ import annotations
 import math
 
 from circuits.field import R, from_field
-from circuits.gadgets.bits import to_signed_bits
+from circuits.gadgets.bits import assert_unsigned, to_signed_bits
 from circuits.gadgets.compare import is_zero, less_than
 from circuits.gadgets.division import div_signed
-from circuits.gadgets.range import assert_unsigned
 from circuits.gadgets.reduce import max_many
 from circuits.hints import register_hint
 from circuits.lc import LinearCombination

@@ -22,8 +22,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from circuits.field import R, from_field
+from circuits.gadgets.bits import assert_unsigned
 from circuits.gadgets.piecewise import log_scaled
-from circuits.gadgets.range import assert_unsigned
 from circuits.gadgets.select import abs_
 from circuits.hints import register_hint
 from circuits.lc import LinearCombination

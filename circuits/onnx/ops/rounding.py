@@ -20,9 +20,9 @@ import numpy as np
 
 from circuits.builder import Builder
 from circuits.field import R, from_field
+from circuits.gadgets.bits import assert_signed, assert_unsigned
 from circuits.gadgets.compare import is_zero, less_than
 from circuits.gadgets.fixed_point import rescale
-from circuits.gadgets.range import assert_signed, assert_unsigned
 from circuits.hints import register_hint
 from circuits.lc import LinearCombination
 from circuits.onnx.context import LoweringContext

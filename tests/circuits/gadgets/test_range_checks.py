@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from circuits.builder import Builder
 from circuits.errors import BuildError
 from circuits.field import R
-from circuits.gadgets.range import assert_signed, assert_unsigned
+from circuits.gadgets.bits import assert_signed, assert_unsigned
 from circuits.lc import Operand
 from circuits.program import Circuit
 from circuits.testing import Define, Tamper, check_circuit, hint_outputs, replay
