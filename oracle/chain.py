@@ -35,9 +35,9 @@ from oracle.errors import (
     TransactionNotMined,
     TransactionReverted,
 )
+from oracle.redaction import redact_url, scrub
 from oracle.reverts import RevertDecoder, decoded_revert, is_revert
 from oracle.solc import CompiledContract
-from oracle.urls import redact_url, scrub
 
 log = logging.getLogger(__name__)
 

@@ -27,10 +27,9 @@ from oracle.chain import EMBEDDED_GAS
 from oracle.daemon._toml import Table
 from oracle.daemon.errors import ConfigError
 from oracle.daemon.feeds_config import FeedConfig, read_feeds
-from oracle.daemon.logs import register_secret
 from oracle.daemon.models_config import ModelConfig, read_models, resolve_ids
 from oracle.errors import AccountError
-from oracle.urls import redact_url
+from oracle.redaction import redact_url, register_secret
 
 GWEI = 10**9
 #: Nodes refuse a replacement that raises the fees by less than this (geth: 10 %).

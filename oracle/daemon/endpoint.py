@@ -25,10 +25,9 @@ from oracle.accounts import Signer
 from oracle.chain import Chain
 from oracle.daemon.config import DaemonConfig
 from oracle.daemon.errors import DaemonError
-from oracle.daemon.logs import register_secret
 from oracle.errors import ChainConnectionError
 from oracle.hub import Hub, deploy_model
-from oracle.urls import redact_url, scrub, secret_parts
+from oracle.redaction import redact_url, register_secret, scrub, secret_parts
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +37,7 @@ ANVIL_ARGS = ("--mixed-mining", "--block-time", "1")
 
 def connect(config: DaemonConfig) -> Web3:
     """A Web3 for the configured RPC endpoint; its chain id must be the configured one.
-    web3's own retries are off: `oracle.daemon.rpc` retries with the daemon's policy. The
+    web3's own retries are off: `oracle.rpc` retries with the daemon's policy. The
     chain id, which web3 checks before every call it validates, is asked once and kept;
     nothing else is cached (a block hash must be read anew to see a reorg)."""
     chain = config.chain

@@ -10,36 +10,14 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import sys
-import threading
 from datetime import UTC, datetime
 from typing import IO, Any
 
-REDACTED = "[redacted]"
+from oracle.redaction import redact
+
 #: Attributes every LogRecord has: anything else on a record came from ``extra``.
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
-
-_secrets_lock = threading.Lock()
-_secret_pattern: re.Pattern[str] | None = None
-_secrets: set[str] = set()
-
-
-def register_secret(value: str | bytes) -> None:
-    """Never let `value` (or its hex without ``0x``) appear in a log line again."""
-    global _secret_pattern
-    text = "0x" + value.hex() if isinstance(value, bytes) else value.strip()
-    forms = {text, text.removeprefix("0x")} - {""}
-    with _secrets_lock:
-        _secrets.update(f for f in forms if len(f) >= 8)
-        if _secrets:
-            alternatives = sorted(_secrets, key=len, reverse=True)
-            _secret_pattern = re.compile("|".join(map(re.escape, alternatives)), re.IGNORECASE)
-
-
-def redact(text: str) -> str:
-    pattern = _secret_pattern
-    return pattern.sub(REDACTED, text) if pattern is not None else text
 
 
 class JsonFormatter(logging.Formatter):

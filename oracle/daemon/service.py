@@ -48,12 +48,12 @@ from oracle.daemon.jobs import State
 from oracle.daemon.metrics import DaemonMetrics, MetricsServer, StepGuard
 from oracle.daemon.outcomes import StepReport
 from oracle.daemon.provers import ProofResult, ProofTask, ProverEngine, start_engine
-from oracle.daemon.rpc import DEFAULT_RETRY, RetryPolicy
 from oracle.daemon.store import Store
 from oracle.daemon.tasks import NoTask, TaskMaker
 from oracle.daemon.watcher import PollReport, Watcher, WatcherSettings
 from oracle.errors import ChainConnectionError
 from oracle.hub import Hub
+from oracle.rpc import DEFAULT_RETRY, RetryPolicy
 
 log = logging.getLogger(__name__)
 #: Proof attempts a job may take that end with a dead prover process before it fails.

@@ -42,11 +42,11 @@ from oracle.accounts import Signer
 from oracle.daemon.fees import Fees, GasPolicy, first_fees, replacement_fees
 from oracle.daemon.jobs import Job, State, TxRecord
 from oracle.daemon.outcomes import StepReport, revert_outcome
-from oracle.daemon.rpc import with_retry
 from oracle.daemon.store import Store
 from oracle.errors import ChainConnectionError, TransactionReverted
 from oracle.hub import Hub
 from oracle.reverts import decoded_revert, is_revert
+from oracle.rpc import with_retry
 
 log = logging.getLogger(__name__)
 

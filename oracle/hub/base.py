@@ -19,11 +19,11 @@ from web3.logs import DISCARD
 from web3.types import TxReceipt
 
 from oracle.chain import Chain
-from oracle.daemon.rpc import DEFAULT_RETRY, RetryPolicy, with_retry
 from oracle.errors import OracleError
 from oracle.hub.records import only_from
 from oracle.hub.sources import HUB_NAME, hub_contracts
 from oracle.reverts import RevertDecoder, decoded_revert, is_revert
+from oracle.rpc import DEFAULT_RETRY, RetryPolicy, with_retry
 
 T = TypeVar("T")
 
@@ -76,7 +76,7 @@ class HubBase:
         self.errors.add_abi(abi)
 
     def _read(self, what: str, call: Callable[[], T]) -> T:
-        """`call()` retried on transport failures (`oracle.daemon.rpc`)."""
+        """`call()` retried on transport failures (`oracle.rpc`)."""
         return with_retry(what, call, self.retry)
 
     def _view(self, fn: Any) -> Any:

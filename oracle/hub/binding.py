@@ -25,7 +25,6 @@ from web3.types import TxReceipt
 
 from circuits import Proof, quantize
 from oracle.chain import Chain
-from oracle.daemon.rpc import DEFAULT_RETRY, RetryPolicy
 from oracle.errors import OracleError
 from oracle.hub.artifacts import ModelArtifacts
 from oracle.hub.calldata import HubCalldata
@@ -39,6 +38,7 @@ from oracle.hub.records import (
     Sent,
 )
 from oracle.hub.sources import HUB_NAME, ZERO_ADDRESS, deploy_contract, hub_contracts
+from oracle.rpc import DEFAULT_RETRY, RetryPolicy
 
 #: Gas bound of a fulfillment: base, per public input (ECMUL + ECADD + calldata), per output
 #: (a stored word); the callback's share is added on top (see `Hub.fulfill_gas`).

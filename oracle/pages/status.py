@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from oracle.daemon.jobs import Job, Kind, State
-from oracle.daemon.logs import redact
 from oracle.pages.render import render
+from oracle.redaction import redact
 
 if TYPE_CHECKING:
     from oracle.daemon.service import Service

@@ -20,8 +20,8 @@ from web3.contract import Contract
 
 from oracle import devnet
 from oracle.anvil import rpc_answers
-from oracle.daemon.rpc import RetryPolicy
 from oracle.hub import Hub
+from oracle.rpc import RetryPolicy
 from oracle.solc import CompiledContract
 
 MODEL = b"\x42" * 32

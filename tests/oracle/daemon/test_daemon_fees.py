@@ -7,8 +7,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from oracle.daemon.fees import Fees, GasPolicy, first_fees, replacement_fees
-from oracle.daemon.rpc import RetryPolicy, with_retry
 from oracle.errors import ChainConnectionError
+from oracle.rpc import RetryPolicy, with_retry
 
 GWEI = 10**9
 wei = st.integers(min_value=0, max_value=10_000 * GWEI)

@@ -15,8 +15,9 @@ import pytest
 from eth_account import Account
 
 from oracle.accounts import Signer
-from oracle.daemon.logs import REDACTED, JsonFormatter, register_secret, setup_logging
+from oracle.daemon.logs import JsonFormatter, setup_logging
 from oracle.daemon.metrics import Counter, DaemonMetrics, Histogram, MetricsServer
+from oracle.redaction import REDACTED, register_secret
 
 # One sample line of the text format: name, optional labels, value.
 SAMPLE = re.compile(r'^[a-zA-Z_:][a-zA-Z0-9_:]*(\{([a-zA-Z_]\w*="([^"\\]|\\.)*",?)*\})? \S+$')

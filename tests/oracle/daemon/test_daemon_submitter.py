@@ -14,12 +14,12 @@ from eth_typing import HexStr
 from oracle.accounts import Signer
 from oracle.daemon.fees import GasPolicy
 from oracle.daemon.jobs import Job, State
-from oracle.daemon.rpc import RetryPolicy
 from oracle.daemon.store import Store
 from oracle.daemon.submitter import Submitter
 from oracle.daemon.watcher import Watcher, WatcherSettings, job_of
 from oracle.errors import ChainConnectionError
 from oracle.hub import RequestEvent, RequestStatus
+from oracle.rpc import RetryPolicy
 from oracle.solc import CompiledContract
 from tests.oracle.daemon.daemon_helpers import MODEL, Devchain, FixedPortAnvil, free_port, proof_for
 

@@ -10,9 +10,9 @@ from html.parser import HTMLParser
 
 import pytest
 
-from oracle.daemon.logs import register_secret
 from oracle.daemon.metrics import DaemonMetrics, MetricsServer
 from oracle.pages.status import GasUsed, scrub
+from oracle.redaction import register_secret
 from tests.oracle.pages.pages_stack import URL_SECRET, LiveDaemon
 
 # One daemon for every test that reads its pages: keep them on one xdist worker.

@@ -10,9 +10,8 @@ import pytest
 from oracle import chain as chains
 from oracle.daemon import endpoint
 from oracle.daemon.config import load_config
-from oracle.daemon.logs import redact
 from oracle.errors import ChainConnectionError
-from oracle.urls import redact_url, scrub, secret_parts
+from oracle.redaction import redact, redact_url, scrub, secret_parts
 
 KEY = "0123456789abcdef0123456789abcdef"
 

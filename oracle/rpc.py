@@ -16,8 +16,8 @@ from typing import TypeVar
 
 from web3.exceptions import ProviderConnectionError, RequestTimedOut, TooManyRequests
 
-from oracle.daemon.logs import redact
 from oracle.errors import ChainConnectionError
+from oracle.redaction import redact
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
