@@ -16,17 +16,8 @@ import argparse
 
 from oracle import chain as chains
 from oracle.audit import audit, format_report
+from oracle.commands import bytes32_arg
 from oracle.errors import OracleError
-
-
-def _model_id(text: str) -> bytes:
-    try:
-        raw = bytes.fromhex(text.removeprefix("0x"))
-    except ValueError:
-        raw = b""
-    if len(raw) != 32:
-        raise argparse.ArgumentTypeError(f"not a 32-byte hex model id: {text!r}")
-    return raw
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -39,7 +30,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("onnx", nargs="?", metavar="MODEL.onnx", help="default: DIR/model.onnx")
     p.add_argument("--rpc", required=True, metavar="URL", help="JSON-RPC endpoint")
     p.add_argument("--hub", required=True, metavar="ADDRESS", help="the ZkOracle hub")
-    p.add_argument("--model-id", required=True, type=_model_id, metavar="ID", help="0x + 64 hex")
+    p.add_argument(
+        "--model-id",
+        required=True,
+        type=bytes32_arg("a model id"),
+        metavar="ID",
+        help="0x + 64 hex",
+    )
     p.add_argument("--dir", required=True, metavar="DIR", help="the published model directory")
     p.add_argument("--weights", metavar="FILE", help="weights-opening.json (private weights)")
     p.set_defaults(func=run)

@@ -12,20 +12,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from oracle.commands import bytes32_arg
 from oracle.errors import OracleError
-
-
-def _model_id(text: str) -> bytes:
-    raw = text.removeprefix("0x")
-    try:
-        value = bytes.fromhex(raw)
-    except ValueError:
-        value = b""
-    if len(value) != 32:
-        raise argparse.ArgumentTypeError(
-            f"a model id is 32 bytes of hex (0x + 64 digits): {text!r}"
-        )
-    return value
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -51,7 +39,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.add_argument("--rpc", metavar="URL", help="check the hub's registration over this RPC")
     p.add_argument("--hub", metavar="ADDRESS", help="the hub to check (with --rpc)")
-    p.add_argument("--model-id", type=_model_id, metavar="ID", help="its model id (with --rpc)")
+    p.add_argument(
+        "--model-id", type=bytes32_arg("a model id"), metavar="ID", help="its model id (with --rpc)"
+    )
     p.set_defaults(func=run)
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from oracle import chain as chains
 from oracle.accounts import load_keystore, signer_from_env
+from oracle.commands import bytes32_arg
 from oracle.hub import Deployment, deploy_model
 from oracle.hub.deploy import DEFAULT_FILE, hub_for, write_deployment
 
@@ -50,7 +51,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     salt = p.add_mutually_exclusive_group()
     salt.add_argument("--name", help="register with salt keccak256(NAME) instead of the default")
     salt.add_argument(
-        "--salt", type=_salt, metavar="0xSALT", help="register with this 32-byte salt"
+        "--salt",
+        type=bytes32_arg("a salt"),
+        metavar="0xSALT",
+        help="register with this 32-byte salt",
     )
     p.add_argument(
         "-o",
@@ -61,19 +65,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="deployment file to write or add to (default: %(default)s)",
     )
     p.set_defaults(func=run)
-
-
-def _salt(text: str) -> bytes:
-    raw = text[2:] if text.startswith("0x") else text
-    try:
-        value = bytes.fromhex(raw)
-    except ValueError:
-        value = b""
-    if len(value) != 32:
-        raise argparse.ArgumentTypeError(
-            f"a salt is 32 bytes in hex (0x + 64 digits), got {text!r}"
-        )
-    return value
 
 
 def _progress(message: str) -> None:

@@ -167,20 +167,22 @@ class Stack:
         logs = self.hub.events.InferenceFulfilled().get_logs(from_block=0, to_block="latest")
         return Counter(int(e["args"]["requestId"]) for e in logs)
 
-    def daemon_fulfill_txs(self) -> dict[int, list[TxReceipt]]:
-        """Every mined transaction of the daemon's account calling ``fulfill``, per request
-        id (reverted ones included), read block by block from the canonical chain."""
-        selector = Web3.keccak(text="fulfill(uint256,int256[],uint256[8])")[:4]
-        found: dict[int, list[TxReceipt]] = {}
+    def daemon_txs(self) -> Iterator[tuple[bytes, TxReceipt]]:
+        """(calldata, receipt) of every mined transaction of the daemon's account, reverted
+        ones included, read block by block from the canonical chain."""
         for number in range(int(self.w3.eth.block_number) + 1):
             for tx in self.w3.eth.get_block(number, full_transactions=True)["transactions"]:
                 assert not isinstance(tx, bytes)
-                data = bytes(tx["input"])
-                if tx["from"] != self.daemon.address or data[:4] != selector:
-                    continue
-                request_id = int.from_bytes(data[4:36], "big")
-                receipt = self.w3.eth.get_transaction_receipt(tx["hash"])
-                found.setdefault(request_id, []).append(receipt)
+                if tx["from"] == self.daemon.address:
+                    yield bytes(tx["input"]), self.w3.eth.get_transaction_receipt(tx["hash"])
+
+    def daemon_fulfill_txs(self) -> dict[int, list[TxReceipt]]:
+        """The daemon's mined ``fulfill`` transactions per request id (reverted included)."""
+        selector = Web3.keccak(text="fulfill(uint256,int256[],uint256[8])")[:4]
+        found: dict[int, list[TxReceipt]] = {}
+        for data, receipt in self.daemon_txs():
+            if data[:4] == selector:
+                found.setdefault(int.from_bytes(data[4:36], "big"), []).append(receipt)
         return found
 
     def register_variant(self, name: str, **changes: Any) -> bytes:

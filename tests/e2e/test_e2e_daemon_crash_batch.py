@@ -39,17 +39,11 @@ def _in_flight(store: Store) -> bool:
 
 def _daemon_txs(stack: Stack) -> list[tuple[bytes, int, int]]:
     """(selector, status, requests fulfilled) of every mined tx of the daemon's account."""
-    out = []
     event = stack.hub.events.InferenceFulfilled()
-    for number in range(int(stack.w3.eth.block_number) + 1):
-        for tx in stack.w3.eth.get_block(number, full_transactions=True)["transactions"]:
-            assert not isinstance(tx, bytes)
-            if tx["from"] != stack.daemon.address:
-                continue
-            receipt = stack.w3.eth.get_transaction_receipt(tx["hash"])
-            fulfilled = len(event.process_receipt(receipt))
-            out.append((bytes(tx["input"])[:4], int(receipt["status"]), fulfilled))
-    return out
+    return [
+        (data[:4], int(receipt["status"]), len(event.process_receipt(receipt)))
+        for data, receipt in stack.daemon_txs()
+    ]
 
 
 def test_sigkill_with_batches_in_flight_loses_and_repeats_nothing(

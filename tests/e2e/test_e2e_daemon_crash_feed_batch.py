@@ -155,15 +155,9 @@ def _daemon_txs(stack: Stack) -> list[tuple[str, int, int]]:
     """(function, status, rounds posted) of every mined tx of the daemon's account."""
     out = []
     event = stack.hub.events.FeedUpdated()
-    for number in range(int(stack.w3.eth.block_number) + 1):
-        for tx in stack.w3.eth.get_block(number, full_transactions=True)["transactions"]:
-            assert not isinstance(tx, bytes)
-            if tx["from"] != stack.daemon.address:
-                continue
-            receipt = stack.w3.eth.get_transaction_receipt(tx["hash"])
-            fn, _ = stack.hub.decode_function_input(tx["input"])
-            posted = len(event.process_receipt(receipt))
-            out.append((str(fn.fn_name), int(receipt["status"]), posted))
+    for data, receipt in stack.daemon_txs():
+        fn, _ = stack.hub.decode_function_input(data)
+        out.append((str(fn.fn_name), int(receipt["status"]), len(event.process_receipt(receipt))))
     return out
 
 

@@ -13,8 +13,8 @@ from circuits.errors import BuildError
 from circuits.field import R
 from circuits.gadgets.locate import locate, locate_cost
 from circuits.lc import LinearCombination
-from circuits.program import Circuit
-from circuits.testing import Define, Tamper, check_circuit, hint_outputs, replay
+from circuits.testing import Define, check_circuit
+from tests.circuits.gadgets.locate_tampers import flip, non_boolean, shift_step
 
 FAST = settings(max_examples=60, deadline=None)
 
@@ -55,32 +55,6 @@ def test_boundaries(n: int) -> None:
     res = check_circuit(checker(cuts, n), [{"x": x} for x in xs], [{"x": half}, {"x": -half - 1}])
     for x, out in zip(xs, res.outputs, strict=True):
         assert out == expected(x, cuts)
-
-
-def shift_step(delta: int) -> Tamper:
-    """Move the step of the bit vector by `delta` positions (a monotone but wrong vector)."""
-
-    def tamper(w: list[int], c: Circuit) -> list[int]:
-        (bits,) = hint_outputs(c, "locate_steps")
-        vals = [w[b] for b in bits]
-        k = vals.index(1) if 1 in vals else len(vals)
-        k2 = min(max(k + delta, 0), len(vals))
-        return replay(c, w, {b: int(i >= k2) for i, b in enumerate(bits)})
-
-    return tamper
-
-
-def flip(i: int) -> Tamper:
-    def tamper(w: list[int], c: Circuit) -> list[int]:
-        (bits,) = hint_outputs(c, "locate_steps")
-        return replay(c, w, {bits[i]: 1 - w[bits[i]]})
-
-    return tamper
-
-
-def non_boolean(w: list[int], c: Circuit) -> list[int]:
-    (bits,) = hint_outputs(c, "locate_steps")
-    return replay(c, w, {bits[1]: 2, bits[2]: R - 1})
 
 
 def test_a_witness_that_takes_another_interval_fails() -> None:

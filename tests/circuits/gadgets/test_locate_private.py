@@ -17,8 +17,8 @@ from circuits.gadgets.locate_private import (
     sorted_cost,
 )
 from circuits.lc import LinearCombination
-from circuits.program import Circuit
-from circuits.testing import Define, Tamper, check_circuit, hint_outputs, replay
+from circuits.testing import Define, check_circuit
+from tests.circuits.gadgets.locate_tampers import flip, shift_step
 
 FAST = settings(max_examples=40, deadline=None)
 
@@ -58,27 +58,6 @@ def test_unsorted_or_out_of_range_cuts_are_refused() -> None:
         assignment(3, [-5, 0, 1, 2, R - 1]),  # a "negative" wrap of a huge value
     ]
     check_circuit(checker(5, n), valid, invalid)
-
-
-def shift_step(delta: int) -> Tamper:
-    """Move the step of the bit vector by `delta` positions (monotone but wrong)."""
-
-    def tamper(w: list[int], c: Circuit) -> list[int]:
-        (bits,) = hint_outputs(c, "locate_steps")
-        vals = [w[b] for b in bits]
-        k = vals.index(1) if 1 in vals else len(vals)
-        k2 = min(max(k + delta, 0), len(vals))
-        return replay(c, w, {b: int(i >= k2) for i, b in enumerate(bits)})
-
-    return tamper
-
-
-def flip(i: int) -> Tamper:
-    def tamper(w: list[int], c: Circuit) -> list[int]:
-        (bits,) = hint_outputs(c, "locate_steps")
-        return replay(c, w, {bits[i]: 1 - w[bits[i]]})
-
-    return tamper
 
 
 def test_a_witness_that_takes_another_interval_fails() -> None:

@@ -7,7 +7,7 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ from web3.contract import Contract
 
 from oracle import devnet
 from oracle.anvil import rpc_answers
+from oracle.chain import Chain
 from oracle.hub import Hub
 from oracle.rpc import RetryPolicy
 from oracle.solc import CompiledContract
@@ -135,3 +136,14 @@ def tiny_model(out_dir: Path) -> Path:
     pipeline.compile_model(onnx_path, model_dir)
     pipeline.setup(model_dir)
     return model_dir
+
+
+def mine_until(
+    what: str, condition: Callable[[], bool], chain: Chain, timeout: float = 60.0
+) -> None:
+    """Mine a block every 0.2 s (Anvil only mines on transactions) until `condition`."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        chain.w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+        time.sleep(0.2)

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import os
 import threading
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -27,6 +25,7 @@ from oracle.daemon.store import Store
 from oracle.hub import Hub, deploy_model
 from oracle.operator_keys import OperatorKeys
 from oracle.private_inputs import seal
+from tests.oracle.daemon.daemon_helpers import mine_until
 
 pytestmark = [pytest.mark.anvil]
 KEY_ENV = "ZKORACLE_DAEMON_PRIVATE_TEST_KEY"
@@ -70,14 +69,6 @@ artifacts = "{model_dir}"
     return tmp_path / "oracle.toml"
 
 
-def _until(what: str, condition: Callable[[], bool], chain: Chain, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        chain.w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
-        time.sleep(0.2)
-
-
 def _sealed_request(hub: Hub, model_id: bytes, key: bytes, sender: str, bits: int) -> int:
     inputs, salt = [32768, -16384, 8192], new_salt()
     sealed = seal(key, model_id, inputs, salt)
@@ -114,9 +105,9 @@ def test_sealed_requests_are_answered_or_failed_alone(
         thread = threading.Thread(target=service.run)
         thread.start()
         try:
-            _until("the fulfillment", lambda: hub.result(good)["status"] == 2, chain)
+            mine_until("the fulfillment", lambda: hub.result(good)["status"] == 2, chain)
             watch = Store(config.store_path)
-            _until("the failed job", lambda: watch.counts()[State.FAILED] == 1, chain)
+            mine_until("the failed job", lambda: watch.counts()[State.FAILED] == 1, chain)
             (failed,) = watch.jobs(State.FAILED)
             watch.close()
         finally:

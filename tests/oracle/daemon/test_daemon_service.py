@@ -15,7 +15,7 @@ import sys
 import threading
 import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,7 +37,7 @@ from oracle.daemon.service import Service
 from oracle.daemon.store import Store
 from oracle.hub import model_id_of
 from oracle.solc import compile_sources
-from tests.oracle.daemon.daemon_helpers import free_port, tiny_model
+from tests.oracle.daemon.daemon_helpers import free_port, mine_until, tiny_model
 
 pytestmark = [pytest.mark.anvil, pytest.mark.slow]
 ROOT = Path(__file__).resolve().parents[3]
@@ -146,15 +146,6 @@ artifacts = "{d.model_dir}"
     return tmp_path / "oracle.toml"
 
 
-def _until(what: str, condition: Callable[[], bool], chain: Chain, timeout: float = 60.0) -> None:
-    """Mine a block every 0.2 s (Anvil only mines on transactions) until `condition`."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        chain.w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
-        time.sleep(0.2)
-
-
 def _get(url: str) -> str:
     with urllib.request.urlopen(url, timeout=5) as resp:
         return str(resp.read().decode())
@@ -185,16 +176,16 @@ def test_the_daemon_answers_a_request_and_posts_feed_rounds(
     try:
         result = d.hub.functions.result(request_id).call
         latest = d.hub.functions.latest(FEED_ID).call
-        _until("the fulfillment", lambda: result()[0] == 2, d.chain)
+        mine_until("the fulfillment", lambda: result()[0] == 2, d.chain)
         _, outputs = result()
-        _until("the first feed round", lambda: latest()[1] == 1, d.chain)
+        mine_until("the first feed round", lambda: latest()[1] == 1, d.chain)
         feed_outputs, round_, _ = latest()
         assert feed_outputs == outputs  # same model, same inputs
         csv.write_text("a,b,c\n0.5,-0.25,0.125\n0.75,-0.25,0.125\n")  # +50 % on a
-        _until("a deviation round", lambda: latest()[1] == 2, d.chain)
+        mine_until("a deviation round", lambda: latest()[1] == 2, d.chain)
         assert latest()[0] != outputs
         watch = Store(config.store_path)  # a second connection, as an operator's tool would
-        _until("3 confirmed jobs", lambda: watch.counts()[State.CONFIRMED] == 3, d.chain)
+        mine_until("3 confirmed jobs", lambda: watch.counts()[State.CONFIRMED] == 3, d.chain)
         watch.close()
 
         assert service.server is not None
@@ -246,9 +237,9 @@ def test_due_rounds_of_two_feeds_go_out_in_one_update_feed_batch(
     thread.start()
     try:
         latest = [d.hub.functions.latest(f).call for f in feeds]
-        _until("both rounds", lambda: all(x()[1] == 1 for x in latest), d.chain, 120.0)
+        mine_until("both rounds", lambda: all(x()[1] == 1 for x in latest), d.chain, 120.0)
         watch = Store(config.store_path)
-        _until("2 confirmed jobs", lambda: watch.counts()[State.CONFIRMED] == 2, d.chain)
+        mine_until("2 confirmed jobs", lambda: watch.counts()[State.CONFIRMED] == 2, d.chain)
         jobs = watch.jobs()
         watch.close()
     finally:
@@ -293,7 +284,7 @@ def test_a_proof_in_flight_at_shutdown_is_parked_and_done_after_restart(
     thread.start()
     try:
         result = d.hub.functions.result(request_id).call
-        _until("the fulfillment after a restart", lambda: result()[0] == 2, d.chain)
+        mine_until("the fulfillment after a restart", lambda: result()[0] == 2, d.chain)
     finally:
         service.stop()
         thread.join(30)
