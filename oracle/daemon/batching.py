@@ -268,16 +268,10 @@ class BatchingSubmitter(Submitter):
     def _mined_in_batch(
         self, job: Job, record: TxRecord, receipt: TxReceipt, report: StepReport
     ) -> None:
-        block_hash = receipt["blockHash"].to_0x_hex()
         # The batch's cost is booked on its leader (the job that holds the transaction).
         leads = job.id == record.job_id
         cost = int(receipt["gasUsed"]) * int(receipt.get("effectiveGasPrice", 0)) if leads else 0
-        if job.mined_block_hash != block_hash:
-            job = self.store.mark_mined(
-                job.id, record.tx_hash, receipt["blockNumber"], block_hash, cost
-            )
-        head = self._once("head", "eth_blockNumber", lambda: self.w3.eth.block_number)
-        if head - int(receipt["blockNumber"]) < self.confirmations:
+        if not self._deep_enough(job, record, receipt, cost):
             return
         report.gas_spent_wei += cost
         if receipt["status"] != 1:

@@ -337,15 +337,18 @@ class Submitter:
         report.replaced.append(job)
         return True
 
-    def _mined(self, job: Job, record: TxRecord, receipt: TxReceipt, report: StepReport) -> None:
+    def _deep_enough(self, job: Job, record: TxRecord, receipt: TxReceipt, cost: int) -> bool:
+        """Record where `record` was mined (with `cost` booked on `job`); True once the
+        receipt is ``confirmations`` blocks deep."""
         block_hash = HexBytes(receipt["blockHash"]).to_0x_hex()
-        cost = int(receipt["gasUsed"]) * int(receipt.get("effectiveGasPrice", 0))
         if job.mined_block_hash != block_hash:
-            job = self.store.mark_mined(
-                job.id, record.tx_hash, receipt["blockNumber"], block_hash, cost
-            )
+            self.store.mark_mined(job.id, record.tx_hash, receipt["blockNumber"], block_hash, cost)
         head = self._once("head", "eth_blockNumber", lambda: self.w3.eth.block_number)
-        if head - int(receipt["blockNumber"]) < self.confirmations:
+        return head - int(receipt["blockNumber"]) >= self.confirmations
+
+    def _mined(self, job: Job, record: TxRecord, receipt: TxReceipt, report: StepReport) -> None:
+        cost = int(receipt["gasUsed"]) * int(receipt.get("effectiveGasPrice", 0))
+        if not self._deep_enough(job, record, receipt, cost):
             return
         report.gas_spent_wei += cost
         if receipt["status"] == 1:
