@@ -39,46 +39,31 @@ if TYPE_CHECKING:
     from circuits.constraint_system import ConstraintSystem
     from circuits.errors import CircuitError, FieldRangeError
     from circuits.field import R, from_field, to_field
-    from circuits.groth16.backend import get_backend
+    from circuits.groth16.backend import BACKENDS, DEFAULT_BACKEND, get_backend, stderr_progress
     from circuits.groth16.data import Proof, VerifyingKey
     from circuits.groth16.keydir import load_key_info
     from circuits.groth16.verifier import verify as verify_proof
     from circuits.lc import LinearCombination
+    from circuits.model_compile import compile_model, sample_errors
+    from circuits.model_store import LoadedModel, ProveResult, load_model_dir
     from circuits.onnx.examples import save_mlp
     from circuits.onnx.manifest import Manifest, manifest_sha256
+    from circuits.onnx.opening import load_salts
     from circuits.onnx.quant import QuantConfig, quantize
     from circuits.onnx.schema import ManifestJson, ModelInfoJson
     from circuits.onnx.statement import Packing, PublicLayout
     from circuits.onnx.visibility import Claim, Visibility
-    from circuits.pipeline import (
-        BACKENDS,
-        DEFAULT_BACKEND,
-        LoadedModel,
-        ProveResult,
-        check_proof,
-        compile_model,
-        info,
-        load_model_dir,
-        load_salts,
-        prove,
-        read_inputs,
-        read_proof_files,
-        read_samples,
-        sample_errors,
-        setup,
-        stderr_progress,
-        verify,
-        write_proof_files,
-    )
+    from circuits.pipeline import check_proof, info, prove, setup, verify
     from circuits.poseidon import poseidon as poseidon_hash
     from circuits.program import Circuit, Witness
+    from circuits.proof_files import read_inputs, read_proof_files, read_samples, write_proof_files
     from circuits.provers.native import verify_proof_files
     from circuits.solidity import MAX_PUBLIC_INPUTS, render_verifier, verifier_calldata
 
 #: Public name -> "module" (same name there) or "module:attribute".
 _LAZY: dict[str, str] = {
-    "BACKENDS": "circuits.pipeline",
-    "DEFAULT_BACKEND": "circuits.pipeline",
+    "BACKENDS": "circuits.groth16.backend",
+    "DEFAULT_BACKEND": "circuits.groth16.backend",
     "Builder": "circuits.builder",
     "Circuit": "circuits.program",
     "CircuitError": "circuits.errors",
@@ -86,14 +71,14 @@ _LAZY: dict[str, str] = {
     "ConstraintSystem": "circuits.constraint_system",
     "FieldRangeError": "circuits.errors",
     "LinearCombination": "circuits.lc",
-    "LoadedModel": "circuits.pipeline",
+    "LoadedModel": "circuits.model_store",
     "MAX_PUBLIC_INPUTS": "circuits.solidity",
     "Manifest": "circuits.onnx.manifest",
     "ManifestJson": "circuits.onnx.schema",
     "ModelInfoJson": "circuits.onnx.schema",
     "Packing": "circuits.onnx.statement",
     "Proof": "circuits.groth16.data",
-    "ProveResult": "circuits.pipeline",
+    "ProveResult": "circuits.model_store",
     "PublicLayout": "circuits.onnx.statement",
     "QuantConfig": "circuits.onnx.quant",
     "R": "circuits.field",
@@ -104,35 +89,35 @@ _LAZY: dict[str, str] = {
     "Witness": "circuits.program",
     "check_proof": "circuits.pipeline",
     "commit": "circuits.commitment",
-    "compile_model": "circuits.pipeline",
+    "compile_model": "circuits.model_compile",
     "from_field": "circuits.field",
     "get_backend": "circuits.groth16.backend",
     "info": "circuits.pipeline",
     "input_commitment": "circuits.commitment",
     "load_key_info": "circuits.groth16.keydir",
-    "load_model_dir": "circuits.pipeline",
-    "load_salts": "circuits.pipeline",
+    "load_model_dir": "circuits.model_store",
+    "load_salts": "circuits.onnx.opening",
     "manifest_sha256": "circuits.onnx.manifest",
     "new_salt": "circuits.commitment",
     "opened_weights_commitment": "circuits.audit",
     "poseidon_hash": "circuits.poseidon:poseidon",
     "prove": "circuits.pipeline",
     "quantize": "circuits.onnx.quant",
-    "read_inputs": "circuits.pipeline",
-    "read_proof_files": "circuits.pipeline",
-    "read_samples": "circuits.pipeline",
+    "read_inputs": "circuits.proof_files",
+    "read_proof_files": "circuits.proof_files",
+    "read_samples": "circuits.proof_files",
     "recompiled_hashes": "circuits.audit",
     "render_verifier": "circuits.solidity",
-    "sample_errors": "circuits.pipeline",
+    "sample_errors": "circuits.model_compile",
     "save_mlp": "circuits.onnx.examples",
     "setup": "circuits.pipeline",
-    "stderr_progress": "circuits.pipeline",
+    "stderr_progress": "circuits.groth16.backend",
     "to_field": "circuits.field",
     "verifier_calldata": "circuits.solidity",
     "verify": "circuits.pipeline",
     "verify_proof": "circuits.groth16.verifier:verify",
     "verify_proof_files": "circuits.provers.native",
-    "write_proof_files": "circuits.pipeline",
+    "write_proof_files": "circuits.proof_files",
 }
 
 

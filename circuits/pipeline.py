@@ -3,11 +3,12 @@
 A model directory holds ``circuit.r1cs``, ``manifest.json`` (see `circuits.onnx.manifest`),
 ``model.onnx`` (a copy of the compiled model), ``compiled.pickle`` / ``compiled.json`` (the
 stored compiled model, `circuits.model_store`) and, after `setup`, the key files of the
-Groth16 backend. This module is the façade; the work is split by concern:
-`circuits.model_compile` (compile, error against onnxruntime), `circuits.model_store`
-(loading a model directory, the stored compiled model, proving) and `circuits.proof_files`
-(proof, public and output files; input files). Proving imports neither the compiler nor
-onnx.
+Groth16 backend. This module holds the steps over a model directory (setup, prove,
+verify, info); the rest is split by concern: `circuits.model_compile` (compile, error
+against onnxruntime), `circuits.model_store` (loading a model directory, the stored
+compiled model, proving) and `circuits.proof_files` (proof, public and output files; input
+files). Proving imports neither the compiler nor onnx. Callers outside `circuits` use the
+package's façade.
 """
 
 from __future__ import annotations
@@ -21,74 +22,24 @@ import numpy.typing as npt
 
 from circuits.constraint_system import R1CS_FILE
 from circuits.errors import BackendError, FormatError
-from circuits.field import R
 from circuits.formats.snarkjs_json import read_vk
 from circuits.groth16.backend import (
-    BACKENDS,
     DEFAULT_BACKEND,
     KeyInfo,
     Progress,
     backend_for,
     get_backend,
     load_key_info,
-    stderr_progress,
 )
 from circuits.groth16.data import Proof
-from circuits.model_compile import (
-    ERROR_SAMPLES,
-    ErrorSamples,
-    compile_model,
-    error_report,
-    sample_errors,
-)
 from circuits.model_store import (
-    COMPILED_FILE,
-    COMPILED_META,
-    LoadedModel,
     ProveResult,
-    load_compiled,
     load_model_dir,
-    save_compiled,
 )
 from circuits.onnx.manifest import Manifest
-from circuits.onnx.opening import load_salts
-from circuits.onnx.quant import QuantConfig
 from circuits.onnx.schema import ModelInfoJson
-from circuits.onnx.visibility import Claim, Visibility
-from circuits.proof_files import read_inputs, read_proof_files, read_samples, write_proof_files
 
-__all__ = [
-    "BACKENDS",
-    "COMPILED_FILE",
-    "COMPILED_META",
-    "DEFAULT_BACKEND",
-    "ERROR_SAMPLES",
-    "Claim",
-    "ErrorSamples",
-    "LoadedModel",
-    "Manifest",
-    "ProveResult",
-    "QuantConfig",
-    "R",
-    "Visibility",
-    "check_proof",
-    "compile_model",
-    "error_report",
-    "info",
-    "load_compiled",
-    "load_model_dir",
-    "load_salts",
-    "prove",
-    "read_inputs",
-    "read_proof_files",
-    "read_samples",
-    "sample_errors",
-    "save_compiled",
-    "setup",
-    "stderr_progress",
-    "verify",
-    "write_proof_files",
-]
+__all__ = ["check_proof", "info", "prove", "setup", "verify"]
 
 
 def setup(
@@ -136,7 +87,7 @@ def verify(model_dir: str | Path, public: Sequence[int], proof: Proof) -> bool:
     return verify_with_key(read_vk(info.verification_key), list(public), proof)
 
 
-def check_proof(model_dir: str | Path, proof: Proof, public: Sequence[int]) -> bool:
+def check_proof(model_dir: str | Path, public: Sequence[int], proof: Proof) -> bool:
     """Verify with the backend that made the directory's keys, e.g. right after proving
     (milliseconds with the native backend)."""
     return backend_for(model_dir).verify(model_dir, list(public), proof)

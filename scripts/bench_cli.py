@@ -25,6 +25,7 @@ from typing import Any
 
 import onnx
 
+import circuits
 from circuits import pipeline
 from circuits.onnx import examples
 
@@ -50,7 +51,7 @@ def _prepare(name: str, root: Path) -> tuple[Path, Path]:
     model, _ = MODELS[name]
     onnx_path = examples.save(model(), root / f"{name}.onnx")
     out = root / name
-    manifest = pipeline.compile_model(onnx_path, out)
+    manifest = circuits.compile_model(onnx_path, out)
     pipeline.setup(out, progress=lambda _m: None)
     inputs = root / f"{name}-input.json"
     inputs.write_text(json.dumps({"input_data": [[0.25] * s.size for s in manifest.inputs]}))

@@ -48,6 +48,7 @@ from typing import Any
 import numpy as np
 import onnx
 
+import circuits
 from circuits import Visibility, new_salt, pipeline
 from circuits.formats import r1cs as r1cs_format
 from circuits.onnx import examples
@@ -109,7 +110,7 @@ def bench_one(
         r1cs_format.encode(compiled.circuit.cs)
         compile_s = time.perf_counter() - t0
         out = Path(tmp) / "out"
-        pipeline.compile_model(path, out, visibility=vis)
+        circuits.compile_model(path, out, visibility=vis)
         t0 = time.perf_counter()
         pipeline.setup(out, backend=backend, progress=quiet)
         setup_s = time.perf_counter() - t0
@@ -174,7 +175,7 @@ def _fulfill_gas(model_dir: Path, x: Any) -> int:
     from oracle.hub import Hub, deploy_model
     from oracle.private_inputs import public_key_of, send_private_request
 
-    loaded = pipeline.load_model_dir(model_dir)
+    loaded = circuits.load_model_dir(model_dir)
     lay = loaded.manifest.layout
     with chains.connect("anvil", signer=None) as chain:
         dep = deploy_model(chain, model_dir)
@@ -213,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--samples", type=int, default=100, help="random inputs for max_abs_err (default 100)"
     )
-    ap.add_argument("--backend", default=pipeline.DEFAULT_BACKEND, choices=pipeline.BACKENDS)
+    ap.add_argument("--backend", default=circuits.DEFAULT_BACKEND, choices=circuits.BACKENDS)
     ap.add_argument("--only", metavar="NAMES", help="comma-separated subset of the models")
     ap.add_argument("--modes", default="public", help="comma-separated: " + ", ".join(MODES))
     ap.add_argument("--gas", action="store_true", help="also measure fulfill gas on Anvil")

@@ -28,6 +28,7 @@ from eth_account import Account
 from web3 import Web3
 from web3.contract import Contract
 
+import circuits
 from circuits import pipeline
 from circuits.onnx import examples
 from oracle.chain import Chain
@@ -196,7 +197,7 @@ def daemon_gas(w3: Web3, sender: str, since: int) -> int:
 def build_model(folder: Path) -> Path:
     path = examples.save(examples.mlp((8, 16, 1)), folder / "mlp_8_16_1.onnx")
     model_dir = folder / "mlp_8_16_1"
-    pipeline.compile_model(path, model_dir, progress=lambda _m: None)
+    circuits.compile_model(path, model_dir, progress=lambda _m: None)
     pipeline.setup(model_dir, progress=lambda _m: None)
     return model_dir
 

@@ -2,7 +2,7 @@
 
 Proving is CPU-bound and can take minutes, so it runs in worker processes, at most
 ``workers`` jobs at a time. A worker keeps every model it has used in memory
-(`circuits.pipeline.load_model_dir`: the recompiled circuit with its witness program, and
+(`circuits.model_store.load_model_dir`: the recompiled circuit with its witness program, and
 the backend's proving key after the first proof), and preloads the configured models when
 it starts, so no request pays for loading a model.
 
@@ -93,7 +93,7 @@ def prove_task(task: ProofTask) -> ProofResult:
             "(quantization round trip changed them)"
         )
     # Checked here, off-chain, so that a bad proof never joins a batch of good ones.
-    if not circuits.check_proof(model.dir, result.proof, result.public):
+    if not circuits.check_proof(model.dir, result.public, result.proof):
         raise ProverError(f"job {task.job_id}: the proof does not verify under the model's key")
     return ProofResult(
         job_id=task.job_id,

@@ -20,6 +20,7 @@ import pytest
 from eth_utils.crypto import keccak
 from web3 import Web3
 
+import circuits
 from circuits import Visibility, compile_model, pipeline, setup
 from circuits.groth16.backend import backend_for
 from circuits.onnx.examples import mlp, save
@@ -158,12 +159,12 @@ def test_feed_rounds_of_a_private_weights_model_carry_its_commitment(scene: Scen
     binding = scene.hub.feed_binding(feed_id, 1, sender)
     x = {"x": np.array([[0.25, -0.5, 0.125, 0.0]])}
     res = pipeline.prove(scene.private_dir, x, binding=binding)
-    parts = pipeline.load_model_dir(scene.private_dir).manifest.layout.parts(res.public)
+    parts = circuits.load_model_dir(scene.private_dir).manifest.layout.parts(res.public)
     assert parts.inputs is not None and parts.outputs is not None
     scene.hub.update_feed(feed_id, parts.inputs, parts.outputs, 1, res.proof)
     assert scene.hub.latest(feed_id)["outputs"] == parts.outputs
     # The same outputs with a proof made for other weights: rejected.
-    loaded = pipeline.load_model_dir(scene.private_dir)
+    loaded = circuits.load_model_dir(scene.private_dir)
     other = {t.name: list(t.values) for t in loaded.compiled.private_weights}
     other[next(iter(other))][0] += 1
     w = loaded.compiled.witness(

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import circuits
 from circuits import Claim, Segment, Visibility, commit, compile_model, pipeline, setup
 from circuits.onnx.examples import mlp, save
 from oracle import chain as chains
@@ -45,7 +46,7 @@ def _answer(chain: Chain, model_dir: Path, hub: str | None = None) -> tuple[Hub,
     h = Hub(chain, dep.hub)
     rid = h.request(dep.model_id, X).request_id
     res = pipeline.prove(model_dir, {"x": np.array([X])}, h.request_binding(rid, chain.sender))
-    layout = pipeline.load_model_dir(model_dir).manifest.layout
+    layout = circuits.load_model_dir(model_dir).manifest.layout
     outputs = layout.chain_outputs(res.public)
     h.fulfill(rid, outputs, res.proof)
     return h, rid, outputs
@@ -76,8 +77,8 @@ def test_private_outputs_are_stored_as_their_commitment(
     rid = hub.request(dep.model_id, X).request_id
     binding = hub.request_binding(rid, chain.sender)
     res = pipeline.prove(model_dir, {"x": np.array([X])}, binding)
-    (c,) = pipeline.load_model_dir(model_dir).manifest.layout.chain_outputs(res.public)
-    bits = pipeline.load_model_dir(model_dir).compiled.config.output_bits
+    (c,) = circuits.load_model_dir(model_dir).manifest.layout.chain_outputs(res.public)
+    bits = circuits.load_model_dir(model_dir).compiled.config.output_bits
     assert c == commit([Segment("y", bits, tuple(res.quantized))], res.salts["outputs"])
     hub.fulfill(rid, [c], res.proof)
     assert hub.result(rid)["outputs"] == [c]

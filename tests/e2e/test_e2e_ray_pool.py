@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+import circuits
 from circuits import Proof, pipeline
 from oracle.cli import main
 from oracle.cluster.bridge import RaySettings
@@ -55,7 +56,7 @@ def _collect(pool: RayProverPool, n: int, timeout: float) -> dict[int, ProofResu
 
 def _check(model: Path, job: int, result: ProofResult) -> None:
     """The proof verifies for exactly the job's binding, inputs and returned outputs."""
-    layout = pipeline.load_model_dir(model).manifest.layout
+    layout = circuits.load_model_dir(model).manifest.layout
     public = layout.public_inputs(job, _task(job, model).inputs, result.outputs)
     assert pipeline.verify(model, public, Proof.from_words(result.proof_words))
 
@@ -172,7 +173,7 @@ def test_prove_batch_on_the_cluster(cluster: RayCluster, mlp_model: Path, tmp_pa
     assert (summary["engine"], summary["proved"], summary["failed"]) == ("ray", 6, [])
     for i in range(6):
         d = out / "rows" / f"{i:06d}"
-        proof, public = pipeline.read_proof_files(d / "proof.json", d / "public.json")
+        proof, public = circuits.read_proof_files(d / "proof.json", d / "public.json")
         assert pipeline.verify(mlp_model, public, proof)
     assert main(args) == 0  # a rerun proves nothing again
     assert json.loads((out / "summary.json").read_text())["skipped"] == 6

@@ -24,8 +24,8 @@ from web3.logs import DISCARD
 
 from circuits import Visibility, compile_model, input_commitment, new_salt, setup
 from circuits.groth16.backend import backend_for
+from circuits.model_store import load_model_dir
 from circuits.onnx.examples import mlp, save
-from circuits.pipeline import load_model_dir
 from oracle import chain as chains
 from oracle.accounts import Signer
 from oracle.chain import Chain

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import circuits
 from circuits import Visibility, compile_model, pipeline, setup
 from circuits.groth16.backend import backend_for
 from oracle import chain as chains
@@ -52,7 +53,7 @@ def _request(s: Scene) -> tuple[int, int, str]:
 
 def test_an_honest_proof_is_accepted(scene: Scene) -> None:
     m = scene.hub.model(scene.model_id)
-    manifest = pipeline.load_model_dir(scene.model_dir).manifest
+    manifest = circuits.load_model_dir(scene.model_dir).manifest
     assert m is not None and m["weights_commitment"] == manifest.weights_commitment
     rid, binding, submitter = _request(scene)
     res = pipeline.prove(scene.model_dir, {"X": np.array([X])}, binding=binding)
@@ -64,7 +65,7 @@ def test_an_honest_proof_is_accepted(scene: Scene) -> None:
 @pytest.mark.parametrize("which", ["leaf_weights", "thresholds[1]"])
 def test_other_weights_are_rejected_on_chain(scene: Scene, which: str) -> None:
     rid, binding, submitter = _request(scene)
-    loaded = pipeline.load_model_dir(scene.model_dir)
+    loaded = circuits.load_model_dir(scene.model_dir)
     c = loaded.compiled
     other = {t.name: list(t.values) for t in c.private_weights}
     name = next(n for n in other if n.endswith(which))

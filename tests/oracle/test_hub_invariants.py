@@ -58,12 +58,13 @@ def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The 3 -> 4 -> 2 MLP, compiled and set up with arkworks keys."""
     import onnx
 
+    import circuits
     from circuits import pipeline
     from circuits.onnx import examples
 
     out = tmp_path_factory.mktemp("invariants")
     onnx.save(examples.mlp([3, 4, 2], seed=1), out / "mlp.onnx")
-    pipeline.compile_model(out / "mlp.onnx", out / "model")
+    circuits.compile_model(out / "mlp.onnx", out / "model")
     pipeline.setup(out / "model")
     return out / "model"
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.ensemble import GradientBoostingClassifier
 
+import circuits
 from circuits import pipeline
 from oracle.commands.info import describe
 from tests.circuits.onnx.ml_harness import data, export
@@ -19,7 +20,7 @@ def test_compile_info_prove_verify_gbdt(tmp_path: Path) -> None:
     src = tmp_path / "gbdt.onnx"
     src.write_bytes(export(est, x).SerializeToString())
     out = tmp_path / "gbdt"
-    pipeline.compile_model(src, out)
+    circuits.compile_model(src, out)
     lines = describe(pipeline.info(out))
     tree = next(line for line in lines if "interior nodes" in line)
     assert "6 trees" in tree and "constraints per interior node" in tree

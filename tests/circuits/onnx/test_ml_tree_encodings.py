@@ -10,7 +10,7 @@ import numpy as np
 import onnx
 import pytest
 
-from circuits import pipeline
+import circuits
 from circuits.errors import CircuitError, InputRangeError, UnsupportedOpError
 from tests.circuits.onnx.ml_harness import certified, compare, compile_onnx
 from tests.circuits.onnx.tree_builders import (
@@ -93,7 +93,7 @@ def test_a_failed_compile_leaves_nothing_behind(tmp_path: Path) -> None:
     samples.write_text(json.dumps({name: [[1e300] * _width(model)]}))
     out = tmp_path / "out"
     with pytest.raises(CircuitError):
-        pipeline.compile_model(src, out, calibration=samples)
+        circuits.compile_model(src, out, calibration=samples)
     assert not out.exists() or not any(out.iterdir())
 
 

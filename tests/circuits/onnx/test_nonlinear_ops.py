@@ -122,7 +122,7 @@ def test_heads_on_a_finer_input_share_the_rounding(head: str) -> None:
 
 
 def test_the_error_report_of_a_compiled_model_lists_the_certified_bounds(tmp_path: Any) -> None:
-    from circuits.pipeline import compile_model as compile_dir
+    from circuits.model_compile import compile_model as compile_dir
 
     path = tmp_path / "m.onnx"
     onnx.save(mlp((4, 8, 1), head="Sigmoid", seed=1), str(path))

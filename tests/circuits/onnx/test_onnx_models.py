@@ -11,10 +11,12 @@ import numpy as np
 import onnx
 import pytest
 
+import circuits
 from circuits import pipeline
 from circuits.errors import FormatError
 from circuits.field import R
 from circuits.formats.snarkjs_json import write_proof, write_public
+from circuits.model_store import COMPILED_FILE, load_compiled
 from circuits.onnx import examples
 from circuits.onnx.registry import supported_ops
 from circuits.provers.snarkjs_cli import SnarkjsCli
@@ -42,13 +44,13 @@ def model_dir(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathF
     name = request.param
     d = tmp_path_factory.mktemp(name)
     onnx_path = examples.save(MODELS[name](), d / f"{name}.onnx")
-    pipeline.compile_model(onnx_path, d / "out")
+    circuits.compile_model(onnx_path, d / "out")
     pipeline.setup(d / "out", progress=lambda _m: None)
     return d / "out"
 
 
 def _sample(model_dir: Path, seed: int) -> dict[str, np.ndarray]:
-    m = pipeline.load_model_dir(model_dir).manifest
+    m = circuits.load_model_dir(model_dir).manifest
     rng = np.random.default_rng(seed)
     return {s.name: rng.uniform(-1, 1, s.shape) for s in m.inputs}
 
@@ -83,10 +85,10 @@ def test_prove_and_verify(model_dir: Path, tmp_path: Path) -> None:
 
 
 def test_manifest_and_reload(model_dir: Path) -> None:
-    m = pipeline.load_model_dir(model_dir).manifest
+    m = circuits.load_model_dir(model_dir).manifest
     assert m.error["max_abs_err"] < 1e-4 and m.error["overflows"] == 0
     assert sum(n.constraints for n in m.nodes) == m.n_constraints
-    reloaded = pipeline.LoadedModel.load(model_dir)  # the stored compiled model
+    reloaded = circuits.LoadedModel.load(model_dir)  # the stored compiled model
     assert reloaded.compiled.circuit.cs.n_constraints == m.n_constraints
     doc = pipeline.info(model_dir)
     assert doc["public_inputs"]["order"][0] == {"name": "binding", "words": 1}
@@ -100,8 +102,8 @@ def test_stored_compiled_model_is_used_only_when_it_matches(
 
     copy = tmp_path / "copy"
     shutil.copytree(model_dir, copy)
-    manifest = pipeline.Manifest.load(copy)
-    assert pipeline.load_compiled(copy, manifest) is not None
+    manifest = circuits.Manifest.load(copy)
+    assert load_compiled(copy, manifest) is not None
     compiles: list[object] = []
     from circuits.onnx import compiler
 
@@ -112,15 +114,15 @@ def test_stored_compiled_model_is_used_only_when_it_matches(
         return real(*a)
 
     monkeypatch.setattr(compiler, "compile_graph", counting)
-    pipeline.LoadedModel.load(copy)
+    circuits.LoadedModel.load(copy)
     assert compiles == []  # no recompilation
-    data = bytearray((copy / pipeline.COMPILED_FILE).read_bytes())
+    data = bytearray((copy / COMPILED_FILE).read_bytes())
     data[len(data) // 2] ^= 1
-    (copy / pipeline.COMPILED_FILE).write_bytes(bytes(data))
-    assert pipeline.load_compiled(copy, manifest) is None
-    loaded = pipeline.LoadedModel.load(copy)  # recompiles, checks, stores again
+    (copy / COMPILED_FILE).write_bytes(bytes(data))
+    assert load_compiled(copy, manifest) is None
+    loaded = circuits.LoadedModel.load(copy)  # recompiles, checks, stores again
     assert len(compiles) == 1 and loaded.manifest == manifest
-    assert pipeline.load_compiled(copy, manifest) is not None
+    assert load_compiled(copy, manifest) is not None
 
 
 def test_tampered_model_copy_is_refused(model_dir: Path, tmp_path: Path) -> None:
@@ -134,11 +136,11 @@ def test_tampered_model_copy_is_refused(model_dir: Path, tmp_path: Path) -> None
     m.graph.initializer[0].CopyFrom(onnx.numpy_helper.from_array(arr, m.graph.initializer[0].name))
     onnx.save(m, str(copy / "model.onnx"))
     with pytest.raises(FormatError, match="does not match the manifest"):
-        pipeline.LoadedModel.load(copy)
+        circuits.LoadedModel.load(copy)
 
 
 def test_no_under_constrained_wire(model_dir: Path) -> None:
-    loaded = pipeline.load_model_dir(model_dir)
+    loaded = circuits.load_model_dir(model_dir)
     w = loaded.witness(_sample(model_dir, 3))
     circuit = loaded.compiled.circuit
     assert circuit.cs.is_satisfied(w.values)

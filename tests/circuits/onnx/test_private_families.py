@@ -11,7 +11,7 @@ import numpy as np
 import onnx
 import pytest
 
-from circuits import pipeline
+import circuits
 from circuits.commitment import Segment, commit, new_salt
 from circuits.onnx.compiler import CompiledModel, compile_graph
 from circuits.onnx.loader import load_model_bytes
@@ -122,13 +122,13 @@ def test_the_manifest_lists_what_is_committed(tmp_path: Path) -> None:
     model, _ = compiled("lstm")
     path = tmp_path / "lstm.onnx"
     path.write_bytes(model.SerializeToString())
-    m = pipeline.compile_model(path, tmp_path / "d", visibility=Visibility("private"))
+    m = circuits.compile_model(path, tmp_path / "d", visibility=Visibility("private"))
     tensors = m.commitments["weights"]["tensors"]
     assert [t["name"] for t in tensors] == COMMITTED["lstm"]
     assert [t["shape"] for t in tensors] == [[2, 12], [3, 12], [1, 12], [1, 12], [1, 3], [1, 3],
                                              [9]]  # fmt: skip
     assert m.commitments["weights"]["count"] == 24 + 36 + 12 + 12 + 3 + 3 + 9
-    loaded = pipeline.load_model_dir(tmp_path / "d")
+    loaded = circuits.load_model_dir(tmp_path / "d")
     segs = [Segment(t.name, t.bits, t.values) for t in loaded.compiled.private_weights]
     assert commit(segs, loaded.opening().salt) == m.weights_commitment
 

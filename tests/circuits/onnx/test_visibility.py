@@ -10,6 +10,7 @@ import numpy as np
 import onnx
 import pytest
 
+import circuits
 from circuits import pipeline
 from circuits.commitment import Segment, commit, new_salt
 from circuits.errors import FormatError, InputRangeError, ModelError
@@ -117,29 +118,29 @@ def test_private_weights_leave_no_under_constrained_wire() -> None:
 
 def test_private_weights_cost_per_weight_is_reported(tmp_path: Path) -> None:
     onnx_path = examples.save(FAMILIES["mlp"](), tmp_path / "m.onnx")
-    m = pipeline.compile_model(onnx_path, tmp_path / "d", visibility=Visibility("private"))
+    m = circuits.compile_model(onnx_path, tmp_path / "d", visibility=Visibility("private"))
     assert m.commitments["weights"]["count"] == 8 * 16 + 16 + 16 + 1
     assert [n.op_type for n in m.nodes][-1] == "Commitment"
     opening = WeightsOpening.load(
         tmp_path / "d" / OPENING_FILE,
-        pipeline.load_model_dir(tmp_path / "d").compiled.private_weights,
+        circuits.load_model_dir(tmp_path / "d").compiled.private_weights,
     )
     assert opening.commitment == m.weights_commitment
-    loaded = pipeline.LoadedModel.load(tmp_path / "d")  # recompiles to the same R1CS
+    loaded = circuits.LoadedModel.load(tmp_path / "d")  # recompiles to the same R1CS
     assert loaded.manifest.visibility == Visibility("private")
 
 
 def test_proofs_bind_the_commitments(tmp_path: Path) -> None:
     onnx_path = examples.save(FAMILIES["mlp"](), tmp_path / "m.onnx")
     d = tmp_path / "d"
-    pipeline.compile_model(onnx_path, d, visibility=Visibility("private", "private", "public"))
+    circuits.compile_model(onnx_path, d, visibility=Visibility("private", "private", "public"))
     pipeline.setup(d)
     res = pipeline.prove(d, sample("mlp"), binding=5)
     assert pipeline.verify(d, res.public, res.proof)
-    c = pipeline.load_model_dir(d).compiled
+    c = circuits.load_model_dir(d).compiled
     other = c.weight_segments()
     other[0] = Segment(other[0].name, other[0].bits, (other[0].values[0] + 1, *other[0].values[1:]))
-    forged = [*res.public[:-1], commit(other, pipeline.load_model_dir(d).opening().salt)]
+    forged = [*res.public[:-1], commit(other, circuits.load_model_dir(d).opening().salt)]
     assert not pipeline.verify(d, forged, res.proof)
     q = c.quantize_inputs(sample("mlp"))["x"]
     resalted = commit([Segment("x", c.config.input_bits, tuple(q))], res.salts["inputs"] ^ 1)

@@ -15,6 +15,7 @@ from pathlib import Path
 import onnx
 import pytest
 
+import circuits
 from circuits import pipeline
 from circuits.onnx import examples
 from oracle.cli import main
@@ -26,7 +27,7 @@ def model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The 3 -> 4 -> 2 MLP, compiled and set up once."""
     out = tmp_path_factory.mktemp("batch-model")
     onnx.save(examples.mlp([3, 4, 2], seed=1), out / "mlp.onnx")
-    pipeline.compile_model(out / "mlp.onnx", out / "model")
+    circuits.compile_model(out / "mlp.onnx", out / "model")
     pipeline.setup(out / "model")
     return out / "model"
 
@@ -43,9 +44,9 @@ def _write_csv(path: Path, rows: list[list[float]]) -> Path:
 
 def _check_row(model: Path, out: Path, index: int, row: list[float]) -> None:
     d = out / "rows" / f"{index:06d}"
-    proof, public = pipeline.read_proof_files(d / "proof.json", d / "public.json")
+    proof, public = circuits.read_proof_files(d / "proof.json", d / "public.json")
     assert pipeline.verify(model, public, proof)
-    outputs = pipeline.load_model_dir(model).prove({"x": [row]}, 0).public
+    outputs = circuits.load_model_dir(model).prove({"x": [row]}, 0).public
     assert public == outputs  # the same statement a single `zkoracle prove` gives
 
 

@@ -127,13 +127,14 @@ def tiny_model(out_dir: Path) -> Path:
     """A 3 -> 4 -> 2 MLP compiled and set up (arkworks keys) in `out_dir`/model."""
     import onnx
 
+    import circuits
     from circuits import pipeline
     from circuits.onnx import examples
 
     onnx_path = out_dir / "mlp.onnx"
     onnx.save(examples.mlp([3, 4, 2], seed=1), onnx_path)
     model_dir = out_dir / "model"
-    pipeline.compile_model(onnx_path, model_dir)
+    circuits.compile_model(onnx_path, model_dir)
     pipeline.setup(model_dir)
     return model_dir
 

@@ -13,6 +13,7 @@ import pytest
 from eth_account import Account
 from web3.logs import DISCARD
 
+import circuits
 from circuits import Visibility, input_commitment, new_salt, pipeline
 from circuits.onnx import examples
 from oracle import chain as oracle_chain
@@ -34,7 +35,7 @@ KEY_ENV = "ZKORACLE_DAEMON_PRIVATE_TEST_KEY"
 def _model(root: Path) -> Path:
     onnx_path = examples.save(examples.mlp([3, 4, 2], seed=1), root / "mlp.onnx")
     vis = Visibility("private", "private", "public")
-    pipeline.compile_model(onnx_path, root / "model", visibility=vis)
+    circuits.compile_model(onnx_path, root / "model", visibility=vis)
     pipeline.setup(root / "model")
     return root / "model"
 
@@ -94,7 +95,7 @@ def test_sealed_requests_are_answered_or_failed_alone(
         chain.fund(daemon.address, 10**19)
         hub = Hub(chain, dep.hub)
         requester = chain.dev_accounts[1]
-        bits = pipeline.load_model_dir(model_dir).compiled.config.input_bits
+        bits = circuits.load_model_dir(model_dir).compiled.config.input_bits
         cfg = _config(tmp_path, chain, dep.hub, dep.model_id, model_dir, keys.address)
         config = load_config(cfg)
         service = Service(config, shutdown_grace=5)  # publishes the key as it starts

@@ -24,7 +24,7 @@ from eth_account import Account
 from eth_utils.crypto import keccak
 from web3.contract import Contract
 
-from circuits import pipeline
+import circuits
 from circuits.formats.snarkjs_json import read_vk
 from circuits.groth16.backend import load_key_info
 from circuits.onnx.manifest import manifest_sha256
@@ -59,7 +59,7 @@ class Deployment:
 
 
 def _spec(model_dir: Path, verifier: str) -> tuple[object, ...]:
-    m = pipeline.Manifest.load(model_dir)
+    m = circuits.Manifest.load(model_dir)
     lay = m.layout
     return (
         verifier,

@@ -56,13 +56,14 @@ def tiny_model(out_dir: Path) -> Path:
     """The 3 -> 4 -> 2 MLP compiled and set up in `out_dir`/mlp."""
     import onnx
 
+    import circuits
     from circuits import pipeline
     from circuits.onnx import examples
 
     onnx_path = out_dir / "mlp.onnx"
     onnx.save(examples.mlp([3, 4, 2], seed=1), onnx_path)
     model_dir = out_dir / "mlp"
-    pipeline.compile_model(onnx_path, model_dir)
+    circuits.compile_model(onnx_path, model_dir)
     pipeline.setup(model_dir)
     return model_dir
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+import circuits
 from circuits import manifest_sha256, pipeline
 from oracle import chain as chains
 from oracle.cli import main
@@ -54,7 +55,7 @@ def test_the_card_shows_the_artifacts_hashes_shapes_and_costs(
 
 def test_the_error_shown_is_measured_against_onnxruntime(model_dir: Path) -> None:
     card = gather_card(model_dir, n_samples=32)
-    again = pipeline.sample_errors(model_dir, None, 32)
+    again = circuits.sample_errors(model_dir, None, 32)
     assert card.error.count == 32 and card.error.max == max(again.errors)
     assert 0 < card.error.max < 1e-4  # the default precision's promise
     assert sum(1 for b in card.error.chart.bars if b.height > 0) >= 2
@@ -140,8 +141,8 @@ def test_visibility_and_commitments_come_from_the_manifest_when_it_has_them(
     model_dir: Path, tmp_path: Path
 ) -> None:
     private = tmp_path / "private"
-    vis = pipeline.Visibility("private", "private", "public")
-    pipeline.compile_model(model_dir / "model.onnx", private, visibility=vis)
+    vis = circuits.Visibility("private", "private", "public")
+    circuits.compile_model(model_dir / "model.onnx", private, visibility=vis)
     card = gather_card(private, n_samples=2)
     assert card.visibility == {"inputs": "private", "outputs": "public", "weights": "private",
                                "claim": None}  # fmt: skip
@@ -157,7 +158,7 @@ def test_a_model_without_keys_gets_a_card_that_says_what_is_missing(tmp_path: Pa
     from circuits.onnx import examples
 
     onnx.save(examples.mlp([2, 3, 1], seed=2), tmp_path / "m.onnx")
-    pipeline.compile_model(tmp_path / "m.onnx", tmp_path / "m")
+    circuits.compile_model(tmp_path / "m.onnx", tmp_path / "m")
     card = gather_card(tmp_path / "m", n_samples=8)
     assert card.proving is None and len(card.hashes) == 3 and card.error.count == 8
     assert f"zkoracle setup {tmp_path / 'm'}" in render_card(card)
