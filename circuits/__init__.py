@@ -45,7 +45,7 @@ if TYPE_CHECKING:
     from circuits.groth16.verifier import verify as verify_proof
     from circuits.lc import LinearCombination
     from circuits.model_compile import compile_model, sample_errors
-    from circuits.model_store import LoadedModel, ProveResult, load_model_dir
+    from circuits.model_store import LoadedModel, ProveResult, load_model_dir, verify
     from circuits.onnx.examples import save_mlp
     from circuits.onnx.manifest import Manifest, manifest_sha256
     from circuits.onnx.opening import load_salts
@@ -53,7 +53,7 @@ if TYPE_CHECKING:
     from circuits.onnx.schema import ManifestJson, ModelInfoJson
     from circuits.onnx.statement import Packing, PublicLayout
     from circuits.onnx.visibility import Claim, Visibility
-    from circuits.pipeline import check_proof, info, prove, setup, verify
+    from circuits.pipeline import check_proof, info, prove, setup
     from circuits.poseidon import poseidon as poseidon_hash
     from circuits.program import Circuit, Witness
     from circuits.proof_files import read_inputs, read_proof_files, read_samples, write_proof_files
@@ -114,7 +114,7 @@ _LAZY: dict[str, str] = {
     "stderr_progress": "circuits.groth16.backend",
     "to_field": "circuits.field",
     "verifier_calldata": "circuits.solidity",
-    "verify": "circuits.pipeline",
+    "verify": "circuits.model_store",
     "verify_proof": "circuits.groth16.verifier:verify",
     "verify_proof_files": "circuits.provers.native",
     "write_proof_files": "circuits.proof_files",

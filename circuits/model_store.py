@@ -31,7 +31,8 @@ import numpy.typing as npt
 from circuits.constraint_system import R1CS_FILE
 from circuits.errors import FormatError, UnsatisfiedConstraintError
 from circuits.formats import r1cs as r1cs_format
-from circuits.groth16.backend import backend_for
+from circuits.formats.snarkjs_json import read_vk
+from circuits.groth16.backend import backend_for, load_key_info
 from circuits.groth16.data import Proof
 from circuits.onnx.manifest import MODEL_FILE, Manifest
 from circuits.onnx.model import CompiledModel
@@ -218,9 +219,17 @@ class LoadedModel:
         )
 
     def verify(self, public: Sequence[int], proof: Proof) -> bool:
-        from circuits.pipeline import verify
-
         return verify(self.dir, public, proof)
+
+
+def verify(model_dir: str | Path, public: Sequence[int], proof: Proof) -> bool:
+    """Verify with the native verifier under the directory's verification key (every point
+    checked). A wrong number of public inputs raises `VerificationInputError`; a wrong proof
+    returns False. `circuits.groth16.verifier` is the independent pure-Python check."""
+    from circuits.provers.native import verify_with_key
+
+    info = load_key_info(model_dir)
+    return verify_with_key(read_vk(info.verification_key), list(public), proof)
 
 
 class _ModelCache:

@@ -3,12 +3,12 @@
 A model directory holds ``circuit.r1cs``, ``manifest.json`` (see `circuits.onnx.manifest`),
 ``model.onnx`` (a copy of the compiled model), ``compiled.pickle`` / ``compiled.json`` (the
 stored compiled model, `circuits.model_store`) and, after `setup`, the key files of the
-Groth16 backend. This module holds the steps over a model directory (setup, prove,
-verify, info); the rest is split by concern: `circuits.model_compile` (compile, error
-against onnxruntime), `circuits.model_store` (loading a model directory, the stored
-compiled model, proving) and `circuits.proof_files` (proof, public and output files; input
-files). Proving imports neither the compiler nor onnx. Callers outside `circuits` use the
-package's façade.
+Groth16 backend. This module holds the steps over a model directory (setup, prove, check,
+info); the rest is split by concern: `circuits.model_compile` (compile, error against
+onnxruntime), `circuits.model_store` (loading a model directory, the stored compiled
+model, proving, verifying) and `circuits.proof_files` (proof, public and output files;
+input files). Proving imports neither the compiler nor onnx. Callers outside `circuits`
+use the package's façade.
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ import numpy.typing as npt
 
 from circuits.constraint_system import R1CS_FILE
 from circuits.errors import BackendError, FormatError
-from circuits.formats.snarkjs_json import read_vk
 from circuits.groth16.backend import (
     DEFAULT_BACKEND,
     KeyInfo,
@@ -39,7 +38,7 @@ from circuits.model_store import (
 from circuits.onnx.manifest import Manifest
 from circuits.onnx.schema import ModelInfoJson
 
-__all__ = ["check_proof", "info", "prove", "setup", "verify"]
+__all__ = ["check_proof", "info", "prove", "setup"]
 
 
 def setup(
@@ -75,16 +74,6 @@ def prove(
     """Prove one inference of the model in `model_dir` (keys from `setup`)."""
     load_key_info(model_dir)
     return load_model_dir(model_dir).prove(inputs, binding, salts)
-
-
-def verify(model_dir: str | Path, public: Sequence[int], proof: Proof) -> bool:
-    """Verify with the native verifier under the directory's verification key (every point
-    checked). A wrong number of public inputs raises `VerificationInputError`; a wrong proof
-    returns False. `circuits.groth16.verifier` is the independent pure-Python check."""
-    from circuits.provers.native import verify_with_key
-
-    info = load_key_info(model_dir)
-    return verify_with_key(read_vk(info.verification_key), list(public), proof)
 
 
 def check_proof(model_dir: str | Path, public: Sequence[int], proof: Proof) -> bool:

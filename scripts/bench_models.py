@@ -120,7 +120,7 @@ def bench_one(
         results = [pipeline.prove(out, x) for x in inputs[:proofs]]
         prove_cpu_s = (time.process_time() - cpu0) / max(proofs, 1)
         t0 = time.perf_counter()
-        assert pipeline.verify(out, results[0].public, results[0].proof)
+        assert circuits.verify(out, results[0].public, results[0].proof)
         verify_s = time.perf_counter() - t0
         refs = run_reference(compiled.graph, inputs[:samples])
         salts = {k: new_salt() for k in compiled.salt_names}

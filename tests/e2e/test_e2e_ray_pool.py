@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import circuits
-from circuits import Proof, pipeline
+from circuits import Proof
 from oracle.cli import main
 from oracle.cluster.bridge import RaySettings
 from oracle.cluster.pool import RayProverPool
@@ -58,7 +58,7 @@ def _check(model: Path, job: int, result: ProofResult) -> None:
     """The proof verifies for exactly the job's binding, inputs and returned outputs."""
     layout = circuits.load_model_dir(model).manifest.layout
     public = layout.public_inputs(job, _task(job, model).inputs, result.outputs)
-    assert pipeline.verify(model, public, Proof.from_words(result.proof_words))
+    assert circuits.verify(model, public, Proof.from_words(result.proof_words))
 
 
 def test_proofs_on_both_nodes_with_the_model_shipped_once_per_node(
@@ -174,6 +174,6 @@ def test_prove_batch_on_the_cluster(cluster: RayCluster, mlp_model: Path, tmp_pa
     for i in range(6):
         d = out / "rows" / f"{i:06d}"
         proof, public = circuits.read_proof_files(d / "proof.json", d / "public.json")
-        assert pipeline.verify(mlp_model, public, proof)
+        assert circuits.verify(mlp_model, public, proof)
     assert main(args) == 0  # a rerun proves nothing again
     assert json.loads((out / "summary.json").read_text())["skipped"] == 6

@@ -26,7 +26,7 @@ def test_compile_info_prove_verify_gbdt(tmp_path: Path) -> None:
     assert "6 trees" in tree and "constraints per interior node" in tree
     pipeline.setup(out, progress=lambda _m: None)
     result = pipeline.prove(out, {"X": x[:1]}, binding=5)
-    assert pipeline.verify(out, result.public, result.proof)
+    assert circuits.verify(out, result.public, result.proof)
     proba = est.predict_proba(x[:1])
     assert np.abs(result.outputs["output_probability"] - proba).max() < 1e-4
     assert int(result.outputs["output_label"][0]) == int(est.predict(x[:1])[0])

@@ -60,13 +60,13 @@ def test_prove_and_verify(model_dir: Path, tmp_path: Path) -> None:
     sample = _sample(model_dir, 1)
     result = pipeline.prove(model_dir, sample, binding=2**200 + 17)
     assert result.public[0] == 2**200 + 17
-    assert pipeline.verify(model_dir, result.public, result.proof)
+    assert circuits.verify(model_dir, result.public, result.proof)
     want = reference(onnx.load(str(model_dir / "model.onnx")), sample)
     for name, got in result.outputs.items():
         assert np.max(np.abs(got - want[name])) < 1e-4
     # a different binding or output value breaks the proof
-    assert not pipeline.verify(model_dir, [result.public[0] + 1, *result.public[1:]], result.proof)
-    assert not pipeline.verify(
+    assert not circuits.verify(model_dir, [result.public[0] + 1, *result.public[1:]], result.proof)
+    assert not circuits.verify(
         model_dir, [*result.public[:-1], (result.public[-1] + 1) % R], result.proof
     )
     # and snarkjs accepts exactly what we write

@@ -136,15 +136,15 @@ def test_proofs_bind_the_commitments(tmp_path: Path) -> None:
     circuits.compile_model(onnx_path, d, visibility=Visibility("private", "private", "public"))
     pipeline.setup(d)
     res = pipeline.prove(d, sample("mlp"), binding=5)
-    assert pipeline.verify(d, res.public, res.proof)
+    assert circuits.verify(d, res.public, res.proof)
     c = circuits.load_model_dir(d).compiled
     other = c.weight_segments()
     other[0] = Segment(other[0].name, other[0].bits, (other[0].values[0] + 1, *other[0].values[1:]))
     forged = [*res.public[:-1], commit(other, circuits.load_model_dir(d).opening().salt)]
-    assert not pipeline.verify(d, forged, res.proof)
+    assert not circuits.verify(d, forged, res.proof)
     q = c.quantize_inputs(sample("mlp"))["x"]
     resalted = commit([Segment("x", c.config.input_bits, tuple(q))], res.salts["inputs"] ^ 1)
-    assert not pipeline.verify(d, [res.public[0], resalted, *res.public[2:]], res.proof)
+    assert not circuits.verify(d, [res.public[0], resalted, *res.public[2:]], res.proof)
     again = pipeline.prove(d, sample("mlp"), binding=5, salts=res.salts)
     assert again.public == res.public  # the same salts open the same commitment
 

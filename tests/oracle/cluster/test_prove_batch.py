@@ -45,7 +45,7 @@ def _write_csv(path: Path, rows: list[list[float]]) -> Path:
 def _check_row(model: Path, out: Path, index: int, row: list[float]) -> None:
     d = out / "rows" / f"{index:06d}"
     proof, public = circuits.read_proof_files(d / "proof.json", d / "public.json")
-    assert pipeline.verify(model, public, proof)
+    assert circuits.verify(model, public, proof)
     outputs = circuits.load_model_dir(model).prove({"x": [row]}, 0).public
     assert public == outputs  # the same statement a single `zkoracle prove` gives
 

@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 
 import circuits
-from circuits import pipeline
 from circuits.groth16.data import Proof
 from oracle.daemon.errors import ProverError
 from oracle.daemon.provers import ProofResult, ProofTask, ProverPool, prove_task
@@ -22,7 +21,7 @@ def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def _check(model_dir: Path, task: ProofTask, result: ProofResult) -> None:
     manifest = circuits.Manifest.load(model_dir)
     public = manifest.layout.public_inputs(task.binding, task.inputs, result.outputs)
-    assert pipeline.verify(model_dir, public, Proof.from_words(result.proof_words))
+    assert circuits.verify(model_dir, public, Proof.from_words(result.proof_words))
     assert Proof.from_words(result.proof_words).to_bytes() == result.proof_bytes
 
 
