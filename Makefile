@@ -6,6 +6,10 @@
 # installed for the tests only, as one more independent verifier.
 
 PYTHON ?= python3
+# The Rust extension is built for this machine's CPU: the field multiplication in assembly
+# (arkworks' and halo2curves') needs BMI2 and ADX, which a generic x86-64 build cannot
+# assume. Set RUSTFLAGS to something else (even empty) for a portable build.
+export RUSTFLAGS ?= -C target-cpu=native
 VENV := .venv
 PY := $(VENV)/bin/python
 DEVNET := hardhat-free-devnet

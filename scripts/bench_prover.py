@@ -35,8 +35,11 @@ Columns (seconds, wall clock unless named cpu):
 * groth16py and snarkjs: ``prove_cold_s`` / ``prove_s`` the prover on the ``.wtns`` (first
   run with the key load, then with the key loaded);
 * ``verify_s`` one verification by the backend, ``pk_mb`` the proving-key file,
-  ``peak_rss_mb`` the process's peak memory, ``loadavg`` the machine's 1-minute load
-  average when the record was taken (wall times on a shared machine depend on it).
+  ``peak_rss_mb`` the measuring process's peak memory (for native, with the circuit built
+  and solved in Python), native ``prover_rss_mb`` the peak memory of a fresh process that
+  only loads the key and proves (the daemon's prover worker), ``loadavg`` the machine's
+  1-minute load average when the record was taken (wall times on a shared machine depend
+  on it).
 
 Usage::
 
@@ -50,6 +53,7 @@ import argparse
 import gc
 import json
 import os
+import re
 import resource
 import subprocess
 import sys
@@ -178,6 +182,28 @@ def _native_steps(rec: dict[str, Any], info: Any, values: list[int], runs: int) 
     if runs > 1:
         _best(rec, "prove_1t_s", 1, key.prove, data, 1)
     rec["pk_mb"] = round(info.proving_key.stat().st_size / 2**20, 1)
+    rec["prover_rss_mb"] = prover_rss(info, data)
+
+
+def prover_rss(info: Any, witness: bytes) -> float:
+    """Peak memory of a process that only loads the key and proves (what the daemon's
+    prover worker holds), without this process's circuit build and Python witness."""
+    wpath = info.proving_key.parent / "witness.bin"
+    wpath.write_bytes(witness)
+    cmd = [sys.executable, __file__, "--prove-only", str(info.proving_key), str(info.r1cs)]
+    out = subprocess.run([*cmd, str(wpath)], check=True, capture_output=True, text=True)
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def prove_only(pk: str, r1cs: str, witness: str) -> float:
+    """Load the key, prove once from the witness file; this process's peak RSS in MB."""
+    from circuits import _native
+
+    key = _native.ProvingKey.load(pk, r1cs)
+    key.prove(Path(witness).read_bytes())
+    # VmHWM, not ru_maxrss: the latter keeps the spawning process's peak across exec.
+    status = Path("/proc/self/status").read_text()
+    return int(re.search(r"^VmHWM:\s+(\d+) kB", status, re.M).group(1)) / 1024  # type: ignore[union-attr]
 
 
 def measure_one(
@@ -250,6 +276,7 @@ COLUMNS = (
     "verify_s",
     "pk_mb",
     "peak_rss_mb",
+    "prover_rss_mb",
     "loadavg",
 )
 
@@ -272,7 +299,7 @@ LIMITS = (
     (16, "prove_s", 1.0),
     (18, "prove_s", 4.0),
     (20, "prove_s", 16.0),
-    (20, "peak_rss_mb", 3072.0),
+    (20, "prover_rss_mb", 3072.0),
     (16, "load_s", 0.3),
     (18, "load_s", 1.0),
     (16, "setup_s", 3.0),
@@ -329,7 +356,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--json", type=Path, help="write the records to this file")
     ap.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    ap.add_argument("--prove-only", nargs=3, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    if args.prove_only:
+        print(round(prove_only(*args.prove_only), 1))
+        return 0
     backends = [b for b in args.backends.split(",") if b]
     if args.one is not None:
         # As the zkoracle CLI does: the heap built by the imports (web3, numpy, groth16py,

@@ -4,12 +4,14 @@
 //! * `keyfile`: our proving-key file (fast to load, hash-protected);
 //! * `setup`, `reduction`, `prover`: arkworks' generator and prover, with arkworks' own or
 //!   circom's QAP reduction;
-//! * `proof`, `msm`: arkworks' proof computation with the witness MSMs split by scalar size;
+//! * `proof`, `msm`, `large_msm`: arkworks' proof computation with the witness MSMs split by
+//!   scalar size and the full-size ones done by halo2curves;
 //! * `python` (feature `python`): the `circuits._native` extension module.
 
 pub mod container;
 pub mod error;
 pub mod keyfile;
+pub mod large_msm;
 pub mod msm;
 pub mod points;
 pub mod proof;

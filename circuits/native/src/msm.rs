@@ -6,12 +6,15 @@
 //! witness of bits costs it nearly as much as one of random field elements. Here the scalars
 //! are sorted once per witness into classes by the bit length of |s| (s or r - s, whichever
 //! is shorter, the sign kept): zeros are dropped, each class of at most 64 bits gets a bucket
-//! sum over only its own bits, and the rest goes to arkworks' `msm_bigint` unchanged. The
+//! sum over only its own bits, and the rest goes to the full-size MSM (`large_msm`). The
 //! result is the same group element; only the order of the additions differs.
 
+use ark_bn254::Fr;
 use ark_ec::VariableBaseMSM;
 use ark_ff::{BigInteger, PrimeField};
 use rayon::prelude::*;
+
+use crate::large_msm::LargeMsm;
 
 /// Bit lengths of the small classes; a scalar goes to the first that holds |s|.
 const CLASS_BITS: [u32; 5] = [1, 8, 16, 32, 64];
@@ -25,14 +28,14 @@ struct Class {
 }
 
 /// An assignment sorted by scalar size, made once and used for every query it multiplies.
-pub struct Plan<F: PrimeField> {
+pub struct Plan {
     small: [Class; CLASS_BITS.len()],
     large_idx: Vec<usize>,
-    large: Vec<F::BigInt>,
+    large: Vec<Fr>,
 }
 
 /// |s| if it fits in 64 bits, with its sign.
-fn small_value<F: PrimeField>(s: &F) -> Option<(u64, bool)> {
+fn small_value(s: &Fr) -> Option<(u64, bool)> {
     let b = s.into_bigint();
     if b.num_bits() <= 64 {
         return Some((b.as_ref()[0], false));
@@ -41,8 +44,8 @@ fn small_value<F: PrimeField>(s: &F) -> Option<(u64, bool)> {
     (n.num_bits() <= 64).then(|| (n.as_ref()[0], true))
 }
 
-impl<F: PrimeField> Plan<F> {
-    pub fn new(scalars: &[F]) -> Self {
+impl Plan {
+    pub fn new(scalars: &[Fr]) -> Self {
         let sizes: Vec<Option<(u64, bool)>> = scalars.par_iter().map(small_value).collect();
         let mut plan = Plan { small: Default::default(), large_idx: Vec::new(), large: Vec::new() };
         for (i, size) in sizes.into_iter().enumerate() {
@@ -58,7 +61,7 @@ impl<F: PrimeField> Plan<F> {
                 }
                 None => {
                     plan.large_idx.push(i);
-                    plan.large.push(scalars[i].into_bigint());
+                    plan.large.push(scalars[i]);
                 }
             }
         }
@@ -73,7 +76,7 @@ impl<F: PrimeField> Plan<F> {
     }
 
     /// sum_i scalars[i] * bases[i]; `bases` must be at least as long as the assignment.
-    pub fn msm<V: VariableBaseMSM<ScalarField = F>>(&self, bases: &[V::MulBase]) -> V {
+    pub fn msm<V: LargeMsm>(&self, bases: &[V::MulBase]) -> V {
         let mut acc = self
             .small
             .iter()
@@ -82,7 +85,7 @@ impl<F: PrimeField> Plan<F> {
             .fold(V::zero(), |a, b| a + b);
         if !self.large.is_empty() {
             let gathered: Vec<V::MulBase> = self.large_idx.par_iter().map(|&i| bases[i]).collect();
-            acc += V::msm_bigint(&gathered, &self.large);
+            acc += V::large_msm(&gathered, &self.large);
         }
         acc
     }
@@ -168,7 +171,7 @@ mod tests {
     #[test]
     fn plan_msm_equals_arkworks_msm() {
         let mut rng = ark_std::test_rng();
-        for n in [1usize, 9, 100, 2000] {
+        for n in [1usize, 9, 100, 2000, crate::large_msm::HALO2_FROM * 9 / 8] {
             let s = mixed_scalars(n);
             let g1: Vec<G1Affine> = (0..n).map(|_| G1Projective::rand(&mut rng).into_affine()).collect();
             let g2: Vec<G2Affine> = (0..n).map(|_| G2Projective::rand(&mut rng).into_affine()).collect();

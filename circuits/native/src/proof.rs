@@ -4,17 +4,17 @@
 //!
 //! The assignment is sorted by scalar size once and that plan serves A, B in G1, B in G2
 //! (and a second plan serves L, the private part); H, whose scalars are the quotient's
-//! coefficients (random-looking), goes to arkworks' MSM as before.
+//! coefficients (random-looking), goes to the full-size MSM (`large_msm`).
 
-use ark_ec::pairing::Pairing;
-use ark_ec::{CurveGroup, VariableBaseMSM};
-use ark_ff::{PrimeField, Zero};
+use ark_bn254::{Bn254, Fr, G1Projective, G2Projective};
+use ark_ec::CurveGroup;
+use ark_ff::Zero;
 use ark_groth16::r1cs_to_qap::R1CSToQAP;
 use ark_groth16::{Proof, ProvingKey};
 use ark_poly::GeneralEvaluationDomain;
 use ark_relations::r1cs::{ConstraintMatrices, SynthesisError};
-use rayon::prelude::*;
 
+use crate::large_msm::LargeMsm;
 use crate::msm::Plan;
 
 /// Stage times on standard error with the crate feature `timing` (the `prove_timing`
@@ -28,62 +28,61 @@ fn stage(name: &str, t: &mut std::time::Instant) {
 fn stage<T>(_name: &str, _t: &mut T) {}
 
 /// A proof from the full assignment (wire 0 = 1 first) with randomness r, s.
-pub fn create_proof<E: Pairing, QAP: R1CSToQAP>(
-    pk: &ProvingKey<E>,
-    (r, s): (E::ScalarField, E::ScalarField),
-    matrices: &ConstraintMatrices<E::ScalarField>,
+pub fn create_proof<QAP: R1CSToQAP>(
+    pk: &ProvingKey<Bn254>,
+    (r, s): (Fr, Fr),
+    matrices: &ConstraintMatrices<Fr>,
     num_inputs: usize,
-    full: &[E::ScalarField],
-) -> Result<Proof<E>, SynthesisError> {
+    full: &[Fr],
+) -> Result<Proof<Bn254>, SynthesisError> {
     let num_constraints = matrices.num_constraints;
     #[cfg(feature = "timing")]
     let mut t = std::time::Instant::now();
     #[cfg(not(feature = "timing"))]
     let mut t = ();
     let (h_acc, (plan, l_acc)) = rayon::join(
-        || quotient_msm::<E, QAP>(pk, matrices, num_inputs, num_constraints, full),
+        || quotient_msm::<QAP>(pk, matrices, num_inputs, num_constraints, full),
         || {
             let plan = Plan::new(&full[1..]);
-            let l_acc: E::G1 = Plan::new(&full[num_inputs..]).msm(&pk.l_query);
+            let l_acc: G1Projective = Plan::new(&full[num_inputs..]).msm(&pk.l_query);
             (plan, l_acc)
         },
     );
     let h_acc = h_acc?;
     stage("H and L (with plans)", &mut t);
-    let g_a = pk.delta_g1 * r + pk.a_query[0] + plan.msm::<E::G1>(&pk.a_query[1..]) + pk.vk.alpha_g1;
+    let g_a = pk.delta_g1 * r + pk.a_query[0] + plan.msm::<G1Projective>(&pk.a_query[1..]) + pk.vk.alpha_g1;
     let g1_b = if r.is_zero() {
-        E::G1::zero()
+        G1Projective::zero()
     } else {
-        pk.delta_g1 * s + pk.b_g1_query[0] + plan.msm::<E::G1>(&pk.b_g1_query[1..]) + pk.beta_g1
+        pk.delta_g1 * s + pk.b_g1_query[0] + plan.msm::<G1Projective>(&pk.b_g1_query[1..]) + pk.beta_g1
     };
     stage("A and B in G1", &mut t);
-    let g2_b = pk.vk.delta_g2 * s + pk.b_g2_query[0] + plan.msm::<E::G2>(&pk.b_g2_query[1..]) + pk.vk.beta_g2;
+    let g2_b = pk.vk.delta_g2 * s + pk.b_g2_query[0] + plan.msm::<G2Projective>(&pk.b_g2_query[1..]) + pk.vk.beta_g2;
     stage("B in G2", &mut t);
     let g_c = g_a * s + g1_b * r - pk.delta_g1 * (r * s) + l_acc + h_acc;
     Ok(Proof { a: g_a.into_affine(), b: g2_b.into_affine(), c: g_c.into_affine() })
 }
 
 /// The quotient's coefficients (the reduction's witness map) committed with the H points.
-fn quotient_msm<E: Pairing, QAP: R1CSToQAP>(
-    pk: &ProvingKey<E>,
-    matrices: &ConstraintMatrices<E::ScalarField>,
+fn quotient_msm<QAP: R1CSToQAP>(
+    pk: &ProvingKey<Bn254>,
+    matrices: &ConstraintMatrices<Fr>,
     num_inputs: usize,
     num_constraints: usize,
-    full: &[E::ScalarField],
-) -> Result<E::G1, SynthesisError> {
+    full: &[Fr],
+) -> Result<G1Projective, SynthesisError> {
     #[cfg(feature = "timing")]
     let mut t = std::time::Instant::now();
     #[cfg(not(feature = "timing"))]
     let mut t = ();
-    let h = QAP::witness_map_from_matrices::<E::ScalarField, GeneralEvaluationDomain<E::ScalarField>>(
+    let h = QAP::witness_map_from_matrices::<Fr, GeneralEvaluationDomain<Fr>>(
         matrices,
         num_inputs,
         num_constraints,
         full,
     )?;
     stage("witness map (FFTs)", &mut t);
-    let h: Vec<_> = h.par_iter().map(|x| x.into_bigint()).collect();
-    let acc = E::G1::msm_bigint(&pk.h_query, &h);
+    let acc = G1Projective::large_msm(&pk.h_query, &h[..pk.h_query.len()]);
     stage("H MSM", &mut t);
     Ok(acc)
 }

@@ -113,8 +113,8 @@ impl Key {
         let m = &self.r1cs.matrices;
         let ni = m.num_instance_variables;
         let out = match self.reduction {
-            Reduction::Libsnark => proof::create_proof::<Bn254, LibsnarkReduction>(&self.pk, (r, s), m, ni, w),
-            Reduction::Circom => proof::create_proof::<Bn254, CircomReduction>(&self.pk, (r, s), m, ni, w),
+            Reduction::Libsnark => proof::create_proof::<LibsnarkReduction>(&self.pk, (r, s), m, ni, w),
+            Reduction::Circom => proof::create_proof::<CircomReduction>(&self.pk, (r, s), m, ni, w),
         };
         out.map_err(|e| NativeError::Backend(format!("proving failed: {e}")))
     }

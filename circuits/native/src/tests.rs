@@ -141,11 +141,11 @@ fn split_msm_proofs_equal_arkworks_proofs() {
     let ni = m.num_instance_variables;
     let nc = m.num_constraints;
     let pk = Groth16::<Bn254, LibsnarkReduction>::generate_random_parameters_with_reduction(Mixed(values.clone()), &mut rng).unwrap();
-    let ours = crate::proof::create_proof::<Bn254, LibsnarkReduction>(&pk, (r, s), &m, ni, &full).unwrap();
+    let ours = crate::proof::create_proof::<LibsnarkReduction>(&pk, (r, s), &m, ni, &full).unwrap();
     let theirs = Groth16::<Bn254, LibsnarkReduction>::create_proof_with_reduction_and_matrices(&pk, r, s, &m, ni, nc, &full).unwrap();
     assert_eq!(ours, theirs);
     let pk = Groth16::<Bn254, CircomReduction>::generate_random_parameters_with_reduction(Mixed(values), &mut rng).unwrap();
-    let ours = crate::proof::create_proof::<Bn254, CircomReduction>(&pk, (r, s), &m, ni, &full).unwrap();
+    let ours = crate::proof::create_proof::<CircomReduction>(&pk, (r, s), &m, ni, &full).unwrap();
     let theirs = Groth16::<Bn254, CircomReduction>::create_proof_with_reduction_and_matrices(&pk, r, s, &m, ni, nc, &full).unwrap();
     assert_eq!(ours, theirs);
     let pvk = ark_groth16::prepare_verifying_key(&pk.vk);
