@@ -123,6 +123,17 @@ class Chain:
         sender: str | None = None,
     ) -> ChecksumAddress:
         """Deploy `compiled` with constructor `args`; the new contract's address."""
+        return self.deploy_receipt(compiled, *args, gas=gas, value=value, sender=sender)[0]
+
+    def deploy_receipt(
+        self,
+        compiled: CompiledContract,
+        *args: Any,
+        gas: int | None = None,
+        value: int = 0,
+        sender: str | None = None,
+    ) -> tuple[ChecksumAddress, TxReceipt]:
+        """Deploy `compiled` with constructor `args`; its address and the receipt."""
         if not compiled.bytecode:
             raise OracleError(f"{compiled.name} has no bytecode (an interface or abstract)")
         self.register_abi(compiled.abi)
@@ -132,7 +143,7 @@ class Chain:
         if address is None:
             raise OracleError(f"deployment of {compiled.name} returned no contract address")
         log.info("deployed %s at %s", compiled.name, address)
-        return address
+        return address, receipt
 
     # -- calls and transactions ------------------------------------------------------------
 

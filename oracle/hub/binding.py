@@ -14,7 +14,8 @@ model's size and the callback's gas (`Hub.fulfill_gas`); only the gas used is pa
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +39,6 @@ from oracle.hub.records import (
     Sent,
 )
 from oracle.hub.sources import HUB_NAME, ZERO_ADDRESS, deploy_contract, hub_contracts
-from oracle.rpc import DEFAULT_RETRY, RetryPolicy
 
 #: Gas bound of a fulfillment: base, per public input (ECMUL + ECADD + calldata), per output
 #: (a stored word); the callback's share is added on top (see `Hub.fulfill_gas`).
@@ -82,16 +82,10 @@ class Hub(HubReads, HubEvents, HubCalldata):
 
     deploy_tx: Sent | None = None
 
-    def __init__(
-        self,
-        chain: Chain | Web3,
-        address: str,
-        *,
-        abi: Sequence[Mapping[str, Any]] | None = None,
-        retry: RetryPolicy = DEFAULT_RETRY,
-    ) -> None:
-        super().__init__(chain, address, abi=abi, retry=retry)
-        self._models: dict[bytes, ModelArtifacts] = {}
+    @cached_property
+    def _models(self) -> dict[bytes, ModelArtifacts]:
+        """Manifests of registered or attached models, for quantizing real inputs."""
+        return {}
 
     @classmethod
     def deploy(cls, chain: Chain, *, sender: str | None = None, gas: int | None = None) -> Hub:

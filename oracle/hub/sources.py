@@ -75,12 +75,5 @@ def deploy_contract(
     sender: str | None = None,
 ) -> tuple[ChecksumAddress, Sent]:
     """Deploy `compiled` with constructor `args`: its address and the transaction."""
-    if not compiled.bytecode:
-        raise OracleError(f"{compiled.name} has no bytecode (an interface or abstract)")
-    chain.register_abi(compiled.abi)
-    factory = chain.w3.eth.contract(abi=compiled.abi, bytecode=compiled.bytecode)
-    receipt = chain.transact(factory.constructor(*args), gas=gas, value=value, sender=sender)
-    address = receipt["contractAddress"]
-    if address is None:
-        raise OracleError(f"deployment of {compiled.name} returned no contract address")
+    address, receipt = chain.deploy_receipt(compiled, *args, gas=gas, value=value, sender=sender)
     return address, Sent.of(receipt)

@@ -123,8 +123,8 @@ class FixedPortAnvil:
         self.proc = None
 
 
-def tiny_model(out_dir: Path) -> Path:
-    """A 3 -> 4 -> 2 MLP compiled and set up (arkworks keys) in `out_dir`/model."""
+def tiny_model(out_dir: Path, name: str = "model") -> Path:
+    """A 3 -> 4 -> 2 MLP compiled and set up (development keys) in `out_dir`/`name`."""
     import onnx
 
     import circuits
@@ -133,7 +133,7 @@ def tiny_model(out_dir: Path) -> Path:
 
     onnx_path = out_dir / "mlp.onnx"
     onnx.save(examples.mlp([3, 4, 2], seed=1), onnx_path)
-    model_dir = out_dir / "model"
+    model_dir = out_dir / name
     circuits.compile_model(onnx_path, model_dir)
     pipeline.setup(model_dir)
     return model_dir

@@ -7,12 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.oracle.pages.pages_stack import LiveDaemon, serve_requests, start_live_daemon, tiny_model
+from tests.oracle.daemon.daemon_helpers import tiny_model
+from tests.oracle.pages.pages_stack import LiveDaemon, serve_requests, start_live_daemon
 
 
 @pytest.fixture(scope="session")
 def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tiny_model(tmp_path_factory.mktemp("pages-model"))
+    return tiny_model(tmp_path_factory.mktemp("pages-model"), "mlp")
 
 
 @pytest.fixture(scope="session")

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import os
 import threading
-import time
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -36,36 +34,13 @@ from oracle.hub import (
     hub_contracts,
     model_id_of,
 )
+from tests.e2e.e2e_stack import wait_for
 
 KEY_ENV = "ZKORACLE_PAGES_TEST_KEY"
 ZERO = "0x" + "00" * 20
 FEED_ID = Web3.keccak(text="pages-test-feed")
 #: The RPC URL's password (Anvil ignores it); the status page must never show it.
 URL_SECRET = "apikey-5ecret-7oken"
-
-
-def wait_for(what: str, condition: Callable[[], bool], timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
-        time.sleep(0.05)
-
-
-def tiny_model(out_dir: Path) -> Path:
-    """The 3 -> 4 -> 2 MLP compiled and set up in `out_dir`/mlp."""
-    import onnx
-
-    import circuits
-    from circuits import pipeline
-    from circuits.onnx import examples
-
-    onnx_path = out_dir / "mlp.onnx"
-    onnx.save(examples.mlp([3, 4, 2], seed=1), onnx_path)
-    model_dir = out_dir / "mlp"
-    circuits.compile_model(onnx_path, model_dir)
-    pipeline.setup(model_dir)
-    return model_dir
 
 
 @dataclass
