@@ -1,11 +1,13 @@
 """The native Groth16 backend: our arkworks prover in `circuits._native`, multi-threaded.
 
-* setup: arkworks' generator from the ``.r1cs`` (single-party development setup);
+* setup: arkworks' generator from the ``.r1cs`` (single-party development setup), with
+  circom's QAP reduction (the key records it; keys made with arkworks' own still load);
 * import_zkey: a snarkjs ceremony key, checked against the circuit (`ceremony.check_zkey`)
   and point by point (on the curve, in the subgroup) by the extension, then proved with
   circom's QAP reduction, the one its H points were made for;
 * prove: the witness goes to the extension in memory, 32 little-endian bytes per wire; the
-  extension checks every constraint first, and the proof is verified after;
+  extension checks every constraint first, proves with r = s = 0 and rerandomizes the
+  proof (as good as fresh randomness, one MSM fewer), and the proof is verified after;
 * verify: the extension's prepared verifier, every proof point checked.
 
 Proving keys are ``proving_key.bin``: raw Montgomery limbs that load without arithmetic,

@@ -7,7 +7,6 @@ use ark_ec::AffineRepr;
 use ark_groth16::r1cs_to_qap::LibsnarkReduction;
 use ark_groth16::{prepare_verifying_key, Groth16, PreparedVerifyingKey, Proof, ProvingKey, VerifyingKey};
 use ark_poly::{EvaluationDomain, GeneralEvaluationDomain};
-use ark_std::UniformRand;
 
 use crate::error::{io_error, NativeError, Result};
 use crate::keyfile::{self, Reduction};
@@ -61,8 +60,8 @@ impl Key {
     pub fn setup(r1cs_path: &Path, pk_path: &Path) -> Result<Self> {
         let r1cs = R1cs::read(r1cs_path)?;
         let pk = setup::development_key(&r1cs)?;
-        keyfile::write(pk_path, &pk, Reduction::Libsnark, &r1cs.sha256)?;
-        Ok(Key::new(pk, r1cs, Reduction::Libsnark))
+        keyfile::write(pk_path, &pk, Reduction::Circom, &r1cs.sha256)?;
+        Ok(Key::new(pk, r1cs, Reduction::Circom))
     }
 
     /// Adopt a snarkjs `.zkey` (every point checked) and write it in our format.
@@ -109,12 +108,11 @@ impl Key {
             )));
         }
         let mut rng = rand::thread_rng();
-        let (r, s) = (Fr::rand(&mut rng), Fr::rand(&mut rng));
         let m = &self.r1cs.matrices;
         let ni = m.num_instance_variables;
         let out = match self.reduction {
-            Reduction::Libsnark => proof::create_proof::<LibsnarkReduction>(&self.pk, (r, s), m, ni, w),
-            Reduction::Circom => proof::create_proof::<CircomReduction>(&self.pk, (r, s), m, ni, w),
+            Reduction::Libsnark => proof::create_random_proof::<LibsnarkReduction>(&self.pk, m, ni, w, &mut rng),
+            Reduction::Circom => proof::create_random_proof::<CircomReduction>(&self.pk, m, ni, w, &mut rng),
         };
         out.map_err(|e| NativeError::Backend(format!("proving failed: {e}")))
     }

@@ -1,4 +1,5 @@
-//! The R1CS-to-QAP reduction of circom / snarkjs, for proving with snarkjs keys.
+//! The R1CS-to-QAP reduction of circom / snarkjs: for proving with snarkjs keys, and the
+//! one our development setup uses (six FFTs per proof where arkworks' default needs seven).
 //!
 //! arkworks' default (`LibsnarkReduction`) evaluates A, B, C on a coset g*D of the domain D
 //! and divides by the vanishing polynomial there. snarkjs evaluates them on the "odd" points
@@ -95,10 +96,16 @@ impl R1CSToQAP for CircomReduction {
     ) -> Result<Vec<F>, SynthesisError> {
         // t^j / delta for j < 2n, interpolated over the domain of size 2n: the odd-indexed
         // results are the Lagrange basis of the odd points times Z(t) / delta.
-        let mut powers: Vec<F> = (0..2 * max_power + 1)
-            .into_par_iter()
-            .map(|j| delta_inverse * t.pow([j as u64]))
-            .collect();
+        let len = 2 * max_power + 1;
+        let chunk = len.div_ceil(rayon::current_num_threads()).max(1);
+        let mut powers = vec![F::zero(); len];
+        powers.par_chunks_mut(chunk).enumerate().for_each(|(k, part)| {
+            let mut p = delta_inverse * t.pow([(k * chunk) as u64]);
+            for x in part {
+                *x = p;
+                p *= t;
+            }
+        });
         let dom = D::new(powers.len()).ok_or(SynthesisError::PolynomialDegreeTooLarge)?;
         dom.ifft_in_place(&mut powers);
         Ok(powers.into_iter().skip(1).step_by(2).collect())

@@ -6,7 +6,7 @@
 
 use ark_bn254::{Bn254, Fr};
 use ark_ff::Zero;
-use ark_groth16::{r1cs_to_qap::LibsnarkReduction, Groth16, ProvingKey};
+use ark_groth16::{Groth16, ProvingKey};
 use ark_relations::r1cs::{
     ConstraintSynthesizer, ConstraintSystemRef, LinearCombination, SynthesisError, Variable,
 };
@@ -15,6 +15,7 @@ use rand::SeedableRng;
 
 use crate::error::{NativeError, Result};
 use crate::r1cs::R1cs;
+use crate::reduction::CircomReduction;
 
 struct MatrixCircuit<'a>(&'a R1cs);
 
@@ -38,9 +39,10 @@ impl ConstraintSynthesizer<Fr> for MatrixCircuit<'_> {
     }
 }
 
-/// A fresh key for the circuit, for arkworks' own QAP reduction.
+/// A fresh key for the circuit, for snarkjs' QAP reduction: its prover needs six FFTs where
+/// arkworks' default needs seven (the H points are already divided by Z on the odd points).
 pub fn development_key(r1cs: &R1cs) -> Result<ProvingKey<Bn254>> {
     let mut rng = StdRng::from_entropy();
-    Groth16::<Bn254, LibsnarkReduction>::generate_random_parameters_with_reduction(MatrixCircuit(r1cs), &mut rng)
+    Groth16::<Bn254, CircomReduction>::generate_random_parameters_with_reduction(MatrixCircuit(r1cs), &mut rng)
         .map_err(|e| NativeError::Backend(format!("setup failed: {e}")))
 }

@@ -44,6 +44,24 @@ fn setup_prove_verify_and_reload() {
 }
 
 #[test]
+fn proofs_are_rerandomized_bare_proofs() {
+    let dir = tmp("rerandomized");
+    let key = square_key(&dir);
+    let w = witness_from_bytes(&fr_bytes(&[1, 9, 3]), 3).unwrap();
+    let m = &key.r1cs.matrices;
+    let zero = Fr::from(0u8);
+    assert!(matches!(key.reduction, Reduction::Circom), "development keys use snarkjs' reduction");
+    let bare = crate::proof::create_proof::<CircomReduction>(&key.pk, (zero, zero), m, m.num_instance_variables, &w).unwrap();
+    assert!(key.verify(&[Fr::from(9u8)], &bare));
+    let (p, q) = (key.prove(&w).unwrap(), key.prove(&w).unwrap());
+    for proof in [&p, &q] {
+        assert!(key.verify(&[Fr::from(9u8)], proof));
+        assert!(proof.a != bare.a && proof.b != bare.b && proof.c != bare.c, "a proof must not reveal the bare one");
+    }
+    assert!(p.a != q.a && p.b != q.b && p.c != q.c, "two proofs of one witness must share no point");
+}
+
+#[test]
 fn corrupted_or_foreign_key_files_are_refused() {
     let dir = tmp("corrupt");
     square_key(&dir);
@@ -141,9 +159,11 @@ fn split_msm_proofs_equal_arkworks_proofs() {
     let ni = m.num_instance_variables;
     let nc = m.num_constraints;
     let pk = Groth16::<Bn254, LibsnarkReduction>::generate_random_parameters_with_reduction(Mixed(values.clone()), &mut rng).unwrap();
-    let ours = crate::proof::create_proof::<LibsnarkReduction>(&pk, (r, s), &m, ni, &full).unwrap();
-    let theirs = Groth16::<Bn254, LibsnarkReduction>::create_proof_with_reduction_and_matrices(&pk, r, s, &m, ni, nc, &full).unwrap();
-    assert_eq!(ours, theirs);
+    for (r, s) in [(r, s), (Fr::from(0u8), Fr::from(0u8))] {
+        let ours = crate::proof::create_proof::<LibsnarkReduction>(&pk, (r, s), &m, ni, &full).unwrap();
+        let theirs = Groth16::<Bn254, LibsnarkReduction>::create_proof_with_reduction_and_matrices(&pk, r, s, &m, ni, nc, &full).unwrap();
+        assert_eq!(ours, theirs);
+    }
     let pk = Groth16::<Bn254, CircomReduction>::generate_random_parameters_with_reduction(Mixed(values), &mut rng).unwrap();
     let ours = crate::proof::create_proof::<CircomReduction>(&pk, (r, s), &m, ni, &full).unwrap();
     let theirs = Groth16::<Bn254, CircomReduction>::create_proof_with_reduction_and_matrices(&pk, r, s, &m, ni, nc, &full).unwrap();

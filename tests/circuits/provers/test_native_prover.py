@@ -72,7 +72,7 @@ def _copy(info: KeyInfo, dest: Path) -> KeyInfo:
 
 def test_setup_records_the_reduction_and_a_hash_of_the_key(keys: KeyInfo) -> None:
     assert keys.backend == "native" and keys.is_development
-    assert keys.details["qap_reduction"] == "libsnark"
+    assert keys.details["qap_reduction"] == "circom"
     sidecar = keys.proving_key.with_name("proving_key.bin.sha256").read_text().strip()
     assert sidecar == keys.details["proving_key_sha256"]
 
