@@ -10,7 +10,7 @@ against its EIP-1108 floor where one exists:
 proofs: they verify exactly like real ones and need no prover.
 
 The ``model`` rows run the whole on-chain life of a real model, the 8 -> 16 -> 1 MLP of
-`circuits.onnx.examples` (compiled, arkworks setup, a real proof): deploying the hub and
+`circuits.onnx.examples` (compiled, development setup, a real proof): deploying the hub and
 the model's verifier, registering the model, a request placed (with a fee) by the
 RiskGatedLendingPool consumer and its fulfillment with the pool's callback. The fulfillment's
 floor is the bare verification's, so its overhead is what the hub adds; its target is
@@ -166,10 +166,10 @@ def _tx_row(
 
 
 def _test_model(root: Path) -> Path:
-    """The 8 -> 16 -> 1 MLP compiled and set up (arkworks) in `root`."""
+    """The 8 -> 16 -> 1 MLP compiled and set up (the default prover) in `root`."""
     onnx_path = save(mlp((8, 16, 1), seed=0), root / "mlp.onnx")
     compile_model(onnx_path, root / "model")
-    setup(root / "model", "arkworks")
+    setup(root / "model")
     return root / "model"
 
 

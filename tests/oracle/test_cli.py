@@ -26,6 +26,13 @@ def artifacts(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return d
 
 
+def test_setup_estimates_its_time_for_every_backend() -> None:
+    import circuits
+    from oracle.commands.setup import SECONDS_PER_CONSTRAINT
+
+    assert set(SECONDS_PER_CONSTRAINT) == set(circuits.BACKENDS)
+
+
 def test_compile_prints_paths_and_next_step(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
