@@ -26,7 +26,6 @@ from typing import Any
 import onnx
 
 import circuits
-from circuits import pipeline
 from circuits.onnx import examples
 
 MODELS: dict[str, tuple[Callable[[], onnx.ModelProto], float]] = {
@@ -52,7 +51,7 @@ def _prepare(name: str, root: Path) -> tuple[Path, Path]:
     onnx_path = examples.save(model(), root / f"{name}.onnx")
     out = root / name
     manifest = circuits.compile_model(onnx_path, out)
-    pipeline.setup(out, progress=lambda _m: None)
+    circuits.setup(out, progress=lambda _m: None)
     inputs = root / f"{name}-input.json"
     inputs.write_text(json.dumps({"input_data": [[0.25] * s.size for s in manifest.inputs]}))
     return out, inputs

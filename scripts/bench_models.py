@@ -49,7 +49,7 @@ import numpy as np
 import onnx
 
 import circuits
-from circuits import Visibility, new_salt, pipeline
+from circuits import Visibility, new_salt
 from circuits.formats import r1cs as r1cs_format
 from circuits.onnx import examples
 from circuits.onnx.calibrate import random_samples, run_reference
@@ -112,12 +112,12 @@ def bench_one(
         out = Path(tmp) / "out"
         circuits.compile_model(path, out, visibility=vis)
         t0 = time.perf_counter()
-        pipeline.setup(out, backend=backend, progress=quiet)
+        circuits.setup(out, backend=backend, progress=quiet)
         setup_s = time.perf_counter() - t0
         inputs = random_samples(compiled.graph, max(samples, proofs), seed=1)
-        pipeline.prove(out, inputs[0])  # loads the keys once, as a long-lived prover would
+        circuits.prove(out, inputs[0])  # loads the keys once, as a long-lived prover would
         cpu0 = time.process_time()
-        results = [pipeline.prove(out, x) for x in inputs[:proofs]]
+        results = [circuits.prove(out, x) for x in inputs[:proofs]]
         prove_cpu_s = (time.process_time() - cpu0) / max(proofs, 1)
         t0 = time.perf_counter()
         assert circuits.verify(out, results[0].public, results[0].proof)

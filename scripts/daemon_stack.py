@@ -29,7 +29,6 @@ from web3 import Web3
 from web3.contract import Contract
 
 import circuits
-from circuits import pipeline
 from circuits.onnx import examples
 from oracle.chain import Chain
 from oracle.hub import deploy_model, hub_contracts, only_from
@@ -198,7 +197,7 @@ def build_model(folder: Path) -> Path:
     path = examples.save(examples.mlp((8, 16, 1)), folder / "mlp_8_16_1.onnx")
     model_dir = folder / "mlp_8_16_1"
     circuits.compile_model(path, model_dir, progress=lambda _m: None)
-    pipeline.setup(model_dir, progress=lambda _m: None)
+    circuits.setup(model_dir, progress=lambda _m: None)
     return model_dir
 
 

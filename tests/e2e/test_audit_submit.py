@@ -21,7 +21,7 @@ from eth_utils.crypto import keccak
 from web3 import Web3
 
 import circuits
-from circuits import Visibility, compile_model, pipeline, setup
+from circuits import Visibility, compile_model, setup
 from circuits.groth16.backend import backend_for
 from circuits.onnx.examples import mlp, save
 from oracle import chain as chains
@@ -158,7 +158,7 @@ def test_feed_rounds_of_a_private_weights_model_carry_its_commitment(scene: Scen
     sender = scene.chain.sender
     binding = scene.hub.feed_binding(feed_id, 1, sender)
     x = {"x": np.array([[0.25, -0.5, 0.125, 0.0]])}
-    res = pipeline.prove(scene.private_dir, x, binding=binding)
+    res = circuits.prove(scene.private_dir, x, binding=binding)
     parts = circuits.load_model_dir(scene.private_dir).manifest.layout.parts(res.public)
     assert parts.inputs is not None and parts.outputs is not None
     scene.hub.update_feed(feed_id, parts.inputs, parts.outputs, 1, res.proof)

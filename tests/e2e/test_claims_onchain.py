@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import circuits
-from circuits import Claim, Segment, Visibility, commit, compile_model, pipeline, setup
+from circuits import Claim, Segment, Visibility, commit, compile_model, setup
 from circuits.onnx.examples import mlp, save
 from oracle import chain as chains
 from oracle.chain import Chain
@@ -45,7 +45,7 @@ def _answer(chain: Chain, model_dir: Path, hub: str | None = None) -> tuple[Hub,
     dep = deploy_model(chain, model_dir, hub)
     h = Hub(chain, dep.hub)
     rid = h.request(dep.model_id, X).request_id
-    res = pipeline.prove(model_dir, {"x": np.array([X])}, h.request_binding(rid, chain.sender))
+    res = circuits.prove(model_dir, {"x": np.array([X])}, h.request_binding(rid, chain.sender))
     layout = circuits.load_model_dir(model_dir).manifest.layout
     outputs = layout.chain_outputs(res.public)
     h.fulfill(rid, outputs, res.proof)
@@ -60,7 +60,7 @@ def test_a_claim_is_stored_as_threshold_and_result(chain: Chain, dirs: dict[str,
     # The opposite result with the same proof: rejected.
     dep_model = hub.contract.functions.getRequest(rid).call()[0]
     rid2 = hub.request(bytes(dep_model), X).request_id
-    res = pipeline.prove(
+    res = circuits.prove(
         dirs["claim"], {"x": np.array([X])}, hub.request_binding(rid2, chain.sender)
     )
     with pytest.raises(TransactionReverted) as info:
@@ -76,7 +76,7 @@ def test_private_outputs_are_stored_as_their_commitment(
     hub = Hub(chain, dep.hub)
     rid = hub.request(dep.model_id, X).request_id
     binding = hub.request_binding(rid, chain.sender)
-    res = pipeline.prove(model_dir, {"x": np.array([X])}, binding)
+    res = circuits.prove(model_dir, {"x": np.array([X])}, binding)
     (c,) = circuits.load_model_dir(model_dir).manifest.layout.chain_outputs(res.public)
     bits = circuits.load_model_dir(model_dir).compiled.config.output_bits
     assert c == commit([Segment("y", bits, tuple(res.quantized))], res.salts["outputs"])

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import circuits
-from circuits import Visibility, compile_model, pipeline, setup
+from circuits import Visibility, compile_model, setup
 from circuits.groth16.backend import backend_for
 from oracle import chain as chains
 from oracle.chain import Chain
@@ -56,7 +56,7 @@ def test_an_honest_proof_is_accepted(scene: Scene) -> None:
     manifest = circuits.load_model_dir(scene.model_dir).manifest
     assert m is not None and m["weights_commitment"] == manifest.weights_commitment
     rid, binding, submitter = _request(scene)
-    res = pipeline.prove(scene.model_dir, {"X": np.array([X])}, binding=binding)
+    res = circuits.prove(scene.model_dir, {"X": np.array([X])}, binding=binding)
     outputs = manifest.layout.chain_outputs(res.public)
     scene.hub.fulfill(rid, outputs, res.proof, sender=submitter)
     assert scene.hub.result(rid)["outputs"] == outputs

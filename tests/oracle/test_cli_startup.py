@@ -59,12 +59,11 @@ def test_prove_from_a_stored_model_imports_neither_onnx_nor_the_compiler(
     tmp_path: Path,
 ) -> None:
     import circuits
-    from circuits import pipeline
     from circuits.onnx import examples
 
     onnx_path = examples.save(examples.mlp((2, 2, 1)), tmp_path / "m.onnx")
     circuits.compile_model(onnx_path, tmp_path / "m")
-    pipeline.setup(tmp_path / "m", progress=lambda _m: None)
+    circuits.setup(tmp_path / "m", progress=lambda _m: None)
     (tmp_path / "in.json").write_text('{"input_data": [[0.25, -0.5]]}')
     args = ("prove", str(tmp_path / "m"), "--input", str(tmp_path / "in.json"))
     mods = _imported(*args, "--out", str(tmp_path / "p"))

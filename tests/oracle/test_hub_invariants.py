@@ -59,13 +59,12 @@ def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     import onnx
 
     import circuits
-    from circuits import pipeline
     from circuits.onnx import examples
 
     out = tmp_path_factory.mktemp("invariants")
     onnx.save(examples.mlp([3, 4, 2], seed=1), out / "mlp.onnx")
     circuits.compile_model(out / "mlp.onnx", out / "model")
-    pipeline.setup(out / "model")
+    circuits.setup(out / "model")
     return out / "model"
 
 

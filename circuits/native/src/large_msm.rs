@@ -110,13 +110,16 @@ impl<P: Twin> LargeMsm for Projective<P> {
     fn large_msm(bases: &[Affine<P>], scalars: &[Fr]) -> Self {
         // halo2curves' MSM cannot take the point at infinity (a key has it for every wire
         // missing from a query); those terms, and zero scalars, add nothing and are left out.
-        let adds = |(p, x): &(&Affine<P>, &Fr)| !p.is_zero() && !x.is_zero();
-        if bases.par_iter().zip(scalars).filter(adds).count() < HALO2_FROM {
+        let (mut b, mut s): (Vec<_>, Vec<_>) = bases
+            .par_iter()
+            .zip(scalars)
+            .filter(|(p, x)| !p.is_zero() && !x.is_zero())
+            .map(|(p, x)| (P::to_halo2(p), scalar(x)))
+            .unzip();
+        if b.len() < HALO2_FROM {
             let s: Vec<_> = scalars.par_iter().map(|x| x.into_bigint()).collect();
             return Self::msm_bigint(bases, &s);
         }
-        let (mut b, mut s): (Vec<_>, Vec<_>) =
-            bases.par_iter().zip(scalars).filter(adds).map(|(p, x)| (P::to_halo2(p), scalar(x))).unzip();
         if b.len() < BATCH_AFFINE_FROM {
             b.resize(BATCH_AFFINE_FROM, b[0]);
             s.resize(BATCH_AFFINE_FROM, <bn256::Fr as halo2curves::ff::Field>::ZERO);

@@ -9,7 +9,6 @@ import numpy as np
 from sklearn.ensemble import GradientBoostingClassifier
 
 import circuits
-from circuits import pipeline
 from oracle.commands.info import describe
 from tests.circuits.onnx.ml_harness import data, export
 
@@ -21,11 +20,11 @@ def test_compile_info_prove_verify_gbdt(tmp_path: Path) -> None:
     src.write_bytes(export(est, x).SerializeToString())
     out = tmp_path / "gbdt"
     circuits.compile_model(src, out)
-    lines = describe(pipeline.info(out))
+    lines = describe(circuits.info(out))
     tree = next(line for line in lines if "interior nodes" in line)
     assert "6 trees" in tree and "constraints per interior node" in tree
-    pipeline.setup(out, progress=lambda _m: None)
-    result = pipeline.prove(out, {"X": x[:1]}, binding=5)
+    circuits.setup(out, progress=lambda _m: None)
+    result = circuits.prove(out, {"X": x[:1]}, binding=5)
     assert circuits.verify(out, result.public, result.proof)
     proba = est.predict_proba(x[:1])
     assert np.abs(result.outputs["output_probability"] - proba).max() < 1e-4

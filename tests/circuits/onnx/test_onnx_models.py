@@ -12,7 +12,6 @@ import onnx
 import pytest
 
 import circuits
-from circuits import pipeline
 from circuits.errors import FormatError
 from circuits.field import R
 from circuits.formats.snarkjs_json import write_proof, write_public
@@ -45,7 +44,7 @@ def model_dir(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathF
     d = tmp_path_factory.mktemp(name)
     onnx_path = examples.save(MODELS[name](), d / f"{name}.onnx")
     circuits.compile_model(onnx_path, d / "out")
-    pipeline.setup(d / "out", progress=lambda _m: None)
+    circuits.setup(d / "out", progress=lambda _m: None)
     return d / "out"
 
 
@@ -58,7 +57,7 @@ def _sample(model_dir: Path, seed: int) -> dict[str, np.ndarray]:
 @pytest.mark.snarkjs
 def test_prove_and_verify(model_dir: Path, tmp_path: Path) -> None:
     sample = _sample(model_dir, 1)
-    result = pipeline.prove(model_dir, sample, binding=2**200 + 17)
+    result = circuits.prove(model_dir, sample, binding=2**200 + 17)
     assert result.public[0] == 2**200 + 17
     assert circuits.verify(model_dir, result.public, result.proof)
     want = reference(onnx.load(str(model_dir / "model.onnx")), sample)
@@ -90,7 +89,7 @@ def test_manifest_and_reload(model_dir: Path) -> None:
     assert sum(n.constraints for n in m.nodes) == m.n_constraints
     reloaded = circuits.LoadedModel.load(model_dir)  # the stored compiled model
     assert reloaded.compiled.circuit.cs.n_constraints == m.n_constraints
-    doc = pipeline.info(model_dir)
+    doc = circuits.info(model_dir)
     assert doc["public_inputs"]["order"][0] == {"name": "binding", "words": 1}
     assert doc["setup"] is not None and doc["setup"]["backend"] == "native"
 

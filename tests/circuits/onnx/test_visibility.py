@@ -11,7 +11,6 @@ import onnx
 import pytest
 
 import circuits
-from circuits import pipeline
 from circuits.commitment import Segment, commit, new_salt
 from circuits.errors import FormatError, InputRangeError, ModelError
 from circuits.onnx import examples
@@ -134,8 +133,8 @@ def test_proofs_bind_the_commitments(tmp_path: Path) -> None:
     onnx_path = examples.save(FAMILIES["mlp"](), tmp_path / "m.onnx")
     d = tmp_path / "d"
     circuits.compile_model(onnx_path, d, visibility=Visibility("private", "private", "public"))
-    pipeline.setup(d)
-    res = pipeline.prove(d, sample("mlp"), binding=5)
+    circuits.setup(d)
+    res = circuits.prove(d, sample("mlp"), binding=5)
     assert circuits.verify(d, res.public, res.proof)
     c = circuits.load_model_dir(d).compiled
     other = c.weight_segments()
@@ -145,7 +144,7 @@ def test_proofs_bind_the_commitments(tmp_path: Path) -> None:
     q = c.quantize_inputs(sample("mlp"))["x"]
     resalted = commit([Segment("x", c.config.input_bits, tuple(q))], res.salts["inputs"] ^ 1)
     assert not circuits.verify(d, [res.public[0], resalted, *res.public[2:]], res.proof)
-    again = pipeline.prove(d, sample("mlp"), binding=5, salts=res.salts)
+    again = circuits.prove(d, sample("mlp"), binding=5, salts=res.salts)
     assert again.public == res.public  # the same salts open the same commitment
 
 

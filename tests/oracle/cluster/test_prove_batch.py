@@ -16,7 +16,6 @@ import onnx
 import pytest
 
 import circuits
-from circuits import pipeline
 from circuits.onnx import examples
 from oracle.cli import main
 from oracle.prove_batch import BatchError, BatchFolder, read_rows
@@ -28,7 +27,7 @@ def model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("batch-model")
     onnx.save(examples.mlp([3, 4, 2], seed=1), out / "mlp.onnx")
     circuits.compile_model(out / "mlp.onnx", out / "model")
-    pipeline.setup(out / "model")
+    circuits.setup(out / "model")
     return out / "model"
 
 

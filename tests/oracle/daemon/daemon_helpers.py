@@ -128,14 +128,13 @@ def tiny_model(out_dir: Path, name: str = "model") -> Path:
     import onnx
 
     import circuits
-    from circuits import pipeline
     from circuits.onnx import examples
 
     onnx_path = out_dir / "mlp.onnx"
     onnx.save(examples.mlp([3, 4, 2], seed=1), onnx_path)
     model_dir = out_dir / name
     circuits.compile_model(onnx_path, model_dir)
-    pipeline.setup(model_dir)
+    circuits.setup(model_dir)
     return model_dir
 
 

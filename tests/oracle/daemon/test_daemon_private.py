@@ -14,7 +14,7 @@ from eth_account import Account
 from web3.logs import DISCARD
 
 import circuits
-from circuits import Visibility, input_commitment, new_salt, pipeline
+from circuits import Visibility, input_commitment, new_salt
 from circuits.onnx import examples
 from oracle import chain as oracle_chain
 from oracle.accounts import Signer
@@ -36,7 +36,7 @@ def _model(root: Path) -> Path:
     onnx_path = examples.save(examples.mlp([3, 4, 2], seed=1), root / "mlp.onnx")
     vis = Visibility("private", "private", "public")
     circuits.compile_model(onnx_path, root / "model", visibility=vis)
-    pipeline.setup(root / "model")
+    circuits.setup(root / "model")
     return root / "model"
 
 

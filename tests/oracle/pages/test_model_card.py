@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import circuits
-from circuits import manifest_sha256, pipeline
+from circuits import manifest_sha256
 from oracle import chain as chains
 from oracle.cli import main
 from oracle.hub import ModelArtifacts, deploy_model
@@ -131,7 +131,7 @@ def test_card_of_a_folder_without_a_model_names_it(
 def test_measured_gas_is_just_above_the_estimated_floor(model_dir: Path) -> None:
     card = gather_card(model_dir, n_samples=2, measure_gas=True)
     assert card.proving is not None and card.proving.gas.method == "measured"
-    proof = pipeline.prove(model_dir, {"x": [[0.1, 0.2, 0.3]]}, binding=5)
+    proof = circuits.prove(model_dir, {"x": [[0.1, 0.2, 0.3]]}, binding=5)
     floor = audit.estimate_gas(proof.proof, proof.public).gas
     # Calldata differs between two proofs by a few zero bytes at most.
     assert floor < card.proving.gas.gas < floor * 1.03
